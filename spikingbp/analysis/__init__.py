@@ -1,0 +1,1 @@
+"""Analysis: read finished runs, make figures and measurements. Never builds networks."""

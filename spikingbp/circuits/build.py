@@ -1,0 +1,69 @@
+"""Turn model descriptions into Brian2 objects. The only place models meet ``brian2.NeuronGroup``."""
+from __future__ import annotations
+
+import numpy as np
+from brian2 import NeuronGroup, Synapses
+
+from spikingbp.errors import ConfigError
+from spikingbp.models.base import NeuronModel, SynapseModel
+
+
+def neuron_group(model: NeuronModel, n: int, name: str, dt=None, **params) -> NeuronGroup:
+    """A ``NeuronGroup`` of ``n`` units of ``model``, its parameters set from defaults and ``params``.
+
+    A parameter may be a scalar or an array of length ``n`` (heterogeneous population).
+    """
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ConfigError(f"population {name!r}: size must be a positive integer, got {n!r}")
+    values = model.resolve(**params)
+    for key, value in values.items():
+        if np.ndim(value) not in (0, 1) or (np.ndim(value) == 1 and len(value) != n):
+            raise ConfigError(f"population {name!r}: parameter {key!r} must be a scalar or have length {n}, "
+                              f"got shape {np.shape(value)}")
+    group = NeuronGroup(n, model.equations, threshold=model.threshold, reset=model.reset,
+                        refractory=model.refractory if model.refractory else False,
+                        method=model.method, name=name, dt=dt)
+    for key, value in values.items():
+        setattr(group, key, value)
+    return group
+
+
+def synapses(pre, post, model: SynapseModel, name: str, *, target: str = "a_in", i=None, j=None,
+             connect: str | bool | None = None, p: float = 1.0, delay=None, dt=None, **params) -> Synapses:
+    """``Synapses`` from ``pre`` to ``post`` with ``model``; ``{target}`` in its strings names the
+    post-synaptic variable that receives the weight (``a_in`` for LoihiCUBA, ``I_syn`` for LIF/IF).
+
+    Connect with index arrays ``i``, ``j``, or a condition string / ``True`` (all to all) in ``connect``.
+    """
+    needed = tuple(v.format(target=target) for v in model.post_requires)
+    missing = [v for v in needed if v not in post.variables]
+    if missing:
+        raise ConfigError(f"synapses {name!r}: model {model.name} needs post-synaptic variable(s) {missing}, "
+                          f"which {post.name!r} lacks; connect it to a model that has them")
+    missing = [v for v in model.pre_requires if v not in pre.variables]
+    if missing:
+        raise ConfigError(f"synapses {name!r}: model {model.name} needs pre-synaptic variable(s) {missing}, "
+                          f"which {pre.name!r} lacks")
+    values = model.resolve(**params)
+    syn = Synapses(pre, post, model=model.equations.format(target=target),
+                   on_pre=model.on_pre.format(target=target),
+                   on_post=model.on_post.format(target=target) if model.on_post else None,
+                   method=model.method, name=name, dt=dt)
+    if i is not None or j is not None:
+        i, j = np.asarray(i), np.asarray(j)
+        if i.shape != j.shape or i.ndim != 1:
+            raise ConfigError(f"synapses {name!r}: i and j must be 1-d arrays of equal length, "
+                              f"got shapes {i.shape} and {j.shape}")
+        if len(i) and (i.min() < 0 or i.max() >= len(pre) or j.min() < 0 or j.max() >= len(post)):
+            raise ConfigError(f"synapses {name!r}: indices out of range for sizes {len(pre)} -> {len(post)}")
+        syn.connect(i=i, j=j)
+    elif connect is not None and connect is not False:
+        syn.connect(condition=None if connect is True else connect, p=p)
+    if delay is not None:
+        syn.delay = delay
+    for key, value in values.items():
+        setattr(syn, key, value)
+    return syn
+
+
+__all__ = ["neuron_group", "synapses"]

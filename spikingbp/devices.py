@@ -1,0 +1,144 @@
+"""Select and reset a Brian2 device (backend) by name.
+
+``runtime``        Brian2's runtime mode; code target ``cython`` (default) or ``numpy``.
+``cpp_standalone`` one C++ program per run, built in its own directory; OpenMP threads settable.
+``genn``           brian2genn code generation; compiling and running needs GeNN 4.x (``GENN_PATH``).
+``cuda``           brian2cuda (``pip install 'spikingbp[cuda]'`` and a CUDA toolkit).
+
+Use it as a context manager, so that every run starts on a clean device::
+
+    with use_device("cpp_standalone", directory=tmp, threads=2):
+        circuit.run(100 * ms)
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+
+from spikingbp.errors import DeviceError
+
+DEVICES = ("runtime", "cpp_standalone", "genn", "cuda")
+RUNTIME_TARGETS = ("cython", "numpy")
+
+
+def find_genn() -> str | None:
+    """The GeNN 4.x directory, from ``GENN_PATH``, ``prefs.devices.genn.path`` or ``genn-buildmodel.sh``
+    on ``PATH`` (the order brian2genn itself uses), or ``None`` when GeNN is not installed."""
+    from brian2 import prefs
+    import brian2genn  # noqa: F401  (registers prefs.devices.genn)
+
+    candidates = [prefs.devices.genn.path, os.environ.get("GENN_PATH")]
+    buildmodel = shutil.which("genn-buildmodel.sh")
+    if buildmodel:
+        candidates.append(os.path.normpath(os.path.join(os.path.dirname(buildmodel), "..")))
+    for path in candidates:
+        if path and os.path.isfile(os.path.join(path, "bin", "genn-buildmodel.sh")):
+            return path
+    return None
+
+
+def genn_version(path: str) -> str | None:
+    try:
+        with open(os.path.join(path, "version.txt")) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def available_devices() -> dict:
+    """Which devices can build and run here: name -> (usable, reason)."""
+    genn = find_genn()
+    cuda_installed = importlib.util.find_spec("brian2cuda") is not None
+    nvcc = shutil.which("nvcc") or os.environ.get("CUDA_PATH")
+    compiler = shutil.which("g++") or shutil.which("c++")
+    return {
+        "runtime": (True, "numpy, and cython where a C compiler is present"),
+        "cpp_standalone": (bool(compiler), "C++ compiler found" if compiler else "no C++ compiler (g++) on PATH"),
+        "genn": (genn is not None,
+                 f"GeNN {genn_version(genn)} at {genn}" if genn else
+                 "code generation only: GeNN 4.x not found (set GENN_PATH)"),
+        "cuda": (cuda_installed and bool(nvcc),
+                 "brian2cuda and nvcc found" if cuda_installed and nvcc else
+                 ("brian2cuda not installed (pip install 'spikingbp[cuda]')" if not cuda_installed
+                  else "brian2cuda installed, but no CUDA toolkit (nvcc) found")),
+    }
+
+
+def _check_name(name: str):
+    if name not in DEVICES:
+        raise DeviceError(f"unknown device {name!r}; choose one of {', '.join(DEVICES)}")
+
+
+def _reset_brian():
+    """Forget the previous device's state and return to runtime mode."""
+    from brian2 import set_device
+    from brian2.devices.device import reinit_devices
+
+    reinit_devices()
+    set_device("runtime")
+
+
+@contextmanager
+def use_device(name: str = "runtime", directory: str | None = None, *, target: str = "cython",
+               threads: int | None = None, compile: bool = True, run: bool = True, use_GPU: bool = False,
+               debug: bool = False):
+    """Select device ``name`` for the enclosed Brian2 code; reset it afterwards.
+
+    ``directory`` is where standalone devices write their project (a fresh temporary directory when
+    omitted, removed on exit). ``compile``/``run`` apply to ``genn`` and ``cuda``: ``compile=False,
+    run=False`` generates code only, which needs no GeNN or CUDA installation. Yields the directory
+    (``None`` for runtime).
+    """
+    from brian2 import prefs, set_device
+
+    _check_name(name)
+    if name == "runtime" and target not in RUNTIME_TARGETS:
+        raise DeviceError(f"unknown runtime code target {target!r}; choose one of {', '.join(RUNTIME_TARGETS)}")
+    if threads is not None and (not isinstance(threads, int) or threads < 0):
+        raise DeviceError(f"threads must be a non-negative integer (0: no OpenMP), got {threads!r}")
+    if name in ("genn", "cuda") and not compile and run:
+        raise DeviceError(f"device {name!r}: run=True needs compile=True")
+    if name == "genn":
+        import brian2genn  # noqa: F401  (registers the 'genn' device)
+        if compile and find_genn() is None:
+            raise DeviceError(
+                "GeNN 4.x was not found, so the genn device cannot compile or run. Fix: install GeNN 4.x "
+                "(github.com/genn-team/genn, tag 4.9.0; CPU-only builds work) and set GENN_PATH to its "
+                "directory, or put its bin/ on PATH; or pass compile=False, run=False to generate code only.")
+    if name == "cuda":
+        if importlib.util.find_spec("brian2cuda") is None:
+            raise DeviceError("device 'cuda' needs brian2cuda: pip install 'spikingbp[cuda]' "
+                              "(and a CUDA toolkit with nvcc for compiling)")
+        import brian2cuda  # noqa: F401  (registers the 'cuda_standalone' device)
+
+    own_directory = directory is None and name != "runtime"
+    if own_directory:
+        directory = tempfile.mkdtemp(prefix=f"spikingbp_{name}_")
+    _reset_brian()
+    saved_target = prefs.codegen.target
+    saved_threads = prefs.devices.cpp_standalone.openmp_threads
+    try:
+        if name == "runtime":
+            prefs.codegen.target = target
+        elif name == "cpp_standalone":
+            prefs.devices.cpp_standalone.openmp_threads = threads or 0
+            set_device("cpp_standalone", directory=directory, build_on_run=True, debug=debug)
+        elif name == "genn":
+            set_device("genn", directory=directory, build_on_run=True, compile=compile, run=run,
+                       use_GPU=use_GPU, debug=debug)
+        else:
+            set_device("cuda_standalone", directory=directory, build_on_run=True, compile=compile,
+                       run=run, debug=debug)
+        yield directory
+    finally:
+        prefs.codegen.target = saved_target
+        prefs.devices.cpp_standalone.openmp_threads = saved_threads
+        _reset_brian()
+        if own_directory:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+__all__ = ["DEVICES", "use_device", "available_devices", "find_genn"]

@@ -1,0 +1,6 @@
+"""The model library: neuron and plasticity dynamics as Brian2 equation strings with defaults."""
+from spikingbp.models.base import NeuronModel, Parameter, SynapseModel
+from spikingbp.models.neurons import IF, LIF, LoihiCUBA
+from spikingbp.models.synapses import Static, StaticCurrent
+
+__all__ = ["NeuronModel", "SynapseModel", "Parameter", "LoihiCUBA", "LIF", "IF", "Static", "StaticCurrent"]

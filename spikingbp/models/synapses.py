@@ -1,0 +1,27 @@
+"""Static (non-plastic) synapses. ``{target}`` is the post-synaptic input variable, filled in by the
+circuit builder (``a_in`` for LoihiCUBA, ``I_syn`` for LIF and IF)."""
+from spikingbp.models.base import SynapseModel
+
+Static = SynapseModel(
+    name="Static",
+    equations="""
+w : 1 (constant)                      # weight in the post unit's input units (Loihi weight units)
+""",
+    on_pre="{target}_post += w",
+    parameters={},
+    post_requires=("{target}",),
+    doc="Fixed dimensionless weight, added to the post unit's input when a spike arrives.",
+)
+
+StaticCurrent = SynapseModel(
+    name="StaticCurrent",
+    equations="""
+w : amp (constant)                    # current jump per spike
+""",
+    on_pre="{target}_post += w",
+    parameters={},
+    post_requires=("{target}",),
+    doc="Fixed current jump (amp) added to the post unit's synaptic current when a spike arrives.",
+)
+
+__all__ = ["Static", "StaticCurrent"]
