@@ -1,0 +1,44 @@
+"""Shared fixtures. Datasets in ../shared/data are used where present; under CI (CI=true) their
+absence is a failure, elsewhere (a user's own clone) the tests that need them skip with the reason."""
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("SPIKINGBP_TEST_DATA", REPO.parent / "shared" / "data"))
+
+
+def _dataset_dir(name: str) -> Path:
+    path = SHARED_DATA / name
+    if not path.is_dir():
+        reason = f"dataset directory {path} not found (the shared copy of {name})"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason}; under CI the shared datasets must be present")
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture
+def mnist_dir() -> Path:
+    """../shared/data/mnist-10k: 8,004 train and 1,996 test MNIST digits as gzip IDX files."""
+    return _dataset_dir("mnist-10k")
+
+
+@pytest.fixture
+def fashion_dir() -> Path:
+    """../shared/data/fashion-mnist: 60,000 train and 10,000 test images as gzip IDX files."""
+    return _dataset_dir("fashion-mnist")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_brian_device():
+    """Every test starts and ends on Brian2's runtime device with default dt."""
+    from brian2 import defaultclock, ms, start_scope
+
+    from spikingbp.devices import use_device
+
+    with use_device("runtime"):
+        start_scope()
+        defaultclock.dt = 0.1 * ms
+        yield
