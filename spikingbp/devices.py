@@ -73,12 +73,14 @@ def _check_name(name: str):
 
 
 def _reset_brian():
-    """Forget the previous device's state and return to runtime mode."""
-    from brian2 import set_device
+    """Forget the previous device's state and return to runtime mode, keeping ``defaultclock.dt``."""
+    from brian2 import defaultclock, set_device
     from brian2.devices.device import reinit_devices
 
+    dt = defaultclock.dt
     reinit_devices()
     set_device("runtime")
+    defaultclock.dt = dt
 
 
 @contextmanager
@@ -118,8 +120,10 @@ def use_device(name: str = "runtime", directory: str | None = None, *, target: s
     if own_directory:
         directory = tempfile.mkdtemp(prefix=f"spikingbp_{name}_")
     _reset_brian()
-    saved_target = prefs.codegen.target
-    saved_threads = prefs.devices.cpp_standalone.openmp_threads
+    # brian2genn changes the last two of these and does not restore them.
+    saved_prefs = {key: prefs[key] for key in ("codegen.target", "devices.cpp_standalone.openmp_threads",
+                                                "codegen.loop_invariant_optimisations",
+                                                "core.network.default_schedule")}
     try:
         if name == "runtime":
             prefs.codegen.target = target
@@ -134,8 +138,8 @@ def use_device(name: str = "runtime", directory: str | None = None, *, target: s
                        run=run, debug=debug)
         yield directory
     finally:
-        prefs.codegen.target = saved_target
-        prefs.devices.cpp_standalone.openmp_threads = saved_threads
+        for key, value in saved_prefs.items():
+            prefs[key] = value
         _reset_brian()
         if own_directory:
             shutil.rmtree(directory, ignore_errors=True)

@@ -33,12 +33,15 @@ def fashion_dir() -> Path:
 
 @pytest.fixture(autouse=True)
 def _fresh_brian_device():
-    """Every test starts and ends on Brian2's runtime device with default dt."""
-    from brian2 import defaultclock, ms, start_scope
+    """Every test starts in a fresh Brian2 scope with default dt, and ends on the runtime device."""
+    from brian2 import defaultclock, get_device, ms, start_scope
+    from brian2.devices.device import RuntimeDevice
 
     from spikingbp.devices import use_device
 
-    with use_device("runtime"):
-        start_scope()
-        defaultclock.dt = 0.1 * ms
-        yield
+    start_scope()
+    defaultclock.dt = 0.1 * ms
+    yield
+    if not isinstance(get_device(), RuntimeDevice):
+        with use_device("runtime"):
+            pass

@@ -34,6 +34,7 @@ def synapses(pre, post, model: SynapseModel, name: str, *, target: str = "a_in",
     post-synaptic variable that receives the weight (``a_in`` for LoihiCUBA, ``I_syn`` for LIF/IF).
 
     Connect with index arrays ``i``, ``j``, or a condition string / ``True`` (all to all) in ``connect``.
+    ``delay`` is one quantity for all synapses (what GeNN supports) or an array, one per synapse.
     """
     needed = tuple(v.format(target=target) for v in model.post_requires)
     missing = [v for v in needed if v not in post.variables]
@@ -45,10 +46,12 @@ def synapses(pre, post, model: SynapseModel, name: str, *, target: str = "a_in",
         raise ConfigError(f"synapses {name!r}: model {model.name} needs pre-synaptic variable(s) {missing}, "
                           f"which {pre.name!r} lacks")
     values = model.resolve(**params)
+    # A single delay goes to the initializer: GeNN supports one delay per Synapses object, set there.
+    uniform_delay = delay if delay is not None and np.ndim(delay) == 0 else None
     syn = Synapses(pre, post, model=model.equations.format(target=target),
                    on_pre=model.on_pre.format(target=target),
                    on_post=model.on_post.format(target=target) if model.on_post else None,
-                   method=model.method, name=name, dt=dt)
+                   delay=uniform_delay, method=model.method, name=name, dt=dt)
     if i is not None or j is not None:
         i, j = np.asarray(i), np.asarray(j)
         if i.shape != j.shape or i.ndim != 1:
@@ -59,8 +62,8 @@ def synapses(pre, post, model: SynapseModel, name: str, *, target: str = "a_in",
         syn.connect(i=i, j=j)
     elif connect is not None and connect is not False:
         syn.connect(condition=None if connect is True else connect, p=p)
-    if delay is not None:
-        syn.delay = delay
+    if delay is not None and uniform_delay is None:
+        syn.delay = delay  # heterogeneous delays: runtime and cpp_standalone only, not GeNN
     for key, value in values.items():
         setattr(syn, key, value)
     return syn

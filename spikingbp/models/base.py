@@ -33,7 +33,8 @@ class Parameter:
                 f"{get_dimensions(self.default)!r}; give it like the default, e.g. {name}={self.default!r}")
         if not isinstance(self.default, Quantity) and isinstance(value, Quantity) and \
                 not have_same_dimensions(value, 1):
-            raise ConfigError(f"{model}: parameter {name!r} is dimensionless; got {value!r}")
+            raise ConfigError(f"{model}: parameter {name!r} has units {get_dimensions(value)!r}, expected a "
+                              f"dimensionless number, e.g. {name}={self.default!r}")
         magnitude = np.asarray(value / _unit_of(self.default), dtype=float)
         if np.any(np.isnan(magnitude)):
             raise ConfigError(f"{model}: parameter {name!r} contains NaN; give a finite value")

@@ -1,0 +1,88 @@
+"""Learning curves of a finished (or running) training job, from its ``metrics.csv``.
+
+The table has one row per epoch, a column ``epoch`` and accuracy columns ``train_<measure>`` and
+``test_<measure>`` for the measures ``exact`` (all output bits right), ``argmax_spikes`` and
+``argmax_potential``. Measures missing from the table are left out of the figure.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from spikingbp.errors import ConfigError, DataError
+
+#: measure column suffix -> legend label and colour.
+MEASURES = {
+    "exact": ("all output bits right", "tab:blue"),
+    "argmax_spikes": ("argmax of output spikes", "tab:orange"),
+    "argmax_potential": ("argmax of output potential", "tab:green"),
+}
+#: split prefix -> line style.
+SPLITS = {"train": "-", "test": "--"}
+
+
+def plot_learning_curves(metrics, out_png, title: str = "Learning curves") -> Path:
+    """Plot train (solid) and test (dashed) accuracy per epoch for each measure and save it as PNG.
+
+    ``metrics`` is a path to a ``metrics.csv`` or a ``pandas.DataFrame`` of the same columns. The figure
+    is written to a temporary file next to ``out_png`` and renamed over it. Returns the path written.
+    """
+    table = _read_metrics(metrics)
+    out_png = Path(out_png)
+    figure = Figure(figsize=(6.4, 4.2), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    for measure, (label, colour) in MEASURES.items():
+        for split, style in SPLITS.items():
+            column = f"{split}_{measure}"
+            if column in table:
+                axes.plot(table["epoch"], table[column], linestyle=style, marker="o", markersize=3,
+                          color=colour, label=f"{split}: {label}")
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("accuracy")
+    axes.set_ylim(0, 1)
+    last_epoch = int(table["epoch"].max()) if len(table) else 1
+    axes.set_xlim(0, max(1, last_epoch) + 0.5)
+    axes.grid(alpha=0.3)
+    axes.set_title(title)
+    axes.legend(fontsize="small", loc="lower right")
+    _save_atomically(figure, out_png)
+    return out_png
+
+
+def _read_metrics(metrics) -> pd.DataFrame:
+    if isinstance(metrics, pd.DataFrame):
+        table = metrics
+    else:
+        path = Path(metrics)
+        if not path.is_file():
+            raise DataError(f"metrics file {path} not found; give the metrics.csv of a run directory")
+        table = pd.read_csv(path)
+    if "epoch" not in table:
+        raise DataError(
+            f"the metrics table has no 'epoch' column (columns: {', '.join(map(str, table.columns))}); "
+            f"give a metrics.csv written by spikingbp.training")
+    if not any(f"{split}_{measure}" in table for split in SPLITS for measure in MEASURES):
+        raise DataError(
+            "the metrics table has no accuracy column (train_/test_ followed by "
+            f"{', '.join(MEASURES)}); give a metrics.csv written by spikingbp.training")
+    return table
+
+
+def _save_atomically(figure: Figure, out_png: Path) -> None:
+    if out_png.suffix.lower() != ".png":
+        raise ConfigError(f"out_png={out_png} does not end in .png; give a .png path")
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out_png.with_name(f".{out_png.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(temporary, "xb") as stream:  # "x": never reuse an existing file
+            figure.savefig(stream, format="png", dpi=120)
+        os.replace(temporary, out_png)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,234 @@
+"""Named datasets of labelled grey-scale images: uint8 images (N, H, W) and int64 labels.
+
+``digits``         scikit-learn's bundled 8x8 digits (1,797 images), needs no download; split 80/20 per class
+                   with ``split_seed``.
+``mnist``          a directory of the four standard IDX files (28x28, 10 classes), e.g. the full MNIST or the
+                   10,000-image ``mnist-10k`` subset.
+``fashion-mnist``  the same for Fashion-MNIST.
+
+Where an IDX dataset is looked for (the first match wins; a match is a directory holding all four files
+``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``,
+``t10k-labels-idx1-ubyte``, each plain or with ``.gz``):
+
+1. the ``data_dir`` argument (``--data-dir`` on the command line), if given; then nothing else;
+2. otherwise the directory in the ``SPIKINGBP_DATA`` environment variable.
+
+The chosen directory may be the IDX directory itself or a parent of it: for ``mnist`` its subdirectories
+``mnist/`` then ``mnist-10k/`` are tried, for ``fashion-mnist`` its subdirectory ``fashion-mnist/``.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from spikingbp.data.idx import read_idx
+from spikingbp.errors import ConfigError, DataError
+
+ENV_VAR = "SPIKINGBP_DATA"
+
+#: role -> file name without ``.gz``, in the order the files are reported.
+IDX_FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+
+#: IDX dataset name -> subdirectories of a parent directory that may hold it, most preferred first.
+IDX_SUBDIRS = {
+    "mnist": ("mnist", "mnist-10k"),
+    "fashion-mnist": ("fashion-mnist",),
+}
+
+EMBEDDED = ("digits",)
+N_CLASSES = 10
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A train/test split of labelled images: uint8 images (N, H, W), int64 labels in 0..n_classes-1."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    image_shape: tuple[int, int]
+    n_classes: int
+
+    @property
+    def n_train(self) -> int:
+        return len(self.y_train)
+
+    @property
+    def n_test(self) -> int:
+        return len(self.y_test)
+
+    def __repr__(self) -> str:
+        height, width = self.image_shape
+        return (f"Dataset({self.name!r}, {self.n_train} train / {self.n_test} test, {height}x{width}, "
+                f"{self.n_classes} classes)")
+
+
+def dataset_names() -> tuple[str, ...]:
+    """Every name ``load_dataset`` accepts."""
+    return EMBEDDED + tuple(IDX_SUBDIRS)
+
+
+def find_data_dir(name: str, data_dir=None) -> Path | None:
+    """The directory holding the four IDX files of ``name``, or ``None`` if there is none (and for the
+    embedded ``digits``, which needs no directory). The lookup order is in the module docstring."""
+    name = _checked_name(name)
+    if name in EMBEDDED:
+        return None
+    for directory in _candidate_dirs(name, data_dir):
+        if all(_idx_file(directory, role) for role in IDX_FILES):
+            return directory
+    return None
+
+
+def load_dataset(name: str, data_dir=None, split_seed: int = 0, *, limit_train: int | None = None,
+                 limit_test: int | None = None) -> Dataset:
+    """Load dataset ``name`` (see ``dataset_names()``).
+
+    ``data_dir`` locates an IDX dataset (see the module docstring); ``split_seed`` seeds the stratified
+    80/20 split of ``digits`` (the IDX datasets come split). ``limit_train`` / ``limit_test`` keep only
+    the first N samples of each part.
+    """
+    name = _checked_name(name)
+    limit_train = _checked_limit(limit_train, "limit_train")
+    limit_test = _checked_limit(limit_test, "limit_test")
+    if name == "digits":
+        dataset = _load_digits(_checked_seed(split_seed))
+    else:
+        dataset = _load_idx_dataset(name, data_dir)
+    return Dataset(
+        name=dataset.name,
+        x_train=dataset.x_train[:limit_train], y_train=dataset.y_train[:limit_train],
+        x_test=dataset.x_test[:limit_test], y_test=dataset.y_test[:limit_test],
+        image_shape=dataset.image_shape, n_classes=dataset.n_classes)
+
+
+def _load_digits(split_seed: int) -> Dataset:
+    """scikit-learn's 8x8 digits, pixels 0..16 scaled to 0..255, split 80/20 per class."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    images = np.rint(digits.images * 255 / 16).astype(np.uint8)
+    labels = digits.target.astype(np.int64)
+    x_train, x_test, y_train, y_test = train_test_split(
+        images, labels, test_size=0.2, stratify=labels, random_state=split_seed)
+    return Dataset("digits", x_train, y_train, x_test, y_test, images.shape[1:], N_CLASSES)
+
+
+def _load_idx_dataset(name: str, data_dir) -> Dataset:
+    directory = find_data_dir(name, data_dir)
+    if directory is None:
+        raise DataError(_not_found_message(name, data_dir))
+    paths = {role: _idx_file(directory, role) for role in IDX_FILES}
+    x_train = _images(paths["train_images"])
+    y_train = _labels(paths["train_labels"], len(x_train), paths["train_images"])
+    x_test = _images(paths["test_images"])
+    y_test = _labels(paths["test_labels"], len(x_test), paths["test_images"])
+    if x_train.shape[1:] != x_test.shape[1:]:
+        raise DataError(
+            f"{name}: train images {paths['train_images']} are {x_train.shape[1:]} but test images "
+            f"{paths['test_images']} are {x_test.shape[1:]}; both parts must come from the same dataset")
+    return Dataset(name, x_train, y_train, x_test, y_test, x_train.shape[1:], N_CLASSES)
+
+
+def _images(path: Path) -> np.ndarray:
+    """The images of ``path`` as uint8 (N, H, W); integer files with values in 0..255 are converted."""
+    images = read_idx(path)
+    if images.ndim != 3:
+        raise DataError(
+            f"image file {path} holds an array of shape {images.shape}; images must be 3-d (N, H, W), "
+            f"check that this is an images file and not a labels file")
+    if images.dtype == np.uint8:
+        return images
+    if np.issubdtype(images.dtype, np.integer) and (images.size == 0 or
+                                                     (images.min() >= 0 and images.max() <= 255)):
+        return images.astype(np.uint8)
+    raise DataError(
+        f"image file {path} stores {images.dtype} values; images must be grey levels 0..255 (IDX uint8), "
+        f"convert the file to uint8")
+
+
+def _labels(path: Path, n_images: int, images_path: Path) -> np.ndarray:
+    """The labels of ``path`` as int64, checked to be 1-d, in range and as many as the images."""
+    labels = read_idx(path)
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(
+            f"label file {path} holds {labels.dtype} of shape {labels.shape}; labels must be a 1-d integer "
+            f"array, check that this is a labels file")
+    if len(labels) != n_images:
+        raise DataError(
+            f"label file {path} holds {len(labels)} labels but image file {images_path} holds {n_images} "
+            f"images; the two files must belong together, replace the mismatched one")
+    if labels.size and (labels.min() < 0 or labels.max() >= N_CLASSES):
+        raise DataError(
+            f"label file {path} holds labels from {labels.min()} to {labels.max()}, outside 0..{N_CLASSES - 1}; "
+            f"the file is corrupt or not a 10-class dataset")
+    return labels.astype(np.int64)
+
+
+def _idx_file(directory: Path, role: str) -> Path | None:
+    """The plain or gzip file of ``role`` in ``directory``, or ``None``."""
+    stem = IDX_FILES[role]
+    for candidate in (directory / stem, directory / f"{stem}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _candidate_dirs(name: str, data_dir) -> list[Path]:
+    base = data_dir if data_dir is not None else os.environ.get(ENV_VAR) or None
+    if base is None:
+        return []
+    base = Path(base).expanduser()
+    return [base] + [base / subdir for subdir in IDX_SUBDIRS[name]]
+
+
+def _not_found_message(name: str, data_dir) -> str:
+    files = ", ".join(f"{stem}[.gz]" for stem in IDX_FILES.values())
+    subdirs = ", ".join(f"{subdir}/" for subdir in IDX_SUBDIRS[name])
+    fix = (f"pass --data-dir DIR (data_dir=DIR) or set {ENV_VAR}=DIR, where DIR holds the four files "
+           f"or is a parent of {subdirs}")
+    candidates = _candidate_dirs(name, data_dir)
+    if not candidates:
+        return f"{name}: no data directory given (no data_dir argument and {ENV_VAR} is not set); {fix}"
+    source = "data_dir" if data_dir is not None else ENV_VAR
+    looked = []
+    for directory in candidates:
+        if not directory.is_dir():
+            looked.append(f"{directory} (no such directory)")
+            continue
+        missing = [f"{stem}[.gz]" for role, stem in IDX_FILES.items() if _idx_file(directory, role) is None]
+        looked.append(f"{directory} (missing {', '.join(missing)})")
+    return (f"{name}: the IDX files {files} were not found from {source}={candidates[0]}; looked in "
+            f"{'; '.join(looked)}. Fix: {fix}")
+
+
+def _checked_name(name: str) -> str:
+    key = str(name).strip().lower().replace("_", "-")
+    if key not in dataset_names():
+        raise ConfigError(f"unknown dataset {name!r}; choose one of {', '.join(dataset_names())}")
+    return key
+
+
+def _checked_limit(limit, argument: str) -> int | None:
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit <= 0:
+        raise ConfigError(f"{argument}={limit!r} is not a positive integer; give a count of samples or None for all")
+    return int(limit)
+
+
+def _checked_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError(f"split_seed={seed!r} is not a non-negative integer; give e.g. split_seed=0")
+    return int(seed)
