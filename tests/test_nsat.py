@@ -112,19 +112,20 @@ def iterate(step_map, spikes_when, reset, params, init, inputs):
 CASES = {
     "NSATStochasticLIF": dict(
         model=NSATStochasticLIF,
-        params=dict(alpha=np.array([-0.9, -0.8, -0.95, -0.5]), T=5.0, V_reset=np.array([0.0, -1.0, 0.5, 0.0])),
+        params=dict(alpha=np.array([-0.9, -0.8, -0.95, -0.85]), T=5.0,
+                    V_reset=np.array([0.0, -1.0, 0.5, 0.0])),
         init=dict(V=np.array([0.0, 2.0, -1.0, 4.9])),
         weights=(-0.5, 1.5), reference=(map_stochastic_lif, spike_v, reset_v)),
     "NSATFirstOrder": dict(
         model=NSATFirstOrder,
-        params=dict(alpha=np.array([-0.9, -0.85, -0.95, -0.7]), a1=np.array([-0.7, -0.5, -0.8, -0.6]),
+        params=dict(alpha=np.array([-0.9, -0.85, -0.95, -0.92]), a1=np.array([-0.7, -0.5, -0.8, -0.6]),
                     T=20.0, V_reset=np.array([0.0, -3.0, 1.0, 0.0])),
         init=dict(V=np.array([0.0, 5.0, -2.0, 19.0]), I_syn=np.array([0.0, 1.0, 2.0, -1.0])),
         weights=(-0.5, 1.5), reference=(map_first_order, spike_v, reset_v)),
     "NSATSecondOrder": dict(
         model=NSATSecondOrder,
         params=dict(alpha=np.array([-0.9, -0.85, -0.95, -0.7]), a1=np.array([-0.7, -0.5, -0.8, -0.6]),
-                    a2=np.array([-0.7, -0.6, -0.5, -0.8]), c1=np.array([0.5, 0.8, 0.3, 1.0]),
+                    a2=np.array([-0.7, -0.6, -0.5, -0.8]), c1=np.array([0.5, 1.2, 0.3, 1.0]),
                     b=np.array([0.1, 0.0, -0.05, 0.2]), sigma_eta=0.0, T=30.0, V_reset=-2.0),
         init=dict(V=np.array([0.0, 5.0, -2.0, 29.0]), I_syn=np.array([0.0, 1.0, 2.0, -1.0]),
                   I_s=np.array([0.5, 0.0, -1.0, 1.0])),
@@ -132,7 +133,7 @@ CASES = {
     "NSATDualCompartment": dict(
         model=NSATDualCompartment,
         params=dict(alpha=np.array([-0.9, -0.85, -0.95, -0.8]), alpha12=np.array([0.02, 0.05, 0.0, 0.1]),
-                    alpha21=np.array([0.05, 0.1, 0.02, 0.08]), a1=np.array([-0.7, -0.5, -0.8, -0.6]),
+                    alpha21=np.array([0.05, 0.1, 0.02, 0.1]), a1=np.array([-0.7, -0.5, -0.8, -0.6]),
                     b=np.array([0.1, 0.0, -0.05, 0.2]), sigma_eta=0.0, T=8.0,
                     V_reset=np.array([0.0, -1.0, 0.5, 0.0])),
         init=dict(V1=np.array([0.0, 5.0, -2.0, 7.9]), V2=np.array([1.0, 0.0, 3.0, -1.0]),
@@ -140,9 +141,9 @@ CASES = {
         weights=(-0.5, 1.5), reference=(map_dual_compartment, spike_v1, reset_v1)),
     "NSATMihalasNiebur": dict(
         model=NSATMihalasNiebur,
-        params=dict(alpha=np.array([0.9, 0.85, 0.95, 0.8]), alpha_1=np.array([-0.8, -0.7, -0.9, -0.5]),
+        params=dict(alpha=np.array([0.9, 0.85, 0.95, 0.92]), alpha_1=np.array([-0.8, -0.7, -0.9, -0.5]),
                     alpha_2=np.array([-0.6, -0.5, -0.3, -0.9]), G=0.1, E_L=-0.5, I_e=0.05,
-                    a=np.array([0.01, 0.02, 0.0, 0.05]), b=np.array([0.1, 0.2, 0.05, 0.1]),
+                    a=np.array([0.01, 0.02, 0.0, 0.02]), b=np.array([0.1, 0.2, 0.05, 0.1]),
                     V_reset=np.array([-0.2, 0.0, -0.5, 0.1]), Theta_reset=np.array([1.2, 1.0, 1.5, 1.1]),
                     I_1_reset=0.1, I_2_reset=-0.1, R_1=np.array([0.0, 1.0, 0.5, 0.0]),
                     R_2=np.array([1.0, 0.0, 1.0, 0.3]), R_Theta=np.array([0.0, 1.0, 0.0, 0.5]),
@@ -185,12 +186,13 @@ def simulate(model, params, init, raster, W, *, syn_model=Static, syn_params=Non
     return traces, fired
 
 
-def assert_same(traces, spikes, ref_traces, ref_spikes, min_spikes=3):
+def assert_same(traces, spikes, ref_traces, ref_spikes, min_spikes=2):
     for var, ref in ref_traces.items():
         scale = max(1.0, np.abs(ref).max())
         np.testing.assert_allclose(traces[var], ref, rtol=RTOL, atol=RTOL * scale, err_msg=var)
     assert spikes == ref_spikes
-    assert len(ref_spikes) >= min_spikes, "the case should make the units spike"
+    per_unit = np.bincount([i for i, _ in ref_spikes], minlength=len(next(iter(ref_traces.values()))))
+    assert per_unit.min() >= min_spikes, f"the case should make every unit spike: {per_unit}"
 
 
 def reference_for(case, raster, W, input_gain=1.0):
@@ -228,7 +230,7 @@ def test_blank_out_deterministic_limits(p_keep):
     traces, spikes = simulate(case["model"], case["params"], case["init"], raster, W,
                               syn_model=BlankOutSynapse, syn_params=dict(p_keep=p_keep))
     ref_traces, ref_spikes = reference_for(case, raster, W, input_gain=p_keep)
-    assert_same(traces, spikes, ref_traces, ref_spikes, min_spikes=3 if p_keep else 0)
+    assert_same(traces, spikes, ref_traces, ref_spikes, min_spikes=2 if p_keep else 0)
 
 
 def test_blank_out_mean():
@@ -294,8 +296,9 @@ def test_mihalas_niebur_reset_and_jumps():
     assert traces["Theta"][0, 1] == 0.5 * 2 + 0.5 * 3 + 1.0
 
 
-@pytest.mark.parametrize("name,bad", [("NSATFirstOrder", dict(alpha=1.5)), ("NSATSecondOrder", dict(sigma_eta=-1)),
-                                      ("NSATMihalasNiebur", dict(R_1=2.0)), ("NSATStochasticLIF", dict(tau=1))])
+@pytest.mark.parametrize("name,bad", [
+    ("NSATFirstOrder", dict(alpha=1.5)), ("NSATSecondOrder", dict(sigma_eta=-1)),
+    ("NSATMihalasNiebur", dict(R_1=2.0)), ("NSATStochasticLIF", dict(tau=1))])
 def test_parameter_checks(name, bad):
     with pytest.raises(ConfigError):
         CASES[name]["model"].resolve(**bad)

@@ -1,6 +1,10 @@
 """The model library: neuron and plasticity dynamics as Brian2 equation strings with defaults."""
 from spikingbp.models.base import NeuronModel, Parameter, SynapseModel
 from spikingbp.models.neurons import IF, LIF, LoihiCUBA
+from spikingbp.models.nsat import (NSAT_NEURONS, BlankOutSynapse, NSATDualCompartment, NSATFirstOrder,
+                                   NSATMihalasNiebur, NSATSecondOrder, NSATStochasticLIF)
 from spikingbp.models.synapses import Static, StaticCurrent
 
-__all__ = ["NeuronModel", "SynapseModel", "Parameter", "LoihiCUBA", "LIF", "IF", "Static", "StaticCurrent"]
+__all__ = ["NeuronModel", "SynapseModel", "Parameter", "LoihiCUBA", "LIF", "IF", "Static", "StaticCurrent",
+           "NSAT_NEURONS", "NSATStochasticLIF", "NSATFirstOrder", "NSATSecondOrder", "NSATDualCompartment",
+           "NSATMihalasNiebur", "BlankOutSynapse"]

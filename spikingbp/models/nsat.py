@@ -91,7 +91,7 @@ NSATFirstOrder = NeuronModel(
 #    I_s[t+1] = -a2 I_s[t] + sum_j w_j s_j[t];  eta[t] ~ N(0, sigma_eta^2);  V >= T -> V = V_reset.
 SECOND_ORDER_EQUATIONS = """
 dV/dt = (-alpha * V + I_syn - V) / dt : 1      # membrane, the map V[t+1] = -alpha V[t] + I_syn[t]
-dI_syn/dt = (-a1 * I_syn + c1 * I_s + sigma_eta * randn() + b - I_syn) / dt : 1  # current, I_syn[t+1] = -a1 I_syn[t] + c1 I_s[t] + eta[t] + b
+dI_syn/dt = (-a1 * I_syn + c1 * I_s + sigma_eta * randn() + b - I_syn) / dt : 1  # synaptic current
 dI_s/dt = (-a2 * I_s + a_in - I_s) / dt : 1    # first synaptic stage, I_s[t+1] = -a2 I_s[t] + input[t]
 da_in/dt = -a_in / dt : 1                      # synaptic input of one step, cleared after use
 alpha : 1 (constant)                           # membrane leak, V[t+1] = -alpha V[t] + ...
@@ -134,9 +134,9 @@ NSATSecondOrder = NeuronModel(
 #    V1[t+1] = -alpha V1[t] + alpha21 V2[t];  V2[t+1] = -alpha V2[t] + alpha12 V1[t] + I_syn[t];
 #    I_syn[t+1] = -a1 I_syn[t] + sum_j w1_j s_j[t] + eta[t] + b;  V1 >= T -> V1 = V_reset.
 DUAL_COMPARTMENT_EQUATIONS = """
-dV1/dt = (-alpha * V1 + alpha21 * V2 - V1) / dt : 1  # somatic compartment, V1[t+1] = -alpha V1[t] + alpha21 V2[t]
-dV2/dt = (-alpha * V2 + alpha12 * V1 + I_syn - V2) / dt : 1  # dendritic compartment, V2[t+1] = -alpha V2[t] + alpha12 V1[t] + I_syn[t]
-dI_syn/dt = (-a1 * I_syn + a_in + sigma_eta * randn() + b - I_syn) / dt : 1  # current, I_syn[t+1] = -a1 I_syn[t] + input[t] + eta[t] + b
+dV1/dt = (-alpha * V1 + alpha21 * V2 - V1) / dt : 1  # somatic compartment (map above)
+dV2/dt = (-alpha * V2 + alpha12 * V1 + I_syn - V2) / dt : 1  # dendritic compartment
+dI_syn/dt = (-a1 * I_syn + a_in + sigma_eta * randn() + b - I_syn) / dt : 1  # synaptic current
 da_in/dt = -a_in / dt : 1                      # synaptic input of one step, cleared after use
 alpha : 1 (constant)                           # compartment leak, V[t+1] = -alpha V[t] + ...
 alpha12 : 1 (constant)                         # coupling of V1 into V2
@@ -177,14 +177,15 @@ NSATDualCompartment = NeuronModel(
 # ---------------------------------------------------------------------------------------------------
 # 5. Mihalas-Niebur neuron (note the + sign of alpha here, as in the paper):
 #    V[t+1] = alpha V[t] + I_e - G E_L + I_1[t] + I_2[t] + sum_j w_j s_j[t];
-#    Theta[t+1] = (1 - b) Theta[t] + a V[t] - a E_L + b;  I_1[t+1] = -alpha_1 I_1[t];  I_2[t+1] = -alpha_2 I_2[t];
+#    Theta[t+1] = (1 - b) Theta[t] + a V[t] - a E_L + b;
+#    I_1[t+1] = -alpha_1 I_1[t];  I_2[t+1] = -alpha_2 I_2[t];
 #    V >= Theta -> V = V_reset, I_k = R_k I_k + (1 - R_k) I_k_reset + A_k (k = 1, 2),
 #                  Theta = R_Theta Theta + (1 - R_Theta) Theta_reset + A_Theta.
 # The reset generalises NSAT's per-state choice (XresetOn: set to Xreset, else add XspikeIncrVal) and
 # Mihalas-Niebur's I_k <- R_k I_k + A_k: R = 0 resets to the reset value, R = 1 adds the jump A only.
 MIHALAS_NIEBUR_EQUATIONS = """
-dV/dt = (alpha * V + I_e - G * E_L + I_1 + I_2 + a_in - V) / dt : 1  # membrane, V[t+1] = alpha V[t] + I_e - G E_L + I_1[t] + I_2[t] + input[t]
-dTheta/dt = ((1 - b) * Theta + a * V - a * E_L + b - Theta) / dt : 1  # adaptive threshold, Theta[t+1] = (1 - b) Theta[t] + a V[t] - a E_L + b
+dV/dt = (alpha * V + I_e - G * E_L + I_1 + I_2 + a_in - V) / dt : 1  # membrane (map above)
+dTheta/dt = ((1 - b) * Theta + a * V - a * E_L + b - Theta) / dt : 1  # adaptive threshold
 dI_1/dt = (-alpha_1 * I_1 - I_1) / dt : 1      # spike-induced current 1, I_1[t+1] = -alpha_1 I_1[t]
 dI_2/dt = (-alpha_2 * I_2 - I_2) / dt : 1      # spike-induced current 2, I_2[t+1] = -alpha_2 I_2[t]
 da_in/dt = -a_in / dt : 1                      # synaptic input of one step, cleared after use
@@ -272,7 +273,9 @@ p_keep : 1 (constant)                 # probability that a spike is transmitted,
     },
     post_requires=("{target}",),
     doc="Static weight with blank-out noise: a spike adds w with probability p_keep, else nothing "
-        "(NSAT's synaptic sampling, the xi_j of the stochastic I&F).",
+        "(NSAT's synaptic sampling, the xi_j of the stochastic I&F). Brian2 warns that this on_pre 'may "
+        "not be well-defined' because rand() is stateful; each synapse draws its own number, so only the "
+        "draws, not the sum's distribution, depend on the order.",
 )
 
 NSAT_NEURONS = (NSATStochasticLIF, NSATFirstOrder, NSATSecondOrder, NSATDualCompartment,

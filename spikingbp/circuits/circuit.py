@@ -1,0 +1,353 @@
+"""The circuit object: a complete, backend-free description of a spiking network, and its Brian2 run.
+
+A ``Circuit`` holds named populations (a neuron model and its parameters), spike sources (which unit
+spikes at which step) and projections (pre, post, synapse indices, weights, delay in steps, synapse
+model). Everything is plain data, so the Lava translation and the analysis read the same description.
+
+``Circuit.run`` realises it in Brian2 compactly: populations that share a model become one
+``NeuronGroup`` (each population a contiguous slice), all sources one ``SpikeGeneratorGroup``, and
+static projections that share pre group, post group, delay and synapse model one ``Synapses`` object,
+so that a circuit of hundreds of projections compiles quickly on cpp_standalone and GeNN. Plastic
+projections keep a ``Synapses`` object each.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from spikingbp.errors import ConfigError
+from spikingbp.models.base import NeuronModel, SynapseModel
+from spikingbp.models.synapses import Static, StaticCurrent
+
+STATIC_MODELS = (Static, StaticCurrent)
+
+
+@dataclass
+class Population:
+    """``size`` units of ``model``; ``params`` override the model's defaults (scalars or per-unit arrays)."""
+
+    name: str
+    size: int
+    model: NeuronModel
+    params: dict = field(default_factory=dict)
+
+
+@dataclass
+class SpikeSource:
+    """``size`` spike generators; unit ``indices[k]`` spikes at step ``steps[k]``."""
+
+    name: str
+    size: int
+    indices: np.ndarray
+    steps: np.ndarray
+
+
+@dataclass
+class Projection:
+    """Synapses ``i[k] -> j[k]`` (indices within the pre and post populations) with ``weight[k]``.
+
+    A spike of the pre unit at step t reaches the post unit's input at step t + 1 + ``delay``
+    (Loihi's convention, which the discrete models follow). ``kind`` names the connection type
+    (e.g. ``g``, ``1e``, ``p``) for tables and figures.
+    """
+
+    name: str
+    pre: str
+    post: str
+    i: np.ndarray
+    j: np.ndarray
+    weight: np.ndarray
+    delay: int = 0
+    synapse: SynapseModel = Static
+    params: dict = field(default_factory=dict)
+    kind: str = ""
+
+    @property
+    def plastic(self) -> bool:
+        return not any(self.synapse is model for model in STATIC_MODELS)
+
+
+@dataclass
+class CircuitResult:
+    """What a run recorded: spikes as (step, unit) pairs, state traces (steps, units) after each step,
+    and final weights of the projections asked for (in the order of the projection's synapses)."""
+
+    steps: int
+    spikes: dict
+    states: dict
+    weights: dict
+
+    def spike_matrix(self, population: str) -> np.ndarray:
+        """Spikes of ``population`` as a bool array (steps, units)."""
+        step, unit, size = self.spikes[population]
+        matrix = np.zeros((self.steps, size), bool)
+        matrix[step, unit] = True
+        return matrix
+
+    def spike_counts(self, population: str) -> np.ndarray:
+        step, unit, size = self.spikes[population]
+        return np.bincount(unit, minlength=size)
+
+
+class Circuit:
+    """A named collection of populations, spike sources and projections on one time step ``dt``."""
+
+    def __init__(self, name: str, dt=None):
+        from brian2 import ms
+
+        self.name = name
+        self.dt = dt if dt is not None else 1 * ms
+        self.populations: dict[str, Population] = {}
+        self.sources: dict[str, SpikeSource] = {}
+        self.projections: dict[str, Projection] = {}
+
+    # ------------------------------------------------------------------------------- description
+    def _check_new_name(self, name: str):
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ConfigError(f"circuit {self.name!r}: name {name!r} must be a Python identifier")
+        if name in self.populations or name in self.sources or name in self.projections:
+            raise ConfigError(f"circuit {self.name!r}: the name {name!r} is already used")
+
+    def add_population(self, name: str, size: int, model: NeuronModel, **params) -> Population:
+        self._check_new_name(name)
+        if not isinstance(size, (int, np.integer)) or size < 1:
+            raise ConfigError(f"population {name!r}: size must be a positive integer, got {size!r}")
+        model.resolve(**{k: v for k, v in params.items()})  # validate names, units and ranges now
+        for key, value in params.items():
+            if np.ndim(value) not in (0, 1) or (np.ndim(value) == 1 and len(value) != size):
+                raise ConfigError(f"population {name!r}: parameter {key!r} must be a scalar or have length "
+                                  f"{size}, got shape {np.shape(value)}")
+        self.populations[name] = Population(name, int(size), model, dict(params))
+        return self.populations[name]
+
+    def add_source(self, name: str, size: int, indices=(), steps=()) -> SpikeSource:
+        self._check_new_name(name)
+        indices, steps = np.asarray(indices, dtype=np.int64), np.asarray(steps, dtype=np.int64)
+        if indices.shape != steps.shape or indices.ndim != 1:
+            raise ConfigError(f"source {name!r}: indices and steps must be 1-d and of equal length")
+        if len(indices) and (indices.min() < 0 or indices.max() >= size or steps.min() < 0):
+            raise ConfigError(f"source {name!r}: indices must lie in [0, {size}) and steps be >= 0")
+        if len(np.unique(indices * (steps.max(initial=0) + 1) + steps)) != len(indices):
+            raise ConfigError(f"source {name!r}: a unit may spike at most once per step")
+        self.sources[name] = SpikeSource(name, int(size), indices, steps)
+        return self.sources[name]
+
+    def size_of(self, name: str) -> int:
+        if name in self.populations:
+            return self.populations[name].size
+        if name in self.sources:
+            return self.sources[name].size
+        raise ConfigError(f"circuit {self.name!r}: no population or source named {name!r}; "
+                          f"known: {sorted(self.populations) + sorted(self.sources)}")
+
+    def connect(self, pre: str, post: str, weight, *, pattern: str | None = None, i=None, j=None,
+                delay: int = 0, synapse: SynapseModel = Static, name: str | None = None, kind: str = "",
+                **params) -> Projection:
+        """Add a projection. ``pattern`` is ``one_to_one`` or ``all_to_all``, or give index arrays ``i``, ``j``.
+        ``weight`` is a scalar or one value per synapse (for all_to_all: a (pre, post) matrix works too)."""
+        n_pre, n_post = self.size_of(pre), self.size_of(post)
+        if post not in self.populations:
+            raise ConfigError(f"projection to {post!r}: the target must be a population, not a source")
+        if pattern == "one_to_one":
+            if n_pre != n_post:
+                raise ConfigError(f"one_to_one {pre!r} -> {post!r} needs equal sizes, got {n_pre} and {n_post}")
+            i = j = np.arange(n_pre)
+        elif pattern == "all_to_all":
+            i, j = np.repeat(np.arange(n_pre), n_post), np.tile(np.arange(n_post), n_pre)
+        elif pattern is not None:
+            raise ConfigError(f"unknown pattern {pattern!r}; use 'one_to_one', 'all_to_all' or i, j arrays")
+        elif i is None or j is None:
+            raise ConfigError(f"projection {pre!r} -> {post!r}: give a pattern or both i and j")
+        i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
+        if i.shape != j.shape or i.ndim != 1:
+            raise ConfigError(f"projection {pre!r} -> {post!r}: i and j must be 1-d arrays of equal length")
+        if len(i) and (i.min() < 0 or i.max() >= n_pre or j.min() < 0 or j.max() >= n_post):
+            raise ConfigError(f"projection {pre!r} -> {post!r}: indices out of range for sizes {n_pre} -> {n_post}")
+        weight = np.asarray(weight, dtype=float)
+        if weight.ndim == 2 and weight.shape == (n_pre, n_post):
+            weight = weight[i, j]
+        weight = np.broadcast_to(weight, i.shape).astype(float) if weight.ndim == 0 else weight.ravel()
+        if weight.shape != i.shape:
+            raise ConfigError(f"projection {pre!r} -> {post!r}: {len(i)} synapses but weight has shape {weight.shape}")
+        if np.isnan(weight).any():
+            raise ConfigError(f"projection {pre!r} -> {post!r}: weights contain NaN")
+        if not isinstance(delay, (int, np.integer)) or delay < 0:
+            raise ConfigError(f"projection {pre!r} -> {post!r}: delay must be a non-negative integer number "
+                              f"of steps, got {delay!r}")
+        synapse.resolve(**params)
+        name = name or f"{pre}__{post}__{kind or synapse.name}" + (f"_d{delay}" if delay else "")
+        base, k = name, 1
+        while name in self.projections:
+            k += 1
+            name = f"{base}_{k}"
+        self._check_new_name(name)
+        self.projections[name] = Projection(name, pre, post, i, j, weight.copy(), int(delay), synapse,
+                                            dict(params), kind)
+        return self.projections[name]
+
+    def table(self):
+        """Populations and projections as two pandas DataFrames (for docs, tests and analysis)."""
+        import pandas as pd
+
+        populations = pd.DataFrame([dict(name=p.name, size=p.size, model=p.model.name,
+                                         **{k: (v if np.ndim(v) == 0 else "per unit") for k, v in p.params.items()})
+                                    for p in self.populations.values()])
+        projections = pd.DataFrame([dict(name=p.name, pre=p.pre, post=p.post, kind=p.kind, synapses=len(p.i),
+                                         delay=p.delay, model=p.synapse.name, plastic=p.plastic)
+                                    for p in self.projections.values()])
+        return populations, projections
+
+    # ------------------------------------------------------------------------------- Brian2
+    def _layout(self):
+        """Merge populations by model: model name -> (model, [(population, offset)], total size)."""
+        groups = {}
+        for population in self.populations.values():
+            key = population.model.name
+            model, members, size = groups.get(key, (population.model, [], 0))
+            if model is not population.model:
+                raise ConfigError(f"two different models are both named {key!r}")
+            members.append((population, size))
+            groups[key] = (model, members, size + population.size)
+        return groups
+
+    def build(self, record_spikes=True, record_states=None, record_weights=()):
+        """Create the Brian2 objects on the current device; returns a ``BrianCircuit``."""
+        return BrianCircuit(self, record_spikes, record_states or {}, tuple(record_weights))
+
+    def run(self, steps: int, device: str = "runtime", directory: str | None = None, *,
+            record_spikes=True, record_states=None, record_weights=(), **device_options) -> CircuitResult:
+        """Build and run for ``steps`` time steps on ``device`` (see ``spikingbp.devices.use_device``).
+
+        Returns a ``CircuitResult``, or ``None`` when ``run=False`` (code generation only)."""
+        from brian2 import defaultclock
+
+        from spikingbp.devices import use_device
+
+        if not isinstance(steps, (int, np.integer)) or steps < 1:
+            raise ConfigError(f"steps must be a positive integer, got {steps!r}")
+        with use_device(device, directory, **device_options):
+            defaultclock.dt = self.dt
+            built = self.build(record_spikes, record_states, record_weights)
+            built.network.run(steps * self.dt)
+            if not device_options.get("run", True):
+                return None  # code generation only: nothing was simulated
+            return built.result(steps)
+
+
+class BrianCircuit:
+    """The Brian2 realisation of a ``Circuit``: ``network``, ``groups`` (by model name), ``sources``,
+    ``synapses`` (by name) and the maps from populations and projections to them."""
+
+    def __init__(self, circuit: Circuit, record_spikes, record_states: dict, record_weights: tuple):
+        from brian2 import Network, SpikeGeneratorGroup, SpikeMonitor, StateMonitor
+
+        from spikingbp.circuits.build import neuron_group, synapses
+
+        self.circuit = circuit
+        self.network = Network()
+        self.offsets = {}  # population or source name -> (Brian2 group, offset)
+        self.groups = {}
+        for model_name, (model, members, size) in circuit._layout().items():
+            params = {}
+            for key in {k for population, _ in members for k in population.params}:
+                default = model.parameters[key].default
+                values = []
+                for population, _ in members:
+                    value = population.params.get(key, default)
+                    values.append(np.broadcast_to(np.asarray(value), (population.size,)))
+                params[key] = np.concatenate(values) * _unit(default)
+            group = neuron_group(model, size, f"{circuit.name}_{model_name.lower()}", **params)
+            self.groups[model_name] = group
+            self.network.add(group)
+            for population, offset in members:
+                self.offsets[population.name] = (group, offset)
+
+        self.source_group = None
+        if circuit.sources:
+            indices, times, offset = [], [], 0
+            for source in circuit.sources.values():
+                self.offsets[source.name] = (None, offset)
+                indices.append(source.indices + offset)
+                times.append(source.steps)
+                offset += source.size
+            self.source_group = SpikeGeneratorGroup(offset, np.concatenate(indices),
+                                                    np.concatenate(times) * circuit.dt,
+                                                    name=f"{circuit.name}_sources")
+            self.network.add(self.source_group)
+            for source in circuit.sources.values():
+                self.offsets[source.name] = (self.source_group, self.offsets[source.name][1])
+
+        # Merge static projections with the same pre group, post group, delay and model.
+        merged = defaultdict(list)
+        self.synapses = {}
+        self.projection_slices = {}  # projection name -> (Synapses, slice of its synapses)
+        for projection in circuit.projections.values():
+            pre_group, _ = self.offsets[projection.pre]
+            post_group, _ = self.offsets[projection.post]
+            if projection.plastic:
+                merged[projection.name].append(projection)
+            else:
+                key = f"{pre_group.name}__{post_group.name}__{projection.synapse.name}_d{projection.delay}"
+                merged[key].append(projection)
+        for key, projections in merged.items():
+            first = projections[0]
+            pre_group, _ = self.offsets[first.pre]
+            post_group, _ = self.offsets[first.post]
+            post_model = circuit.populations[first.post].model
+            i = np.concatenate([p.i + self.offsets[p.pre][1] for p in projections])
+            j = np.concatenate([p.j + self.offsets[p.post][1] for p in projections])
+            syn = synapses(pre_group, post_group, first.synapse, f"{circuit.name}_{key}".lower(),
+                           target=post_model.input_variable, i=i, j=j,
+                           delay=first.delay * circuit.dt, **first.params)
+            syn.w = np.concatenate([p.weight for p in projections]) * _unit(first.synapse, "w")
+            self.synapses[key] = syn
+            self.network.add(syn)
+            start = 0
+            for p in projections:
+                self.projection_slices[p.name] = (syn, slice(start, start + len(p.i)))
+                start += len(p.i)
+
+        names = circuit.populations if record_spikes is True else (record_spikes or ())
+        self.spike_monitors = {}
+        for name in names:
+            group, offset = self.offsets[name]
+            monitor = SpikeMonitor(group[offset:offset + circuit.populations[name].size], name=f"spikes_{name}")
+            self.spike_monitors[name] = monitor
+            self.network.add(monitor)
+        self.state_monitors = {}
+        for name, variables in record_states.items():
+            group, offset = self.offsets[name]
+            monitor = StateMonitor(group[offset:offset + circuit.populations[name].size], list(variables),
+                                   record=True, when="end", name=f"states_{name}")
+            self.state_monitors[name] = (monitor, list(variables))
+            self.network.add(monitor)
+        self.record_weights = record_weights
+
+    def result(self, steps: int) -> CircuitResult:
+        """Read the monitors (call after the run, still on the same device)."""
+        dt = float(self.circuit.dt)
+        spikes = {name: (np.round(np.asarray(m.t[:]) / dt).astype(np.int64), np.asarray(m.i[:], np.int64),
+                         self.circuit.populations[name].size) for name, m in self.spike_monitors.items()}
+        states = {name: {v: np.asarray(getattr(m, v)).T for v in variables}
+                  for name, (m, variables) in self.state_monitors.items()}
+        weights = {}
+        for name in self.record_weights:
+            syn, part = self.projection_slices[name]
+            weights[name] = np.asarray(syn.w[:])[part]
+        return CircuitResult(steps, spikes, states, weights)
+
+
+def _unit(default, variable: str | None = None):
+    """The Brian2 unit of a parameter default, or of a synapse model's variable."""
+    from brian2 import Quantity
+    from brian2.equations.equations import Equations
+
+    if variable is not None:
+        dims = Equations(default.equations.format(target="a_in"))[variable].dim
+        return Quantity(1, dim=dims)
+    return Quantity(1, dim=default.dim) if isinstance(default, Quantity) else 1
+
+
+__all__ = ["Circuit", "Population", "SpikeSource", "Projection", "CircuitResult", "BrianCircuit"]

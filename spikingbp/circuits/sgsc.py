@@ -1,0 +1,113 @@
+"""Synfire-gated parts on the LoihiCUBA unit (spec sgsc.md; the one-step-per-stage form of sbp.md).
+
+Every unit is the binary Loihi compartment with ``decay_u = decay_v = 1`` (no memory across steps):
+``v[t] = input arriving at t + bias``, spike iff ``v > 1024``. Data units sit at bias -8192 and stay
+silent unless a gate arrives; a gate's weight cancels the bias and sets what the unit compares its
+input against. The connection types are a table, so that a circuit is a list of
+``(pre, post, type)`` rows (``wire``), not code.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from spikingbp.circuits.circuit import Circuit
+from spikingbp.errors import ConfigError
+from spikingbp.models.neurons import LoihiCUBA
+
+THRESHOLD = 1024.0   # vth in weight units
+DATA_BIAS = -8192.0  # data, memory and error units: silent unless gated
+MAX_DELAY = 6        # longest axonal delay of a relay (1e_d6)
+
+
+@dataclass(frozen=True)
+class ConnectionType:
+    pattern: str   # "all_to_all" (a gate to a layer) or "one_to_one"
+    weight: float
+    doc: str
+
+
+CONNECTION_TYPES = {
+    "g": ConnectionType("all_to_all", 8192 + 512, "gate: cancels the bias; unit fires iff input > 512"),
+    "gm05": ConnectionType("all_to_all", 512, "added to g: unit fires iff input > 0"),
+    "gp05": ConnectionType("all_to_all", 8192, "instead of g: unit fires iff input > 1024"),
+    "gi": ConnectionType("all_to_all", -8128, "inhibitory gate: silences a layer in a phase"),
+    "1e": ConnectionType("one_to_one", 520, "excitatory relay: copies a binary value"),
+    "1i": ConnectionType("one_to_one", -520, "inhibitory relay: subtracts a binary value"),
+    "1ge": ConnectionType("one_to_one", 9280, "gating chain: stage k -> stage k + 1"),
+    "g1": ConnectionType("one_to_one", 8192 + 512, "conditional gate: gates its post unit by unit"),
+}
+
+
+def parse_type(kind: str) -> tuple[ConnectionType, int]:
+    """``'1e_d3'`` -> (the 1e type, delay 3). Unknown types or delays out of 0..6 raise ConfigError."""
+    base, _, suffix = kind.partition("_d")
+    if base not in CONNECTION_TYPES:
+        raise ConfigError(f"unknown connection type {kind!r}; known: {sorted(CONNECTION_TYPES)} "
+                          f"(optionally with an axonal delay suffix _d1.._d{MAX_DELAY})")
+    delay = 0
+    if suffix:
+        if not suffix.isdigit() or not 0 <= int(suffix) <= MAX_DELAY:
+            raise ConfigError(f"connection type {kind!r}: delay must be 0..{MAX_DELAY} steps")
+        delay = int(suffix)
+    return CONNECTION_TYPES[base], delay
+
+
+def add_layer(circuit: Circuit, name: str, size: int, *, gate: bool = False, refractory_steps: int = 0):
+    """Binary units: data units (bias -8192) or, with ``gate=True``, gating units (bias 0)."""
+    return circuit.add_population(name, size, LoihiCUBA, decay_u=1.0, decay_v=1.0, vth=THRESHOLD,
+                                  bias=0.0 if gate else DATA_BIAS, refractory_steps=refractory_steps)
+
+
+def wire(circuit: Circuit, rows):
+    """Add ``(pre, post, type)`` rows, e.g. ``("g02", "h1", "g")`` or ``("m_h1", "h1", "1e_d2")``."""
+    for pre, post, kind in rows:
+        ctype, delay = parse_type(kind)
+        circuit.connect(pre, post, ctype.weight, pattern=ctype.pattern, delay=delay, kind=kind)
+
+
+def gating_chain(circuit: Circuit, stages: int, *, prefix: str = "g", ring: bool = True,
+                 kick_step: int = 0) -> list[str]:
+    """``stages`` one-unit gates ``g00, g01, ...``; a kick source fires ``g00`` at ``kick_step + 1``, and
+    each stage fires the next one step later; with ``ring=True`` the last re-fires the first."""
+    if stages < 2:
+        raise ConfigError(f"a gating chain needs at least 2 stages, got {stages}")
+    names = [f"{prefix}{k:02d}" for k in range(stages)]
+    for name in names:
+        add_layer(circuit, name, 1, gate=True)
+    circuit.add_source(f"{prefix}_kick", 1, [0], [kick_step])
+    rows = [(f"{prefix}_kick", names[0], "1ge")]
+    rows += [(a, b, "1ge") for a, b in zip(names, names[1:])]
+    if ring:
+        rows.append((names[-1], names[0], "1ge"))
+    wire(circuit, rows)
+    return names
+
+
+def relay(circuit: Circuit, pre: str, post: str, gate: str, *, delay: int = 0, sign: int = +1):
+    """Gated relay: ``post`` copies ``pre`` (or subtracts it, ``sign=-1``) when ``gate`` opens it."""
+    wire(circuit, [(pre, post, ("1e" if sign > 0 else "1i") + (f"_d{delay}" if delay else "")),
+                   (gate, post, "g")])
+
+
+def push_pull(circuit: Circuit, name: str, size: int) -> tuple[str, str]:
+    """A signed value as two non-negative binary layers ``name_plus`` (value > 0) and ``name_minus``."""
+    plus, minus = f"{name}_plus", f"{name}_minus"
+    add_layer(circuit, plus, size)
+    add_layer(circuit, minus, size)
+    return plus, minus
+
+
+def gated_product(circuit: Circuit, value: str, factor: str, out: str, gate: str):
+    """``out = value AND factor`` unit by unit: ``factor`` gates the relay of ``value`` into ``out``
+    (conditional gating: the Hadamard product of two binary vectors). ``gate`` only times the phase: it
+    lifts ``out`` half-way, so a unit needs both its factor and its value to fire."""
+    ctype = CONNECTION_TYPES
+    circuit.connect(value, out, ctype["1e"].weight, pattern="one_to_one", kind="1e")
+    circuit.connect(factor, out, ctype["g1"].weight / 2, pattern="one_to_one", kind="g1/2")
+    circuit.connect(gate, out, ctype["g1"].weight / 2, pattern="all_to_all", kind="g/2")
+
+
+__all__ = ["CONNECTION_TYPES", "ConnectionType", "THRESHOLD", "DATA_BIAS", "parse_type", "add_layer", "wire",
+           "gating_chain", "relay", "push_pull", "gated_product"]

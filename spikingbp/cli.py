@@ -1,0 +1,71 @@
+"""The ``spikingbp`` command line. Exit codes: 0 success, 2 bad arguments or configuration,
+3 data missing or corrupt, 4 device unavailable, 1 any other spikingbp error."""
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import platform
+import sys
+
+from spikingbp import __version__
+from spikingbp.errors import SpikingBPError
+
+STACK = ("numpy", "brian2", "cython", "brian2genn", "lava-nc", "brian2cuda", "pandas", "matplotlib",
+         "scikit-learn", "tqdm", "dask")
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def cmd_info(args) -> int:
+    from spikingbp.data import dataset_names, find_data_dir
+    from spikingbp.devices import available_devices
+
+    print(f"spikingbp {__version__} on Python {platform.python_version()} ({platform.machine()})")
+    print("\nstack:")
+    for package in STACK:
+        print(f"  {package:<13} {_version(package)}")
+    print("\ndevices:")
+    for name, (usable, reason) in available_devices().items():
+        print(f"  {name:<15} {'yes' if usable else 'no ':<4} {reason}")
+    print("\ndatasets:")
+    for name in dataset_names():
+        if name == "digits":
+            print(f"  {name:<14} embedded (scikit-learn load_digits, 8x8)")
+            continue
+        path = find_data_dir(name, args.data_dir)
+        print(f"  {name:<14} {path if path else 'not found (pass --data-dir or set SPIKINGBP_DATA)'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="spikingbp", description="On-chip learning in spiking networks: backprop with spikes alone.")
+    parser.add_argument("--version", action="version", version=f"spikingbp {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    info = commands.add_parser("info", help="versions, devices available, GeNN found or not, datasets found")
+    info.add_argument("--data-dir", default=None, help="directory of IDX files (default: $SPIKINGBP_DATA)")
+    info.set_defaults(func=cmd_info)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except SpikingBPError as error:
+        print(f"spikingbp {args.command}: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print(f"spikingbp {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
