@@ -42,6 +42,22 @@ def cmd_info(args) -> int:
     return 0
 
 
+def cmd_train(args) -> int:
+    from spikingbp.training import TrainConfig, train
+
+    config = TrainConfig(out=args.out, algorithm=args.algorithm, engine=args.device, dataset=args.dataset,
+                         data_dir=args.data_dir, epochs=args.epochs, limit=args.limit, limit_test=args.limit_test,
+                         hidden=args.hidden, seed=args.seed, progress=not args.quiet)
+    result = train(config)
+    last = result.metrics.iloc[-1]
+    print(f"trained {config.algorithm} on {config.dataset} for {result.epochs_done} epochs "
+          f"({'resumed after epoch ' + str(result.resumed_from_epoch) if result.resumed_from_epoch else 'fresh run'})")
+    print(f"test accuracy: exact {last['test_exact']:.4f}, argmax of spikes {last['test_argmax_spikes']:.4f}, "
+          f"argmax of potential {last['test_argmax_potential']:.4f}")
+    print(f"run directory: {result.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="spikingbp", description="On-chip learning in spiking networks: backprop with spikes alone.")
@@ -51,6 +67,23 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="versions, devices available, GeNN found or not, datasets found")
     info.add_argument("--data-dir", default=None, help="directory of IDX files (default: $SPIKINGBP_DATA)")
     info.set_defaults(func=cmd_info)
+
+    from spikingbp.training import ALGORITHMS, engines
+
+    train = commands.add_parser("train", help="train a network; writes config, weights, metrics and figures")
+    train.add_argument("--algorithm", default="sbp", choices=ALGORITHMS)
+    train.add_argument("--dataset", default="digits", help="digits (embedded), mnist or fashion-mnist")
+    train.add_argument("--data-dir", default=None, help="directory of IDX files (default: $SPIKINGBP_DATA)")
+    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--limit", type=int, default=None, help="train on the first N training samples")
+    train.add_argument("--limit-test", type=int, default=None, help="test on the first N test samples")
+    train.add_argument("--hidden", type=int, default=400, help="hidden units")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="reference", choices=sorted({e for a in ALGORITHMS for e in engines(a)}),
+                       help="what runs it: 'reference' is the plain numpy model")
+    train.add_argument("--out", required=True, help="run directory; a rerun with the same config resumes")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(func=cmd_train)
     return parser
 
 

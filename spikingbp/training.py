@@ -237,11 +237,12 @@ def train(config: TrainConfig | Mapping) -> RunResult:
     n_train = len(data["X_train"])
     with tqdm(total=remaining_epochs * n_train, unit="sample", disable=not config.progress,
               dynamic_ncols=True) as bar:
+        advance_bar = (lambda _: bar.update(1)) if config.progress else None
         for epoch in range(resumed_from_epoch + 1, config.epochs + 1):
             bar.set_description(f"epoch {epoch}/{config.epochs}")
             order = epoch_order(config.seed, epoch, n_train)
             started = time.perf_counter()
-            W1, W2 = run_epoch(data["X_train"], data["T_train"], W1, W2, order, lambda _: bar.update(1))
+            W1, W2 = run_epoch(data["X_train"], data["T_train"], W1, W2, order, advance_bar)
             seconds = time.perf_counter() - started
             train_accuracy = sbp.accuracy(data["X_train"], data["T_train"], W1, W2)
             test_accuracy = sbp.accuracy(data["X_test"], data["T_test"], W1, W2)
@@ -319,6 +320,13 @@ def _resume_state(out: Path, config: TrainConfig) -> dict | None:
                 f"give a new --out") from error
         _check_same_config(previous, config, out)
         epochs_done = int(state["epochs_done"])
+        n_train = len(state["order"]) // max(epochs_done, 1)
+        expected_order = [epoch_order(config.seed, epoch, n_train) for epoch in range(1, epochs_done + 1)]
+        if epochs_done and not np.array_equal(state["order"], np.concatenate(expected_order)):
+            raise DataError(
+                f"checkpoint {checkpoint_path} records a presentation order that seed={config.seed} does not "
+                f"give; the run directory was changed by hand or by another spikingbp version. Delete {out} "
+                f"or give a new --out")
         if epochs_done > config.epochs:
             raise ConfigError(
                 f"{out} already holds {epochs_done} trained epochs, more than epochs={config.epochs}; ask for "

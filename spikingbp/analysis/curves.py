@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from spikingbp.errors import ConfigError, DataError
 
@@ -47,7 +48,8 @@ def plot_learning_curves(metrics, out_png, title: str = "Learning curves") -> Pa
     axes.set_ylabel("accuracy")
     axes.set_ylim(0, 1)
     last_epoch = int(table["epoch"].max()) if len(table) else 1
-    axes.set_xlim(0, max(1, last_epoch) + 0.5)
+    axes.set_xlim(0.5, max(1, last_epoch) + 0.5)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.grid(alpha=0.3)
     axes.set_title(title)
     axes.legend(fontsize="small", loc="lower right")
