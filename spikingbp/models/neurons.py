@@ -188,3 +188,44 @@ ERBPNeuron = NeuronModel(
 )
 
 __all__ += ["LoihiCUBAModulated", "ERBPNeuron"]
+
+# ---------------------------------------------------------------------------------------------------
+# Current-based LIF with white background noise and a held gate current (the spiking populations of the
+# synfire-gated synfire chain, spec sgsc.md). Without input the membrane potential fluctuates around
+# v_rest with standard deviation sigma; the noise smooths the f-I curve of a population into a nearly
+# threshold-linear one. I_gate is a second input that keeps its value until a synapse changes it
+# (GateSwitch in spikingbp.models.meanfield): square gate pulses switched by gating volleys.
+NOISY_LIF_EQUATIONS = """
+dv/dt = (v_rest - v) / tau_m + (I_syn + I_gate + I_ext) / C_m + sigma * sqrt(2 / tau_m) * xi : volt (unless refractory)  # membrane potential
+dI_syn/dt = -I_syn / tau_syn : amp                                              # synaptic current
+I_gate : amp                                                                    # gate current, held between volleys
+I_ext : amp                                                                     # constant external current (offset)
+sigma : volt (constant)                                                         # std of the free membrane noise
+tau_m : second (constant)                                                       # membrane time constant
+tau_syn : second (constant)                                                     # synaptic time constant
+C_m : farad (constant)                                                          # membrane capacitance
+v_rest : volt (constant)                                                        # resting potential
+v_th : volt (constant)                                                          # spike threshold
+v_reset : volt (constant)                                                       # reset potential
+t_ref : second (constant)                                                       # refractory period
+"""
+
+NoisyLIF = NeuronModel(
+    name="NoisyLIF",
+    equations=NOISY_LIF_EQUATIONS,
+    threshold="v > v_th",
+    reset="v = v_reset",
+    refractory="t_ref",
+    method="euler",
+    input_variable="I_syn",
+    parameters={
+        **LIF.parameters,
+        "sigma": Parameter(0 * mV, "std of the membrane potential under the background noise alone, >= 0",
+                           0.0, None),
+    },
+    doc="Current-based LIF with white background noise sigma * sqrt(2 / tau_m) * xi (Euler-Maruyama) and a "
+        "held gate current I_gate besides the exponential synaptic current I_syn (the input variable). "
+        "With tau_syn = dt (method euler) a spike's current lasts exactly one step.",
+)
+
+__all__ += ["NoisyLIF"]

@@ -1,0 +1,279 @@
+"""Plasticity rules as Brian2 ``Synapses`` strings, written to run unchanged on runtime, cpp_standalone
+and brian2genn.
+
+Brian2genn limits what a rule may do: one pre and one post pathway; ``+=`` into one post-synaptic
+variable per Synapses; ``on_pre`` may not touch presynaptic variables and ``on_post`` may not touch
+post-synaptic ones (not even to read them); no custom events, linked or summed variables, TimedArray,
+network_operation; ``run_regularly`` only in its default slot. And GeNN schedules differently: Brian2
+runs [groups, thresholds, synapses, resets] in one step, so a spike of step t is processed at step t;
+GeNN runs [synapses, groups, thresholds, resets], so the same spike is processed at step t + 1, with the
+clock ``t`` one step later. The rules therefore never compare spike times with ``t``. Two mechanisms
+are the same under both schedules:
+
+* Post-side state read in ``on_pre``: a presynaptic spike of step t sees the post unit after its update
+  of step t (Brian2: same step, after groups and thresholds; GeNN: next step, before groups). The post
+  unit provides ``tnow`` (the time of that update) and ``lastspike`` (set by the threshold in Brian2 and
+  by the reset in GeNN, to the same value), so ``lastspike_post == tnow_post`` means "the post unit fired
+  in the step of this presynaptic spike". Third factors (reward, modulator, error) live in post
+  compartments fed through their own buffered input (``mod_in``, ``e_in``), so a modulator spike at step
+  t - 1 is present at step t under both schedules. Post units: ``LoihiCUBAModulated`` and ``ERBPNeuron``
+  in ``spikingbp.models.neurons``.
+* A time stamp in the synapse, written in ``on_pre`` and compared in ``on_post``: both pathways of one
+  step see the same ``t``, and the pre pathway runs first in both (Brian2: pathway order -1 before +1;
+  GeNN 4: presynaptic update kernel before postsynaptic learning).
+
+The modulator/reward sources are SpikeGeneratorGroups connected with ``ModulatorInput`` to ``mod_in``
+(or ``StaticCurrent`` to ``e_in`` for eRBP errors). Plastic pathways must have no delay (the rules pair
+events of one step). Code strings carry no ``#`` comments (see ``_code``). Under GeNN the spikes of a
+run's last step are never processed (that happens in the step after), so run one step longer than the
+last spike that should count.
+"""
+from __future__ import annotations
+
+from brian2 import ms, nA, second
+
+from spikingbp.models.base import Parameter, SynapseModel
+
+
+def _code(*lines) -> str:
+    """Join (statement, comment) pairs into a Brian2 code string, leaving the comments out: brian2genn
+    copies code comments into GeNN's C++, where a comment on the last line swallows a closing brace."""
+    return "\n".join(statement for statement, _comment in lines)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Input to a post unit's modulator compartment (reward, dopamine-like modulator, eRBP error).
+ModulatorInput = SynapseModel(
+    name="ModulatorInput",
+    equations="""
+gain : 1 (constant)                   # added to the post unit's modulator input per spike
+""",
+    on_pre="{target}_post += gain",
+    parameters={"gain": Parameter(1.0, "modulator increment per spike")},
+    post_requires=("{target}",),
+    doc="Feeds a modulator compartment: build with target='mod_in' (LoihiCUBAModulated). A spike at step "
+        "t - 1 makes the modulator present at step t, so schedule reward sources one step early.",
+)
+
+# ---------------------------------------------------------------------------------------------------
+# sBP (Renner et al. 2024): a same-step pre/post coincidence changes w by +step with reward, -step without.
+SBP_REWARD_EQUATIONS = """
+w : 1                                 # plastic weight, delivered to the post unit like Static
+step : 1 (constant)                   # weight change per same-step coincidence (sBP: 2)
+w_min : 1 (constant)                  # lower clip (sBP: -254)
+w_max : 1 (constant)                  # upper clip (sBP: 254)
+"""
+
+SBP_REWARD_ON_PRE = _code(
+    ("w = clip(w + step * (2 * int(mod_post > 0.5) - 1)"
+     " * int(abs(lastspike_post - tnow_post) < 0.5 * dt), w_min, w_max)",
+     "+step if rewarded, -step if not; only if the post unit fired in this step"),
+    ('{target}_post += w', "deliver the updated weight: sBP's backward pass (phases 6 and 10) reads the "
+                           "spikes of phases 5 and 9 through the weights those phases just changed, which "
+                           "makes d1 use the updated W2, as the reference does"),
+)
+
+SBPRewardRule = SynapseModel(
+    name="SBPRewardRule",
+    equations=SBP_REWARD_EQUATIONS,
+    on_pre=SBP_REWARD_ON_PRE,
+    on_post=None,
+    parameters={
+        "step": Parameter(2.0, "weight change per coincidence, >= 0 (sBP: 2)", 0.0, None),
+        "w_min": Parameter(-254.0, "lower weight clip (sBP: -254)"),
+        "w_max": Parameter(254.0, "upper weight clip (sBP: 254)"),
+    },
+    post_requires=("{target}", "mod", "tnow", "lastspike"),
+    doc="sBP reward-gated coincidence rule (NxSDK dw = y0*x0*r1*4 - y0*x0*2): when pre and post fire in the "
+        "same step t, w += step if the reward is present at step t (mod_post > 0.5, i.e. a reward spike at "
+        "t - 1 through ModulatorInput), else w -= step; clipped to [w_min, w_max]. The weight is also "
+        "delivered ({target}_post += w, before the update). Post unit: LoihiCUBAModulated (decay_mod = 1).",
+)
+
+# ---------------------------------------------------------------------------------------------------
+# SSNN-BP (Biswas et al. 2023). A synapse sees one presynaptic and one post-synaptic spike train, but
+# dW = eta * sum_t s_d(t) s_x(t) with s_d = (s_d+ - s_d-)/2 involves three units, and brian2genn gives a
+# spike no payload (on_pre cannot read which compartment of a pre unit fired). So each gradient stream
+# has its own Synapses (forward unit x -> gradient unit d+, and x -> d-), with stream +1 / -1: the change
+# of the weight is the sum of the two synapses' w changes (W = W0 + dw[+] + dw[-]). Both streams may share
+# one Synapses when d+ and d- are one NeuronGroup (subgroups), with stream set per synapse.
+SSNN_STOCHASTIC_EQUATIONS = """
+w : 1                                 # this stream's share of the weight (accumulates the updates)
+eta : 1 (constant)                    # learning rate
+stream : 1 (constant)                 # +1: post is the d+ gradient unit; -1: post is the d- unit
+t_stamp : second                      # time of the latest presynaptic spike plus dt (0: none yet)
+"""
+
+SSNNStochasticRule = SynapseModel(
+    name="SSNNStochasticRule",
+    equations=SSNN_STOCHASTIC_EQUATIONS,
+    on_pre=_code(
+        ('t_stamp = t + dt', 'stamp this step (offset by dt so that 0 means never)'),
+    ),
+    on_post=_code(
+        ('w += stream * eta / 2 * int(abs(t + dt - t_stamp) < 0.5 * dt)',
+         'AND of the forward and this gradient spike'),
+    ),
+    parameters={
+        "eta": Parameter(1e-3, "learning rate, >= 0", 0.0, None),
+        "stream": Parameter(1.0, "+1 for the d+ stream, -1 for the d- stream", -1.0, 1.0),
+    },
+    post_requires=(),
+    doc="SSNN-BP local stochastic update for one gradient stream: w += stream * eta/2 per step in which the "
+        "presynaptic forward unit and the post gradient unit both fire. Pre: forward unit s_x^l; post: "
+        "gradient unit s_d+^{l+1} (stream +1) or s_d-^{l+1} (stream -1). Delivers nothing.",
+)
+
+# Rate form, dW = eta (sum_t s_d)(sum_t s_x) per sample, written as a sum over all (forward, gradient) spike
+# pairs of the sample: each forward spike adds the gradient spikes counted so far, each gradient spike the
+# forward spikes counted so far (a same-step pair once: the pre pathway runs first). At the end of a
+# sample w has moved by exactly the product of the counts, with no apply step that has to touch w
+# (brian2genn keeps only the synaptic variables that pathway code uses, so a w written only by a
+# run_regularly would not exist in GeNN). ``add_sample_update`` clears the counts at every sample start.
+SSNN_RATE_EQUATIONS = """
+w : 1                                 # this stream's share of the weight
+eta : 1 (constant)                    # learning rate
+stream : 1 (constant)                 # +1: post is the d+ gradient unit; -1: post is the d- unit
+count_x : 1                           # forward (presynaptic) spikes so far in the current sample
+count_d : 1                           # gradient (post-synaptic) spikes so far in the current sample
+"""
+
+# Run by ``add_sample_update`` at t = 0, t_sample, 2 t_sample, ... (run_regularly, default slot).
+SSNN_RATE_RESET = _code(
+    ('count_x = 0', 'start counting the next sample'),
+    ('count_d = 0', 'start counting the next sample'),
+)
+
+SSNNRateRule = SynapseModel(
+    name="SSNNRateRule",
+    equations=SSNN_RATE_EQUATIONS,
+    on_pre=_code(
+        ('w += stream * eta / 2 * count_d', 'pairs with the gradient spikes so far'),
+        ('count_x += 1', 'count the forward spike'),
+    ),
+    on_post=_code(
+        ('count_d += 1', 'count the gradient spike'),
+        ('w += stream * eta / 2 * count_x', 'pairs with the forward spikes so far (this step included)'),
+    ),
+    parameters={
+        "eta": Parameter(1e-3, "learning rate, >= 0", 0.0, None),
+        "stream": Parameter(1.0, "+1 for the d+ stream, -1 for the d- stream", -1.0, 1.0),
+    },
+    post_requires=(),
+    doc="SSNN-BP rate update for one gradient stream: over a sample, w moves by stream * eta/2 * (gradient "
+        "spikes) * (forward spikes), accumulated pair by pair, so that at each sample end the change is "
+        "the product of the counts; add_sample_update(syn, t_sample) restarts the counts at each multiple "
+        "of t_sample. Summed over the d+ and d- synapses this is eta (sum_t s_d)(sum_t s_x). Delivers nothing.",
+)
+
+# ---------------------------------------------------------------------------------------------------
+# eRBP (Neftci et al. 2017): on a presynaptic spike, w += eta * U_post while b_min < I_syn_post < b_max,
+# except during the first t_off of each sample. The sample phase comes from the post unit's clock.
+ERBP_EQUATIONS = """
+w : amp                               # plastic weight, a current jump delivered to the post unit
+eta : 1 (constant)                    # learning rate
+b_min : amp (constant)                # boxcar lower edge on the post synaptic current
+b_max : amp (constant)                # boxcar upper edge on the post synaptic current
+t_sample : second (constant)          # sample length (training: 250 ms)
+t_off : second (constant)             # no learning in the first t_off of each sample (50 ms)
+"""
+
+ERBP_ON_PRE = _code(
+    ('{target}_post += w', "deliver the weight held before this spike's update"),
+    ("w += eta * U_post * int(I_syn_post > b_min and I_syn_post < b_max)"
+     " * int(tnow_post + 0.5 * dt - t_sample * floor((tnow_post + 0.5 * dt) / t_sample) > t_off)",
+     "boxcar phi'(I_syn) times U; off while the sample phase is below t_off"),
+)
+
+ERBPBoxcarRule = SynapseModel(
+    name="ERBPBoxcarRule",
+    equations=ERBP_EQUATIONS,
+    on_pre=ERBP_ON_PRE,
+    on_post=None,
+    parameters={
+        "eta": Parameter(6e-4, "learning rate, >= 0 (6e-4 with noise, 1e-3 with blank-out)", 0.0, None),
+        "b_min": Parameter(-1.15 * nA, "boxcar lower edge on I_syn of the post unit"),
+        "b_max": Parameter(1.15 * nA, "boxcar upper edge on I_syn of the post unit"),
+        "t_sample": Parameter(250 * ms, "sample length, > 0", 1e-9, None),
+        "t_off": Parameter(50 * ms, "learning-free start of each sample, >= 0", 0.0, None),
+    },
+    post_requires=("{target}", "U", "I_syn", "tnow"),
+    doc="eRBP event-driven random-BP rule: on each presynaptic spike (step t) the weight is delivered, then "
+        "w += eta * U_post if b_min < I_syn_post < b_max and the step lies at or after t_off in its sample "
+        "(samples start at multiples of t_sample from t = 0). Post unit: ERBPNeuron, errors into e_in.",
+)
+
+# ---------------------------------------------------------------------------------------------------
+# Three-factor STDP: pair-based traces feed an eligibility trace elig; the weight moves by eta * mod * elig,
+# applied on presynaptic spikes (NSAT: event driven, presynaptic lookup), mod read from the post unit.
+THREE_FACTOR_EQUATIONS = """
+w : 1                                 # plastic weight, delivered to the post unit
+dapre/dt = -apre / tau_plus : 1 (event-driven)     # presynaptic trace
+dapost/dt = -apost / tau_minus : 1 (event-driven)  # post-synaptic trace
+delig/dt = -elig / tau_e : 1 (event-driven)        # eligibility trace (e)
+tau_plus : second (constant)          # presynaptic trace time constant
+tau_minus : second (constant)         # post-synaptic trace time constant
+tau_e : second (constant)             # eligibility time constant
+A_plus : 1 (constant)                 # apre increment per presynaptic spike (pre-before-post term)
+A_minus : 1 (constant)                # apost increment per post spike (post-before-pre term, < 0: depression)
+eta : 1 (constant)                    # learning rate
+w_min : 1 (constant)                  # lower clip
+w_max : 1 (constant)                  # upper clip
+"""
+
+THREE_FACTOR_ON_PRE = _code(
+    ('{target}_post += w', "deliver the weight held before this spike's update"),
+    ('elig += apost', 'post-before-pre pairings'),
+    ('apre += A_plus', 'this spike, for later post spikes'),
+    ('w += eta * mod_post * elig', 'third factor times eligibility'),
+    ('w = w * int(w >= w_min and w <= w_max) + w_min * int(w < w_min) + w_max * int(w > w_max)',
+     "exact clip (brian2genn's clip rounds to float)"),
+)
+
+THREE_FACTOR_ON_POST = _code(
+    ('elig += apre', 'pre-before-post pairings'),
+    ('apost += A_minus', 'this spike, for later presynaptic spikes'),
+)
+
+ThreeFactorSTDP = SynapseModel(
+    name="ThreeFactorSTDP",
+    equations=THREE_FACTOR_EQUATIONS,
+    on_pre=THREE_FACTOR_ON_PRE,
+    on_post=THREE_FACTOR_ON_POST,
+    method="exact",
+    parameters={
+        "tau_plus": Parameter(20 * ms, "presynaptic trace time constant, > 0", 1e-9, None),
+        "tau_minus": Parameter(20 * ms, "post-synaptic trace time constant, > 0", 1e-9, None),
+        "tau_e": Parameter(1 * second, "eligibility time constant, > 0", 1e-9, None),
+        "A_plus": Parameter(1.0, "presynaptic trace increment (potentiation amplitude)"),
+        "A_minus": Parameter(-1.0, "post-synaptic trace increment (negative: depression)"),
+        "eta": Parameter(1.0, "learning rate, >= 0", 0.0, None),
+        "w_min": Parameter(-254.0, "lower weight clip"),
+        "w_max": Parameter(254.0, "upper weight clip"),
+    },
+    post_requires=("{target}", "mod"),
+    doc="Reward-modulated pair STDP: elig collects A_plus exp(-dt_pre/tau_plus) at post spikes and A_minus "
+        "exp(-dt_post/tau_minus) at presynaptic spikes and decays with tau_e; on each presynaptic spike the "
+        "weight is delivered, then w += eta * mod_post * elig (clipped). Post unit: LoihiCUBAModulated with "
+        "the modulator source through ModulatorInput into mod_in (decay_mod sets how long it lasts).",
+)
+
+# Rules that need a periodic step at sample boundaries, and its code.
+SAMPLE_UPDATES = {"SSNNRateRule": SSNN_RATE_RESET}
+
+
+def add_sample_update(syn, t_sample, model: SynapseModel = SSNNRateRule):
+    """Run ``model``'s sample-boundary code on ``syn`` at t = 0, t_sample, 2 t_sample, ... (add the result
+    to the Network).
+
+    A ``run_regularly`` in its default ('start') slot. Under brian2genn it runs before the step's synapse
+    update, which still processes the spikes of the previous step, so spikes in the last step of a sample
+    are counted in the next sample there (Brian2 counts them in their own sample); keep that step silent
+    where the two backends must agree.
+    """
+    # brian2genn finds run_regularly operations by "_run_regularly" in their name, and drops others
+    return syn.run_regularly(SAMPLE_UPDATES[model.name], dt=t_sample, name=f"{syn.name}_run_regularly_sample")
+
+
+__all__ = ["ModulatorInput", "SBPRewardRule", "SSNNStochasticRule", "SSNNRateRule", "ERBPBoxcarRule",
+           "ThreeFactorSTDP", "SSNN_RATE_RESET", "SAMPLE_UPDATES", "add_sample_update"]

@@ -1,0 +1,336 @@
+"""Plasticity rules: small pre -> post networks with hand-picked spike steps, final weights checked
+against arithmetic written out here; every rule through brian2genn's code generation; the sBP rule
+on cpp_standalone against runtime."""
+import math
+
+import numpy as np
+import pytest
+from brian2 import Network, SpikeGeneratorGroup, StateMonitor, defaultclock, ms, nA, pA, prefs
+
+from spikingbp.circuits.build import neuron_group, synapses
+from spikingbp.devices import use_device
+from spikingbp.errors import ConfigError
+from spikingbp.models.neurons import ERBPNeuron, LoihiCUBA, LoihiCUBAModulated
+from spikingbp.models.plasticity import (ERBPBoxcarRule, ModulatorInput, SBPRewardRule, SSNNRateRule,
+                                         SSNNStochasticRule, ThreeFactorSTDP, add_sample_update)
+from spikingbp.models.synapses import Static, StaticCurrent
+
+DT = 1 * ms
+
+
+@pytest.fixture(autouse=True)
+def _numpy_runtime():
+    """Runtime with the numpy target (no compilation); conftest restores the target afterwards."""
+    prefs.codegen.target = "numpy"
+    defaultclock.dt = DT
+
+
+def source(name, steps):
+    """A one-unit spike source firing at the given steps."""
+    steps = np.asarray(steps, dtype=int)
+    return SpikeGeneratorGroup(1, np.zeros(len(steps), dtype=int), steps * DT, name=name)
+
+
+def unit(model, name, fire_steps, objects, **params):
+    """A binary Loihi unit (decay 1, threshold 1024) firing exactly at ``fire_steps`` (all >= 1): a source
+    spike at step s arrives at step s + 1 with weight 2048 > 1024."""
+    drive = source(f"{name}_drive", np.asarray(fire_steps) - 1)
+    group = neuron_group(model, 1, name, decay_u=1.0, decay_v=1.0, **params)
+    relay = synapses(drive, group, Static, f"{name}_relay", i=[0], j=[0])
+    relay.w = 2048
+    objects += [drive, group, relay]
+    return group
+
+
+# ---------------------------------------------------------------------------------------------------
+# sBP reward-gated coincidence rule
+def sbp_network(pre_steps, post_steps, reward_steps, w0):
+    """pre -> post with SBPRewardRule. ``reward_steps``: steps at which the reward is present; the source
+    fires one step earlier (a reward spike at t - 1 is present at t)."""
+    objects = []
+    pre = unit(LoihiCUBA, "pre", pre_steps, objects)
+    post = unit(LoihiCUBAModulated, "post", post_steps, objects)
+    reward = source("reward", np.asarray(reward_steps) - 1)
+    reward_in = synapses(reward, post, ModulatorInput, "reward_in", target="mod_in", i=[0], j=[0])
+    plastic = synapses(pre, post, SBPRewardRule, "plastic", i=[0], j=[0])
+    plastic.w = w0
+    net = Network(objects + [reward, reward_in, plastic])
+    duration = (max(max(pre_steps), max(post_steps), max(reward_steps)) + 3) * DT
+    return net, plastic, post, duration
+
+
+def run_sbp(pre_steps, post_steps, reward_steps, w0):
+    net, plastic, _, duration = sbp_network(pre_steps, post_steps, reward_steps, w0)
+    net.run(duration)
+    return float(plastic.w[0])
+
+
+def test_sbp_rewarded_and_unrewarded_coincidences():
+    # coincidences at 3 (no reward), 7 and 12 (reward); reward alone at 5; pre alone at 15; post alone at 17
+    w = run_sbp(pre_steps=[3, 7, 12, 15], post_steps=[3, 7, 12, 17], reward_steps=[5, 7, 12], w0=10)
+    assert w == 10 - 2 + 2 + 2
+
+
+def test_sbp_pairs_one_step_apart_do_not_learn():
+    # pre 3 / post 4 and post 8 / pre 9, reward present throughout: no same-step coincidence
+    w = run_sbp(pre_steps=[3, 9], post_steps=[4, 8], reward_steps=[3, 4, 8, 9], w0=10)
+    assert w == 10
+
+
+def test_sbp_clips_at_254_and_minus_254():
+    # three rewarded coincidences from 252: 252 + 2 = 254, then clipped at 254 twice
+    assert run_sbp(pre_steps=[2, 4, 6], post_steps=[2, 4, 6], reward_steps=[2, 4, 6], w0=252) == 254
+    # three unrewarded coincidences from -252: -254, then clipped at -254 twice
+    assert run_sbp(pre_steps=[2, 4, 6], post_steps=[2, 4, 6], reward_steps=[20], w0=-252) == -254
+
+
+def test_sbp_reward_must_lead_by_one_step():
+    # reward "present" at 6 (source at 5) is one step too late for the coincidence at 5: -2
+    assert run_sbp(pre_steps=[5], post_steps=[5], reward_steps=[6], w0=0) == -2
+    # reward present at 5 (source at 4): +2
+    assert run_sbp(pre_steps=[5], post_steps=[5], reward_steps=[5], w0=0) == 2
+
+
+def test_sbp_delivers_the_weight():
+    # pre fires at 3, post is silent then: post v at step 4 is the weight (bias 0, decay 1)
+    net, plastic, post, duration = sbp_network(pre_steps=[3], post_steps=[9], reward_steps=[9], w0=100)
+    mon = StateMonitor(post, "v", record=0, when="end")
+    net.add(mon)
+    net.run(duration)
+    assert mon.v[0][4] == 100
+    assert plastic.w[0] == 100  # post alone at 9: no coincidence
+
+
+def test_sbp_delivers_the_updated_weight():
+    # pre and post fire together at 5 with reward: w 100 -> 102, and 102 (not 100) reaches post at step 6
+    net, plastic, post, duration = sbp_network(pre_steps=[5], post_steps=[5], reward_steps=[5], w0=100)
+    mon = StateMonitor(post, "v", record=0, when="end")
+    net.add(mon)
+    net.run(duration)
+    assert plastic.w[0] == 102
+    assert mon.v[0][6] == 102
+
+
+# ---------------------------------------------------------------------------------------------------
+# SSNN-BP: stochastic (coincidence) and rate (counts) forms, one Synapses per gradient stream
+def ssnn_network(rule, x_steps, dplus_steps, dminus_steps, w0, eta):
+    objects = []
+    x = unit(LoihiCUBA, "x", x_steps, objects)
+    d_plus = unit(LoihiCUBA, "d_plus", dplus_steps, objects)
+    d_minus = unit(LoihiCUBA, "d_minus", dminus_steps, objects)
+    s_plus = synapses(x, d_plus, rule, "w_plus", i=[0], j=[0], eta=eta, stream=1.0)
+    s_minus = synapses(x, d_minus, rule, "w_minus", i=[0], j=[0], eta=eta, stream=-1.0)
+    s_plus.w = w0
+    s_minus.w = 0
+    return Network(objects + [s_plus, s_minus]), s_plus, s_minus
+
+
+def test_ssnn_stochastic_is_eta_sum_of_same_step_products():
+    eta = 0.25
+    x, d_plus, d_minus = [2, 5, 9, 11, 14], [2, 5, 6, 14], [9, 10, 14]
+    net, s_plus, s_minus = ssnn_network(SSNNStochasticRule, x, d_plus, d_minus, w0=1.0, eta=eta)
+    net.run(17 * DT)
+    # d+ stream: x AND d+ at 2, 5, 14 -> +3 eta/2; d- stream: x AND d- at 9, 14 -> -2 eta/2
+    assert s_plus.w[0] == 1.0 + 3 * eta / 2
+    assert s_minus.w[0] == -2 * eta / 2
+    # the pair: eta * sum_t s_d(t) s_x(t), s_d = (s_d+ - s_d-)/2: steps 2, 5: +1/2; 9: -1/2; 14: 0; 11: 0
+    assert s_plus.w[0] + s_minus.w[0] == 1.0 + eta * (0.5 + 0.5 - 0.5 + 0 + 0)
+
+
+def test_ssnn_rate_is_eta_product_of_counts_per_sample():
+    eta, t_sample = 0.25, 10 * DT
+    # sample 0 (steps 0..9): x at 1, 3, 4; d+ at 2, 6; d- at 5.  sample 1 (10..19): x at 11, 12; d+ at 15;
+    # d- at 13, 14, 16. The last step of each sample is silent.
+    x, d_plus, d_minus = [1, 3, 4, 11, 12], [2, 6, 15], [5, 13, 14, 16]
+    net, s_plus, s_minus = ssnn_network(SSNNRateRule, x, d_plus, d_minus, w0=1.0, eta=eta)
+    net.add(add_sample_update(s_plus, t_sample), add_sample_update(s_minus, t_sample))
+    net.run(10 * DT)  # sample 0
+    # eta (sum s_d)(sum s_x) = eta * (2 - 1)/2 * 3, split by stream: +eta/2 * 2 * 3 and -eta/2 * 1 * 3
+    assert s_plus.w[0] == 1.0 + eta / 2 * 2 * 3
+    assert s_minus.w[0] == -eta / 2 * 1 * 3
+    net.run(10 * DT)  # sample 1: the counts restart at t = 10 ms
+    # sample 1 adds eta * (1 - 3)/2 * 2: +eta/2 * 1 * 2 and -eta/2 * 3 * 2
+    assert s_plus.w[0] == 1.0 + eta / 2 * 2 * 3 + eta / 2 * 1 * 2
+    assert s_minus.w[0] == -eta / 2 * 1 * 3 - eta / 2 * 3 * 2
+    assert s_plus.w[0] + s_minus.w[0] == 1.0 + eta * (2 - 1) / 2 * 3 + eta * (1 - 3) / 2 * 2
+
+
+def test_ssnn_rate_and_stochastic_differ():
+    # one forward spike at 2 and one d+ spike at 4: no coincidence, but a product of counts of 1
+    eta = 0.5
+    net, s_plus, _ = ssnn_network(SSNNStochasticRule, [2], [4], [6], w0=0.0, eta=eta)
+    net.run(12 * DT)
+    assert s_plus.w[0] == 0.0
+    net, s_plus, _ = ssnn_network(SSNNRateRule, [2], [4], [6], w0=0.0, eta=eta)
+    net.add(add_sample_update(s_plus, 10 * DT))
+    net.run(12 * DT)
+    assert s_plus.w[0] == eta / 2 * 1 * 1
+
+
+def test_ssnn_rate_counts_do_not_cross_samples():
+    # forward spike at 3 (sample 0), gradient spike at 13 (sample 1): no pair within a sample
+    net, s_plus, _ = ssnn_network(SSNNRateRule, [3], [13], [15], w0=0.0, eta=0.5)
+    net.add(add_sample_update(s_plus, 10 * DT))
+    net.run(18 * DT)
+    assert s_plus.w[0] == 0.0
+
+
+# ---------------------------------------------------------------------------------------------------
+# eRBP boxcar rule
+ERBP_PARAMS = dict(eta=0.5, t_sample=20 * ms, t_off=5 * ms)
+
+
+def erbp_network(pre_steps, err_plus_steps, err_minus_steps, drive_steps, w0, drive=2 * nA):
+    objects = []
+    pre = unit(LoihiCUBA, "pre", pre_steps, objects)
+    post = neuron_group(ERBPNeuron, 1, "post")
+    objects.append(post)
+    for name, steps, weight, target in [("err_plus", err_plus_steps, 90 * pA, "e_in"),
+                                        ("err_minus", err_minus_steps, -90 * pA, "e_in"),
+                                        ("drive", drive_steps, drive, "a_in")]:
+        src = source(name, steps)
+        syn = synapses(src, post, StaticCurrent, f"{name}_in", target=target, i=[0], j=[0])
+        syn.w = weight
+        objects += [src, syn]
+    plastic = synapses(pre, post, ERBPBoxcarRule, "plastic", i=[0], j=[0], **ERBP_PARAMS)
+    plastic.w = w0
+    return Network(objects + [plastic]), plastic
+
+
+def test_erbp_boxcar_and_learning_window():
+    # error +90 pA at step 1 -> U(k) = 90 pA exp(-(k - 2)/5) from step 2 (tau_dend 5 ms, dt 1 ms);
+    # error -90 pA at step 24 adds -90 pA exp(-(k - 25)/5) from step 25. Drive 2 nA at step 8: I_syn(9) > 1.15 nA.
+    # Samples of 20 steps, learning from phase 5 on. Presynaptic spikes:
+    #   3 (phase 3: off), 5 (phase 5: on, I_syn = 10 pA e^-1/4 in the box), 9 (I_syn > b_max: no),
+    #   22 (phase 2: off), 27 (phase 7: on, I_syn about 2 nA e^-18/4 + deliveries, in the box)
+    net, plastic = erbp_network(pre_steps=[3, 5, 9, 22, 27], err_plus_steps=[1], err_minus_steps=[24],
+                                drive_steps=[8], w0=10 * pA)
+    net.run(30 * DT)
+    u5 = 90 * math.exp(-3 / 5)
+    u27 = 90 * math.exp(-25 / 5) - 90 * math.exp(-2 / 5)
+    expected = 10 + 0.5 * u5 + 0.5 * u27  # pA
+    assert plastic.w[0] / pA == pytest.approx(expected, rel=1e-12)
+
+
+def test_erbp_boxcar_blocks_learning_below_b_min():
+    # error +90 pA at step 1: U(k) = 90 pA exp(-(k - 2)/5). A -2 nA drive at 6: I_syn(7) = -2 nA < b_min,
+    # so the spike at 7 does not learn; the one at 16 does
+    net, plastic = erbp_network(pre_steps=[7, 16], err_plus_steps=[1], err_minus_steps=[30],
+                                drive_steps=[6], w0=0 * pA, drive=-2 * nA)
+    net.run(20 * DT)
+    # step 7: I_syn = -2 nA < b_min; step 16: I_syn = -2 nA e^-9/4 = -0.21 nA (+ 0 delivered), in the box
+    assert plastic.w[0] / pA == pytest.approx(0.5 * 90 * math.exp(-14 / 5), rel=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Three-factor STDP
+STDP_PARAMS = dict(tau_plus=10 * ms, tau_minus=10 * ms, tau_e=50 * ms, A_plus=1.0, A_minus=-1.0, eta=2.0)
+
+
+def stdp_network(pre_steps, post_steps, modulator_steps, w0, decay_mod=0.5):
+    objects = []
+    pre = unit(LoihiCUBA, "pre", pre_steps, objects)
+    post = unit(LoihiCUBAModulated, "post", post_steps, objects, decay_mod=decay_mod)
+    modulator = source("modulator", modulator_steps)
+    mod_in = synapses(modulator, post, ModulatorInput, "modulator_in", target="mod_in", i=[0], j=[0])
+    plastic = synapses(pre, post, ThreeFactorSTDP, "plastic", i=[0], j=[0], **STDP_PARAMS)
+    plastic.w = w0
+    return Network(objects + [modulator, mod_in, plastic]), plastic
+
+
+def test_three_factor_stdp_weight_is_eta_mod_times_eligibility():
+    # pre 2, post 4: e = A_plus e^-2/10 at step 4. Modulator spike at 9: mod = 1, 0.5, 0.25 at 10, 11, 12.
+    # pre 12: e decays to e^-0.2 e^-8/50, gains apost = A_minus e^-8/10; w += eta * 0.25 * e
+    net, plastic = stdp_network(pre_steps=[2, 12], post_steps=[4], modulator_steps=[9], w0=5.0)
+    net.run(15 * DT)
+    e12 = math.exp(-0.2) * math.exp(-8 / 50) - math.exp(-8 / 10)
+    assert plastic.w[0] == pytest.approx(5.0 + 2.0 * 0.25 * e12, rel=1e-12)
+
+
+def test_three_factor_stdp_needs_the_modulator():
+    # the same spikes without a modulator (source fires after the end): the weight does not move
+    net, plastic = stdp_network(pre_steps=[2, 12], post_steps=[4], modulator_steps=[40], w0=5.0)
+    net.run(15 * DT)
+    assert plastic.w[0] == 5.0
+    assert plastic.elig[0] != 0.0
+
+
+def test_rule_parameters_are_checked():
+    with pytest.raises(ConfigError):
+        SBPRewardRule.resolve(step=-2)
+    with pytest.raises(ConfigError):
+        ERBPBoxcarRule.resolve(t_off=5)  # needs units
+    with pytest.raises(ConfigError):
+        SSNNRateRule.resolve(stream=2)
+
+
+# ---------------------------------------------------------------------------------------------------
+# brian2genn code generation (no GeNN needed) and cpp_standalone
+def _sbp():
+    net, _, _, duration = sbp_network([3, 7], [3, 8], [7], w0=10)
+    return net, duration
+
+
+def _ssnn_stochastic():
+    return ssnn_network(SSNNStochasticRule, [2, 5], [2], [5], w0=0.0, eta=0.25)[0], 8 * DT
+
+
+def _ssnn_rate():
+    net, s_plus, s_minus = ssnn_network(SSNNRateRule, [1, 2, 5, 7], [2, 3, 6], [5, 7], w0=0.0, eta=0.25)
+    net.add(add_sample_update(s_plus, 5 * DT), add_sample_update(s_minus, 5 * DT))
+    return net, 11 * DT
+
+
+def _erbp():
+    return erbp_network([3, 6], [1], [4], [8], w0=10 * pA)[0], 10 * DT
+
+
+def _stdp():
+    return stdp_network([2, 6], [4], [3], w0=5.0)[0], 8 * DT
+
+
+@pytest.mark.parametrize("build", [_sbp, _ssnn_stochastic, _ssnn_rate, _erbp, _stdp],
+                         ids=["SBPRewardRule", "SSNNStochasticRule", "SSNNRateRule", "ERBPBoxcarRule",
+                              "ThreeFactorSTDP"])
+def test_rule_passes_brian2genn_code_generation(build, tmp_path):
+    with use_device("genn", directory=str(tmp_path), compile=False, run=False):
+        defaultclock.dt = DT
+        net, duration = build()
+        net.run(duration)
+    model = (tmp_path / "magicnetwork_model.cpp").read_text()
+    assert "plasticWEIGHTUPDATE" in model or "w_plusWEIGHTUPDATE" in model
+
+
+@pytest.mark.slow
+def test_sbp_rule_cpp_standalone_matches_runtime(tmp_path):
+    pre, post, reward = [3, 7, 12, 15], [3, 7, 12, 17], [5, 7, 12]
+    expected = run_sbp(pre, post, reward, w0=10)
+    assert expected == 12
+    with use_device("cpp_standalone", directory=str(tmp_path)):
+        defaultclock.dt = DT
+        net, plastic, _, duration = sbp_network(pre, post, reward, w0=10)
+        net.run(duration)
+        assert float(plastic.w[0]) == expected
+
+
+@pytest.mark.parametrize("rule", [SBPRewardRule, SSNNStochasticRule, SSNNRateRule, ERBPBoxcarRule,
+                                  ThreeFactorSTDP, ModulatorInput], ids=lambda r: r.name)
+def test_code_strings_have_no_comments(rule):
+    # brian2genn copies code comments into GeNN's C++, where a trailing comment swallows a closing brace
+    for code in (rule.on_pre, rule.on_post or ""):
+        assert "#" not in code
+
+
+def test_modulated_unit_spikes_like_loihi_cuba():
+    # the modulator compartment and the clock do not touch u and v: same membrane trace as LoihiCUBA
+    objects = []
+    plain = unit(LoihiCUBA, "plain", [2, 3, 7], objects)
+    modulated = unit(LoihiCUBAModulated, "modulated", [2, 3, 7], objects)
+    reward = source("reward", [1, 2, 6])
+    reward_in = synapses(reward, modulated, ModulatorInput, "reward_in", target="mod_in", i=[0], j=[0])
+    mons = [StateMonitor(g, ["v", "u"], record=0, when="end") for g in (plain, modulated)]
+    clock = StateMonitor(modulated, ["tnow", "mod"], record=0, when="end")
+    Network(objects + [reward, reward_in, clock] + mons).run(10 * DT)
+    assert np.array_equal(mons[0].v[0], mons[1].v[0]) and np.array_equal(mons[0].u[0], mons[1].u[0])
+    assert np.allclose(clock.tnow[0] / ms, np.arange(10))  # time of the latest update, step by step
+    assert list(clock.mod[0]) == [0, 0, 1, 1, 0, 0, 0, 1, 0, 0]  # reward spikes at 1, 2, 6 -> present at 2, 3, 7
