@@ -63,6 +63,7 @@ class Projection:
     synapse: SynapseModel = Static
     params: dict = field(default_factory=dict)
     kind: str = ""
+    target: str | None = None  # post variable the synapse adds to (None: the post model's input variable)
 
     @property
     def plastic(self) -> bool:
@@ -124,7 +125,14 @@ class Circuit:
 
     def add_source(self, name: str, size: int, indices=(), steps=()) -> SpikeSource:
         self._check_new_name(name)
-        indices, steps = np.asarray(indices, dtype=np.int64), np.asarray(steps, dtype=np.int64)
+        if not isinstance(size, (int, np.integer)) or size < 1:
+            raise ConfigError(f"source {name!r}: size must be a positive integer, got {size!r}")
+        raw_indices, raw_steps = np.asarray(indices), np.asarray(steps)
+        for label, raw in (("indices", raw_indices), ("steps", raw_steps)):
+            if raw.size and (raw.dtype.kind not in "iuf" or not np.all(np.isfinite(raw))
+                             or np.any(raw != np.round(raw))):
+                raise ConfigError(f"source {name!r}: {label} must be whole numbers, got {raw!r}")
+        indices, steps = raw_indices.astype(np.int64), raw_steps.astype(np.int64)
         if indices.shape != steps.shape or indices.ndim != 1:
             raise ConfigError(f"source {name!r}: indices and steps must be 1-d and of equal length")
         if len(indices) and (indices.min() < 0 or indices.max() >= size or steps.min() < 0):
@@ -144,7 +152,7 @@ class Circuit:
 
     def connect(self, pre: str, post: str, weight, *, pattern: str | None = None, i=None, j=None,
                 delay: int = 0, synapse: SynapseModel = Static, name: str | None = None, kind: str = "",
-                **params) -> Projection:
+                target: str | None = None, **params) -> Projection:
         """Add a projection. ``pattern`` is ``one_to_one`` or ``all_to_all``, or give index arrays ``i``, ``j``.
         ``weight`` is a scalar or one value per synapse (for all_to_all: a (pre, post) matrix works too)."""
         n_pre, n_post = self.size_of(pre), self.size_of(post)
@@ -168,23 +176,29 @@ class Circuit:
         weight = np.asarray(weight, dtype=float)
         if weight.ndim == 2 and weight.shape == (n_pre, n_post):
             weight = weight[i, j]
+        elif weight.ndim > 1:  # a matrix of another shape would be read in a wrong layout
+            raise ConfigError(f"projection {pre!r} -> {post!r}: a weight matrix must have shape (pre, post) = "
+                              f"({n_pre}, {n_post}), got {weight.shape}")
         weight = np.broadcast_to(weight, i.shape).astype(float) if weight.ndim == 0 else weight.ravel()
         if weight.shape != i.shape:
             raise ConfigError(f"projection {pre!r} -> {post!r}: {len(i)} synapses but weight has shape {weight.shape}")
         if np.isnan(weight).any():
             raise ConfigError(f"projection {pre!r} -> {post!r}: weights contain NaN")
+        if not np.isfinite(weight).all():
+            raise ConfigError(f"projection {pre!r} -> {post!r}: weights contain an infinity")
         if not isinstance(delay, (int, np.integer)) or delay < 0:
             raise ConfigError(f"projection {pre!r} -> {post!r}: delay must be a non-negative integer number "
                               f"of steps, got {delay!r}")
         synapse.resolve(**params)
-        name = name or f"{pre}__{post}__{kind or synapse.name}" + (f"_d{delay}" if delay else "")
-        base, k = name, 1
-        while name in self.projections:
-            k += 1
-            name = f"{base}_{k}"
+        if name is None:  # a generated name is made unique; an explicit one must be new
+            name = f"{pre}__{post}__{kind or synapse.name}" + (f"_d{delay}" if delay else "")
+            base, k = name, 1
+            while name in self.projections:
+                k += 1
+                name = f"{base}_{k}"
         self._check_new_name(name)
         self.projections[name] = Projection(name, pre, post, i, j, weight.copy(), int(delay), synapse,
-                                            dict(params), kind)
+                                            dict(params), kind, target)
         return self.projections[name]
 
     def table(self):
@@ -212,8 +226,29 @@ class Circuit:
             groups[key] = (model, members, size + population.size)
         return groups
 
+    def _check_records(self, record_spikes, record_states, record_weights):
+        """Every name to record must be a population (spikes, states) or a projection (weights)."""
+        spikes = () if record_spikes is True or not record_spikes else record_spikes
+        if isinstance(spikes, str) or isinstance(record_weights, str):
+            raise ConfigError("record_spikes and record_weights take a list of names, not one string")
+        for name in list(spikes) + list(record_states or {}):
+            if name not in self.populations:
+                what = "a spike source (its spikes are given)" if name in self.sources else "unknown"
+                raise ConfigError(f"circuit {self.name!r}: cannot record {name!r}: {what}; populations: "
+                                  f"{sorted(self.populations)}")
+        for name, variables in (record_states or {}).items():
+            known = _model_variables(self.populations[name].model) | {"lastspike", "not_refractory"}
+            if isinstance(variables, str) or any(v not in known for v in variables):
+                raise ConfigError(f"circuit {self.name!r}: record_states[{name!r}] must be a list of variables "
+                                  f"of {self.populations[name].model.name} ({sorted(known)}), got {variables!r}")
+        for name in record_weights:
+            if name not in self.projections:
+                raise ConfigError(f"circuit {self.name!r}: cannot record the weights of {name!r}: no such "
+                                  f"projection; projections: {sorted(self.projections)}")
+
     def build(self, record_spikes=True, record_states=None, record_weights=()):
         """Create the Brian2 objects on the current device; returns a ``BrianCircuit``."""
+        self._check_records(record_spikes, record_states, record_weights)
         return BrianCircuit(self, record_spikes, record_states or {}, tuple(record_weights))
 
     def run(self, steps: int, device: str = "runtime", directory: str | None = None, *,
@@ -227,6 +262,7 @@ class Circuit:
 
         if not isinstance(steps, (int, np.integer)) or steps < 1:
             raise ConfigError(f"steps must be a positive integer, got {steps!r}")
+        self._check_records(record_spikes, record_states, record_weights)
         with use_device(device, directory, **device_options):
             defaultclock.dt = self.dt
             built = self.build(record_spikes, record_states, record_weights)
@@ -282,40 +318,50 @@ class BrianCircuit:
         # Merge static projections with the same pre group, post group, delay and model.
         merged = defaultdict(list)
         self.synapses = {}
+        self.synapse_indices = {}  # Synapses name -> (i, j) in creation order (what projection_slices index)
         self.projection_slices = {}  # projection name -> (Synapses, slice of its synapses)
         for projection in circuit.projections.values():
             pre_group, _ = self.offsets[projection.pre]
             post_group, _ = self.offsets[projection.post]
             if projection.plastic:
-                merged[projection.name].append(projection)
+                merged[(projection.name,)].append(projection)
             else:
-                key = f"{pre_group.name}__{post_group.name}__{projection.synapse.name}_d{projection.delay}"
-                merged[key].append(projection)
+                merged[(pre_group.name, post_group.name, projection.synapse.name, projection.delay,
+                        projection.target, tuple(sorted(projection.params.items())))].append(projection)
         for key, projections in merged.items():
+            if len(key) == 1:
+                name = key[0]
+            else:  # e.g. "units__learning_units_d4", numbered when targets or parameters differ
+                name = f"{key[0]}__{key[1]}_d{key[3]}"
+                name = name if name not in self.synapses else f"{name}_{len(self.synapses)}"
             first = projections[0]
             pre_group, _ = self.offsets[first.pre]
             post_group, _ = self.offsets[first.post]
             post_model = circuit.populations[first.post].model
             i = np.concatenate([p.i + self.offsets[p.pre][1] for p in projections])
             j = np.concatenate([p.j + self.offsets[p.post][1] for p in projections])
-            syn = synapses(pre_group, post_group, first.synapse, f"{circuit.name}_{key}".lower(),
-                           target=post_model.input_variable, i=i, j=j,
+            syn = synapses(pre_group, post_group, first.synapse, f"{circuit.name}_{name}".lower(),
+                           target=first.target or post_model.input_variable, i=i, j=j,
                            delay=first.delay * circuit.dt, **first.params)
             syn.w = np.concatenate([p.weight for p in projections]) * _unit(first.synapse, "w")
-            self.synapses[key] = syn
+            self.synapses[name] = syn
+            self.synapse_indices[syn.name] = (i, j)
             self.network.add(syn)
             start = 0
             for p in projections:
                 self.projection_slices[p.name] = (syn, slice(start, start + len(p.i)))
                 start += len(p.i)
 
-        names = circuit.populations if record_spikes is True else (record_spikes or ())
-        self.spike_monitors = {}
-        for name in names:
-            group, offset = self.offsets[name]
-            monitor = SpikeMonitor(group[offset:offset + circuit.populations[name].size], name=f"spikes_{name}")
-            self.spike_monitors[name] = monitor
-            self.network.add(monitor)
+        # One SpikeMonitor per NeuronGroup (split into populations when read): a monitor per population
+        # would be one more code object to compile per population on the standalone devices.
+        self.recorded_spikes = list(circuit.populations if record_spikes is True else (record_spikes or ()))
+        self.spike_monitors = {}  # Brian2 group name -> SpikeMonitor of the whole group
+        for name in self.recorded_spikes:
+            group, _ = self.offsets[name]
+            if group.name not in self.spike_monitors:
+                monitor = SpikeMonitor(group, name=f"spikes_{group.name}")
+                self.spike_monitors[group.name] = monitor
+                self.network.add(monitor)
         self.state_monitors = {}
         for name, variables in record_states.items():
             group, offset = self.offsets[name]
@@ -328,15 +374,46 @@ class BrianCircuit:
     def result(self, steps: int) -> CircuitResult:
         """Read the monitors (call after the run, still on the same device)."""
         dt = float(self.circuit.dt)
-        spikes = {name: (np.round(np.asarray(m.t[:]) / dt).astype(np.int64), np.asarray(m.i[:], np.int64),
-                         self.circuit.populations[name].size) for name, m in self.spike_monitors.items()}
+        recorded = {key: (np.round(np.asarray(m.t[:]) / dt).astype(np.int64), np.asarray(m.i[:], np.int64))
+                    for key, m in self.spike_monitors.items()}
+        spikes = {}
+        for name in self.recorded_spikes:
+            group, offset = self.offsets[name]
+            size = self.circuit.populations[name].size
+            step, unit = recorded[group.name]
+            mine = (unit >= offset) & (unit < offset + size)
+            spikes[name] = (step[mine], unit[mine] - offset, size)
         states = {name: {v: np.asarray(getattr(m, v)).T for v in variables}
                   for name, (m, variables) in self.state_monitors.items()}
         weights = {}
         for name in self.record_weights:
             syn, part = self.projection_slices[name]
-            weights[name] = np.asarray(syn.w[:])[part]
+            i, _ = self.synapse_indices[syn.name]
+            weights[name] = _in_creation_order(i, np.asarray(syn.w[:]))[part]
         return CircuitResult(steps, spikes, states, weights)
+
+
+def _in_creation_order(i, values):
+    """``values`` of one Synapses object's synapses (read after a run) in the order the synapses were
+    created, whose presynaptic indices are ``i``.
+
+    Runtime and cpp_standalone keep that order. brian2genn (SPARSE connectivity, its default) hands the
+    variables back row by row, sorted by presynaptic index and in creation order within a row, while
+    ``syn.i`` and ``syn.j`` keep the creation order; that reordering is undone here."""
+    from brian2 import get_device, prefs
+
+    if type(get_device()).__name__ != "GeNNDevice" or prefs.devices.genn.connectivity != "SPARSE":
+        return values
+    restored = np.empty_like(values)
+    restored[np.argsort(i, kind="stable")] = values
+    return restored
+
+
+def _model_variables(model) -> set:
+    """Names of the variables in a neuron or synapse model's equations."""
+    from brian2.equations.equations import Equations
+
+    return set(Equations(model.equations.format(target="a_in")).names)
 
 
 def _unit(default, variable: str | None = None):

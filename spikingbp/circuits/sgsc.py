@@ -42,12 +42,12 @@ CONNECTION_TYPES = {
 
 def parse_type(kind: str) -> tuple[ConnectionType, int]:
     """``'1e_d3'`` -> (the 1e type, delay 3). Unknown types or delays out of 0..6 raise ConfigError."""
-    base, _, suffix = kind.partition("_d")
+    base, separator, suffix = kind.partition("_d")
     if base not in CONNECTION_TYPES:
         raise ConfigError(f"unknown connection type {kind!r}; known: {sorted(CONNECTION_TYPES)} "
                           f"(optionally with an axonal delay suffix _d1.._d{MAX_DELAY})")
     delay = 0
-    if suffix:
+    if separator:  # "1e_d" without a number is as wrong as "1e_d7"
         if not suffix.isdigit() or not 0 <= int(suffix) <= MAX_DELAY:
             raise ConfigError(f"connection type {kind!r}: delay must be 0..{MAX_DELAY} steps")
         delay = int(suffix)
@@ -91,11 +91,31 @@ def relay(circuit: Circuit, pre: str, post: str, gate: str, *, delay: int = 0, s
                    (gate, post, "g")])
 
 
-def push_pull(circuit: Circuit, name: str, size: int) -> tuple[str, str]:
-    """A signed value as two non-negative binary layers ``name_plus`` (value > 0) and ``name_minus``."""
+def push_pull(circuit: Circuit, name: str, size: int, *, pre=None, weight=1.0, gate: str | None = None,
+              pattern: str = "all_to_all") -> tuple[str, str]:
+    """A signed value as two non-negative binary layers ``name_plus`` (value > 0) and ``name_minus``
+    (value < 0), so that plus - minus is its sign (ternary), as sBP's d+ and d- carry the error.
+
+    Without ``pre`` only the two layers are made. With ``pre`` the signed input s is wired in, through
+    ``weight`` (a scalar, one value per synapse, or a (pre, size) matrix) with ``pattern``: ``pre`` a
+    layer or source gives s = W^T pre; ``pre`` a pair ``(plus, minus)`` of another push-pull value gives
+    s = W^T (plus - minus), plus through +W and minus through -W (sBP's W2Tp and W2Tm pathways).
+    ``name_plus`` receives +s and ``name_minus`` -s. ``gate`` opens both halves with ``g`` + ``gm05``, so
+    when it arrives with s, ``name_plus`` fires iff s > 0 and ``name_minus`` iff s < 0 (strictly).
+    """
+    if pre is not None and not isinstance(pre, str) and len(pre) != 2:
+        raise ConfigError(f"push_pull {name!r}: pre must be a layer name or a (plus, minus) pair, got {pre!r}")
     plus, minus = f"{name}_plus", f"{name}_minus"
     add_layer(circuit, plus, size)
     add_layer(circuit, minus, size)
+    if pre is not None:
+        weight = np.asarray(weight, dtype=float)
+        signed = [(pre, +1.0)] if isinstance(pre, str) else [(pre[0], +1.0), (pre[1], -1.0)]
+        for source, sign in signed:
+            circuit.connect(source, plus, sign * weight, pattern=pattern, kind="pp_pos" if sign > 0 else "pp_neg")
+            circuit.connect(source, minus, -sign * weight, pattern=pattern, kind="pp_neg" if sign > 0 else "pp_pos")
+    if gate is not None:
+        wire(circuit, [(gate, half, kind) for half in (plus, minus) for kind in ("g", "gm05")])
     return plus, minus
 
 
@@ -105,8 +125,8 @@ def gated_product(circuit: Circuit, value: str, factor: str, out: str, gate: str
     lifts ``out`` half-way, so a unit needs both its factor and its value to fire."""
     ctype = CONNECTION_TYPES
     circuit.connect(value, out, ctype["1e"].weight, pattern="one_to_one", kind="1e")
-    circuit.connect(factor, out, ctype["g1"].weight / 2, pattern="one_to_one", kind="g1/2")
-    circuit.connect(gate, out, ctype["g1"].weight / 2, pattern="all_to_all", kind="g/2")
+    circuit.connect(factor, out, ctype["g1"].weight / 2, pattern="one_to_one", kind="g1_half")
+    circuit.connect(gate, out, ctype["g1"].weight / 2, pattern="all_to_all", kind="g_half")
 
 
 __all__ = ["CONNECTION_TYPES", "ConnectionType", "THRESHOLD", "DATA_BIAS", "parse_type", "add_layer", "wire",
