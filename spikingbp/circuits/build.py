@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-from brian2 import NeuronGroup, Synapses
+from brian2 import Equations, NeuronGroup, Synapses
 
 from spikingbp.errors import ConfigError
 from spikingbp.models.base import NeuronModel, SynapseModel
@@ -20,12 +20,26 @@ def neuron_group(model: NeuronModel, n: int, name: str, dt=None, **params) -> Ne
         if np.ndim(value) not in (0, 1) or (np.ndim(value) == 1 and len(value) != n):
             raise ConfigError(f"population {name!r}: parameter {key!r} must be a scalar or have length {n}, "
                               f"got shape {np.shape(value)}")
-    group = NeuronGroup(n, model.equations, threshold=model.threshold, reset=model.reset,
+    equations = Equations(model.equations)
+    constants = _namespace_constants(name, equations, values)
+    group = NeuronGroup(n, equations, threshold=model.threshold, reset=model.reset,
                         refractory=model.refractory if model.refractory else False,
-                        method=model.method, name=name, dt=dt)
+                        method=model.method, name=name, dt=dt, namespace=constants)
     for key, value in values.items():
-        setattr(group, key, value)
+        if key not in constants:
+            setattr(group, key, value)
     return group
+
+
+def _namespace_constants(name: str, equations, values: dict) -> dict:
+    """Parameters the equations do not declare are compile-time constants (faster, one value for the
+    whole group); declared ``(constant)`` parameters are per element and may differ."""
+    constants = {key: value for key, value in values.items() if key not in equations.names}
+    for key, value in constants.items():
+        if np.ndim(value) != 0:
+            raise ConfigError(f"{name!r}: parameter {key!r} is one value for the whole group, got shape "
+                              f"{np.shape(value)}")
+    return constants
 
 
 def synapses(pre, post, model: SynapseModel, name: str, *, target: str = "a_in", i=None, j=None,
@@ -46,12 +60,14 @@ def synapses(pre, post, model: SynapseModel, name: str, *, target: str = "a_in",
         raise ConfigError(f"synapses {name!r}: model {model.name} needs pre-synaptic variable(s) {missing}, "
                           f"which {pre.name!r} lacks")
     values = model.resolve(**params)
+    equations = Equations(model.equations.format(target=target))
+    constants = _namespace_constants(name, equations, values)
     # A single delay goes to the initializer: GeNN supports one delay per Synapses object, set there.
     uniform_delay = delay if delay is not None and np.ndim(delay) == 0 else None
-    syn = Synapses(pre, post, model=model.equations.format(target=target),
+    syn = Synapses(pre, post, model=equations,
                    on_pre=model.on_pre.format(target=target),
                    on_post=model.on_post.format(target=target) if model.on_post else None,
-                   delay=uniform_delay, method=model.method, name=name, dt=dt)
+                   delay=uniform_delay, method=model.method, name=name, dt=dt, namespace=constants)
     if i is not None or j is not None:
         i, j = np.asarray(i), np.asarray(j)
         if i.shape != j.shape or i.ndim != 1:
@@ -65,7 +81,8 @@ def synapses(pre, post, model: SynapseModel, name: str, *, target: str = "a_in",
     if delay is not None and uniform_delay is None:
         syn.delay = delay  # heterogeneous delays: runtime and cpp_standalone only, not GeNN
     for key, value in values.items():
-        setattr(syn, key, value)
+        if key not in constants:
+            setattr(syn, key, value)
     return syn
 
 

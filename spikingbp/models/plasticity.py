@@ -57,11 +57,10 @@ gain : 1 (constant)                   # added to the post unit's modulator input
 
 # ---------------------------------------------------------------------------------------------------
 # sBP (Renner et al. 2024): a same-step pre/post coincidence changes w by +step with reward, -step without.
+# step, w_min and w_max are not declared: they are compile-time constants, one per projection, which
+# keeps the per-synapse work of the hot W1 pathways to the weight alone.
 SBP_REWARD_EQUATIONS = """
 w : 1                                 # plastic weight, delivered to the post unit like Static
-step : 1 (constant)                   # weight change per same-step coincidence (sBP: 2)
-w_min : 1 (constant)                  # lower clip (sBP: -254)
-w_max : 1 (constant)                  # upper clip (sBP: 254)
 """
 
 SBP_REWARD_ON_PRE = _code(

@@ -218,9 +218,9 @@ def train_step(x, t, W1: np.ndarray, W2: np.ndarray, *, inplace: bool = False
 def train_epoch(X, T, W1: np.ndarray, W2: np.ndarray, order=None,
                 on_sample: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Train on every sample of ``X`` (N, n_in) with one-hot targets ``T`` (N, n_out), one at a time,
-    in the order of the indices ``order`` (default 0..N-1). ``W1`` and ``W2`` are updated in place when
-    they are int32 (otherwise copies are); the updated pair is returned. ``on_sample(i)`` is called after
-    the i-th presented sample (e.g. to advance a progress bar)."""
+    in the order of the indices ``order`` (default 0..N-1), and return the updated (W1, W2) as new
+    int32 arrays; the arguments are left unchanged. ``on_sample(i)`` is called after the i-th presented
+    sample (e.g. to advance a progress bar)."""
     W1, W2 = _checked_weights(W1, W2)
     inputs = _binary(X, "X")
     targets = _binary(T, "T")
@@ -234,8 +234,7 @@ def train_epoch(X, T, W1: np.ndarray, W2: np.ndarray, order=None,
     if indices.ndim != 1 or not np.issubdtype(indices.dtype, np.integer) or (
             indices.size and (indices.min() < 0 or indices.max() >= len(inputs))):
         raise ConfigError(f"order must be a 1-d array of integer indices in 0..{len(inputs) - 1}")
-    W1 = W1 if W1.dtype == WEIGHT_DTYPE else W1.astype(WEIGHT_DTYPE)
-    W2 = W2 if W2.dtype == WEIGHT_DTYPE else W2.astype(WEIGHT_DTYPE)
+    W1, W2 = W1.astype(WEIGHT_DTYPE, copy=True), W2.astype(WEIGHT_DTYPE, copy=True)
     active_inputs = [np.flatnonzero(row) for row in inputs]
     for position, index in enumerate(indices):
         _step_inplace(active_inputs[index], targets[index], W1, W2)

@@ -1,0 +1,105 @@
+"""The sBP circuit reproduces the numpy reference bit for bit (spec sbp.md), on every device."""
+import numpy as np
+import pytest
+
+from spikingbp.circuits import sbp
+from spikingbp.data import binarize, load_dataset, one_hot
+from spikingbp.devices import find_genn
+from spikingbp.errors import ConfigError
+from spikingbp.reference import sbp as reference
+
+
+def digits_problem(n_samples, hidden, seed=0):
+    data = load_dataset("digits")
+    order = np.random.default_rng(seed).permutation(len(data.x_train))[:n_samples]
+    X = binarize(data.x_train[order])
+    T = one_hot(data.y_train[order], 10).astype(bool)
+    W1, W2 = reference.init_weights(X.shape[1], hidden, 10, rng=seed)
+    return X, T, W1, W2
+
+
+def reference_after_each_sample(X, T, W1, W2):
+    weights = []
+    for x, t in zip(X, T):
+        W1, W2, _ = reference.train_step(x, t, W1, W2)
+        weights.append((W1, W2))
+    return weights
+
+
+def test_training_identical_to_reference_after_every_sample():
+    X, T, W1, W2 = digits_problem(n_samples=6, hidden=16)
+    expected = reference_after_each_sample(X, T, W1, W2)
+    assert not np.array_equal(expected[-1][0], W1), "the samples should change W1"
+    for n, (R1, R2) in enumerate(expected, start=1):
+        # train() also checks that the plastic copies stay equal to W1, W2, +W2^T and -W2^T
+        C1, C2 = sbp.train(W1, W2, X[:n], T[:n], device="runtime", target="numpy")
+        np.testing.assert_array_equal(C1, R1, err_msg=f"W1 after sample {n}")
+        np.testing.assert_array_equal(C2, R2, err_msg=f"W2 after sample {n}")
+        assert C1.dtype == np.int32
+
+
+def test_inference_outputs_equal_reference():
+    X, T, W1, W2 = digits_problem(n_samples=25, hidden=30, seed=3)
+    W1, W2 = reference.train_epoch(X, T, W1, W2)  # trained weights: outputs spike
+    spikes, potentials = sbp.infer(W1, W2, X, device="runtime", target="numpy")
+    expected = reference.forward(X, W1, W2)
+    np.testing.assert_array_equal(spikes, expected.o)
+    np.testing.assert_array_equal(potentials, expected.a2)
+    assert spikes.any()
+
+
+@pytest.mark.slow
+def test_mnist_training_identical_on_cpp_standalone(mnist_dir, tmp_path):
+    data = load_dataset("mnist", mnist_dir, limit_train=150)
+    X = binarize(data.x_train, crop=4)
+    T = one_hot(data.y_train, 10).astype(bool)
+    W1, W2 = reference.init_weights(400, 40, 10, rng=1)
+    R1, R2 = reference.train_epoch(X, T, W1, W2)
+    C1, C2 = sbp.train(W1, W2, X, T, device="cpp_standalone", directory=str(tmp_path / "build"))
+    np.testing.assert_array_equal(C1, R1)
+    np.testing.assert_array_equal(C2, R2)
+    spikes, potentials = sbp.infer(C1, C2, X[:40], device="cpp_standalone", directory=str(tmp_path / "infer"))
+    np.testing.assert_array_equal(potentials, reference.forward(X[:40], R1, R2).a2)
+
+
+def test_training_circuit_passes_genn_code_generation(tmp_path):
+    X, T, W1, W2 = digits_problem(n_samples=3, hidden=8)
+    assert sbp.train(W1, W2, X, T, device="genn", directory=str(tmp_path / "genn"), compile=False, run=False) is None
+    assert (tmp_path / "genn" / "magicnetwork_model.cpp").is_file()
+
+
+@pytest.mark.slow
+def test_training_identical_on_genn(tmp_path):
+    if find_genn() is None:
+        pytest.skip("GeNN 4.x not found (set GENN_PATH to run sBP training on genn)")
+    X, T, W1, W2 = digits_problem(n_samples=20, hidden=16)
+    R1, R2 = reference.train_epoch(X, T, W1, W2)
+    C1, C2 = sbp.train(W1, W2, X, T, device="genn", directory=str(tmp_path / "genn"))
+    np.testing.assert_array_equal(C1, R1)
+    np.testing.assert_array_equal(C2, R2)
+
+
+def test_circuit_layout():
+    X, T, W1, W2 = digits_problem(n_samples=2, hidden=8)
+    circuit = sbp.training_circuit(W1, W2, X, T)
+    populations, projections = circuit.table()
+    assert len(populations) == 12 + 15  # the gating ring and the fifteen populations of the spec
+    plastic = projections[projections.plastic]
+    assert sorted(plastic.name) == sorted(sbp.PLASTIC_PROJECTIONS)
+    assert plastic.synapses.sum() == 3 * 64 * 8 + 3 * 8 * 10 + 2 * 10 * 8
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(W1=np.ones((64, 8))), "even integers"),
+    (dict(W1=np.full((64, 8), 256)), "even integers"),
+    (dict(W2=np.zeros((9, 10))), "W1 must be"),
+    (dict(X=np.zeros((2, 63))), "inputs must be"),
+    (dict(X=np.full((2, 64), 0.5)), "binary"),
+    (dict(T=np.zeros((2, 9))), "targets must be"),
+])
+def test_bad_inputs_are_named(change, message):
+    X, T, W1, W2 = digits_problem(n_samples=2, hidden=8)
+    args = dict(W1=W1, W2=W2, X=X, T=T)
+    args.update(change)
+    with pytest.raises(ConfigError, match=message):
+        sbp.training_circuit(args["W1"], args["W2"], args["X"], args["T"])
