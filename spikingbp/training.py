@@ -1,8 +1,9 @@
 """Train a network and keep everything about the run in one directory.
 
 ``train(config)`` runs one training job described by a ``TrainConfig`` (or a mapping of its fields) and
-returns a ``RunResult``. Algorithms and engines are looked up in ``EPOCH_RUNNERS``; today there is the sBP
-algorithm (spec ``sbp.md``) on the ``reference`` engine (plain numpy, ``spikingbp.reference.sbp``).
+returns a ``RunResult``. Algorithms and engines are looked up in ``ENGINES``; today there is the sBP
+algorithm (spec ``sbp.md``) on the ``reference`` engine (plain numpy, ``spikingbp.reference.sbp``) and as
+the spiking circuit (``spikingbp.circuits.sbp``) on the Brian2 devices runtime, cpp_standalone, genn, cuda.
 
 The run directory (``config.out``) holds::
 
@@ -162,31 +163,66 @@ class RunResult:
 # Engines
 # --------------------------------------------------------------------------------------------------
 
-#: An epoch runner trains on every sample of X (N, n_in) with one-hot targets T (N, n_out) in ``order``,
-#: starting from (W1, W2), calls ``on_sample(i)`` after the i-th sample, and returns the new (W1, W2).
-EpochRunner = Callable[..., "tuple[np.ndarray, np.ndarray]"]
+@dataclasses.dataclass(frozen=True)
+class Engine:
+    """How one algorithm runs: ``train_epoch(X, T, W1, W2, order, on_sample)`` trains on every sample of
+    X (N, n_in) with one-hot targets T (N, n_out) in ``order``, calls ``on_sample(i)`` after the i-th
+    sample and returns the new (W1, W2); ``evaluate(X, T, W1, W2)`` returns the three accuracies."""
+
+    train_epoch: Callable[..., "tuple[np.ndarray, np.ndarray]"]
+    evaluate: Callable[..., object]
 
 
-def _reference_sbp_epoch(X, T, W1, W2, order, on_sample):
+def _reference_sbp(config: TrainConfig) -> Engine:
     from spikingbp.reference import sbp
 
-    return sbp.train_epoch(X, T, W1, W2, order=order, on_sample=on_sample)
+    return Engine(lambda X, T, W1, W2, order, on_sample: sbp.train_epoch(X, T, W1, W2, order=order,
+                                                                           on_sample=on_sample),
+                  sbp.accuracy)
 
 
-#: (algorithm, engine) -> epoch runner.
-EPOCH_RUNNERS: dict[tuple[str, str], EpochRunner] = {
-    ("sbp", "reference"): _reference_sbp_epoch,
+def _circuit_sbp(config: TrainConfig) -> Engine:
+    """The spiking sBP circuit on a Brian2 device: one compiled run per epoch (all samples, all phases),
+    built in ``RUN_DIR/build/<device>`` so that later epochs and reruns reuse the compiled program."""
+    from spikingbp.circuits import sbp as circuit
+    from spikingbp.reference import sbp as reference
+
+    build = config.out / "build" / config.engine
+    device_options = {"target": "numpy"} if config.engine == "runtime" else {}
+
+    def directory(name):
+        return None if config.engine == "runtime" else str(build / name)
+
+    def train_epoch(X, T, W1, W2, order, on_sample):
+        W1, W2 = circuit.train(W1, W2, X[order], T[order], config.engine, directory("train"), **device_options)
+        if on_sample is not None:
+            for position in range(len(order)):
+                on_sample(position)
+        return W1, W2
+
+    def evaluate(X, T, W1, W2):
+        spikes, potentials = circuit.infer(W1, W2, X, config.engine, directory("infer"), **device_options)
+        return reference.score(reference.Prediction(spikes, np.argmax(spikes, axis=1), np.argmax(potentials, axis=1)), T)
+
+    return Engine(train_epoch, evaluate)
+
+
+#: (algorithm, engine) -> a function of the config that returns the ``Engine``. ``reference`` is the plain
+#: numpy model; the device names run the spiking circuit on that Brian2 device.
+ENGINES: dict[tuple[str, str], Callable[[TrainConfig], Engine]] = {
+    ("sbp", "reference"): _reference_sbp,
+    **{("sbp", device): _circuit_sbp for device in ("runtime", "cpp_standalone", "genn", "cuda")},
 }
 
 
 def engines(algorithm: str) -> tuple[str, ...]:
     """The engines that can run ``algorithm``."""
-    return tuple(engine for known_algorithm, engine in EPOCH_RUNNERS if known_algorithm == algorithm)
+    return tuple(engine for known_algorithm, engine in ENGINES if known_algorithm == algorithm)
 
 
-def _epoch_runner(config: TrainConfig) -> EpochRunner:
+def _engine(config: TrainConfig) -> Engine:
     try:
-        return EPOCH_RUNNERS[(config.algorithm, config.engine)]
+        return ENGINES[(config.algorithm, config.engine)](config)
     except KeyError:
         raise ConfigError(
             f"engine {config.engine!r} cannot run algorithm {config.algorithm!r}; choose one of "
@@ -207,7 +243,7 @@ def train(config: TrainConfig | Mapping) -> RunResult:
     from spikingbp.reference import sbp
 
     config = config if isinstance(config, TrainConfig) else TrainConfig.from_mapping(config)
-    run_epoch = _epoch_runner(config)
+    engine = _engine(config)
     data = _load_data(config)
     record = _config_record(config, data)
 
@@ -242,10 +278,10 @@ def train(config: TrainConfig | Mapping) -> RunResult:
             bar.set_description(f"epoch {epoch}/{config.epochs}")
             order = epoch_order(config.seed, epoch, n_train)
             started = time.perf_counter()
-            W1, W2 = run_epoch(data["X_train"], data["T_train"], W1, W2, order, advance_bar)
+            W1, W2 = engine.train_epoch(data["X_train"], data["T_train"], W1, W2, order, advance_bar)
             seconds = time.perf_counter() - started
-            train_accuracy = sbp.accuracy(data["X_train"], data["T_train"], W1, W2)
-            test_accuracy = sbp.accuracy(data["X_test"], data["T_test"], W1, W2)
+            train_accuracy = engine.evaluate(data["X_train"], data["T_train"], W1, W2)
+            test_accuracy = engine.evaluate(data["X_test"], data["T_test"], W1, W2)
             metrics_rows.append([epoch, *train_accuracy, *test_accuracy, n_train / max(seconds, 1e-12)])
             orders.append(order)
             bar.set_postfix(test_potential=f"{test_accuracy.argmax_potential:.3f}")

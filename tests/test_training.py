@@ -100,21 +100,26 @@ def test_resume_after_a_crash_inside_an_epoch(tmp_path, finished_run, monkeypatc
     import spikingbp.training as training
 
     out = tmp_path / "crashed"
-    real_runner = training.EPOCH_RUNNERS[("sbp", "reference")]
+    real_engine = training.ENGINES[("sbp", "reference")]
     calls = []
 
-    def crash_in_second_epoch(X, T, W1, W2, order, on_sample):
-        calls.append(1)
-        if len(calls) == 2:
-            W1[:] = 0                                             # half-done work that must not survive
-            raise KeyboardInterrupt
-        return real_runner(X, T, W1, W2, order, on_sample)
+    def crashing_engine(config):
+        engine = real_engine(config)
 
-    monkeypatch.setitem(training.EPOCH_RUNNERS, ("sbp", "reference"), crash_in_second_epoch)
+        def crash_in_second_epoch(X, T, W1, W2, order, on_sample):
+            calls.append(1)
+            if len(calls) == 2:
+                W1[:] = 0                                         # half-done work that must not survive
+                raise KeyboardInterrupt
+            return engine.train_epoch(X, T, W1, W2, order, on_sample)
+
+        return training.Engine(crash_in_second_epoch, engine.evaluate)
+
+    monkeypatch.setitem(training.ENGINES, ("sbp", "reference"), crashing_engine)
     with pytest.raises(KeyboardInterrupt):
         train(small_config(out))
     assert not (out / "weights_final.npz").exists()
-    monkeypatch.setitem(training.EPOCH_RUNNERS, ("sbp", "reference"), real_runner)
+    monkeypatch.setitem(training.ENGINES, ("sbp", "reference"), real_engine)
     resumed = train(small_config(out))
     assert resumed.resumed_from_epoch == 1
     np.testing.assert_array_equal(resumed.W1, finished_run.W1)
