@@ -58,6 +58,12 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_sgsc(args) -> int:
+    from spikingbp.experiments.sgsc import main as run_sgsc
+
+    return run_sgsc(args.out, seed=args.seed, quick=args.quick)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="spikingbp", description="On-chip learning in spiking networks: backprop with spikes alone.")
@@ -84,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", required=True, help="run directory; a rerun with the same config resumes")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(func=cmd_train)
+
+    sgsc = commands.add_parser("sgsc", help="synfire-gated synfire chains: graded transfer, routing, figures")
+    sgsc.add_argument("--out", required=True, help="directory for raster.png, amplitude_vs_stage.png, results")
+    sgsc.add_argument("--seed", type=int, default=0)
+    sgsc.add_argument("--quick", action="store_true", help="smaller populations and fewer stages")
+    sgsc.set_defaults(func=cmd_sgsc)
     return parser
 
 

@@ -123,7 +123,11 @@ def use_device(name: str = "runtime", directory: str | None = None, *, target: s
     # brian2genn changes the last two of these and does not restore them.
     saved_prefs = {key: prefs[key] for key in ("codegen.target", "devices.cpp_standalone.openmp_threads",
                                                 "codegen.loop_invariant_optimisations",
-                                                "core.network.default_schedule")}
+                                                "core.network.default_schedule",
+                                                "codegen.cpp.extra_compile_args_gcc")}
+    if name == "cuda":
+        saved_prefs["devices.cuda_standalone.cuda_backend.extra_compile_args_nvcc"] = \
+            prefs["devices.cuda_standalone.cuda_backend.extra_compile_args_nvcc"]
     try:
         if name == "runtime":
             prefs.codegen.target = target
@@ -136,6 +140,12 @@ def use_device(name: str = "runtime", directory: str | None = None, *, target: s
         else:
             set_device("cuda_standalone", directory=directory, build_on_run=True, compile=compile,
                        run=run, debug=debug)
+            # brian2cuda 1.0a3 compiles as C++11; CUDA 12+ headers (thrust, cub) need C++17. nvcc takes
+            # the last -std flag, so adding it after brian2cuda's own is enough (checked on CUDA 13.0).
+            prefs.codegen.cpp.extra_compile_args_gcc = [
+                "-std=c++17" if arg.startswith("-std=") else arg for arg in prefs.codegen.cpp.extra_compile_args_gcc]
+            prefs.devices.cuda_standalone.cuda_backend.extra_compile_args_nvcc = \
+                list(prefs.devices.cuda_standalone.cuda_backend.extra_compile_args_nvcc) + ["-std=c++17"]
         yield directory
     finally:
         for key, value in saved_prefs.items():

@@ -31,7 +31,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from brian2 import ms
 
 from spikingbp.analysis.raster import Phase, Row, plot_raster, plot_rasters
 from spikingbp.analysis.sgsc_figures import plot_amplitude_vs_stage, summarise_gains

@@ -1,6 +1,7 @@
 """The model library: neuron and plasticity dynamics as Brian2 equation strings with defaults."""
 from spikingbp.models.base import NeuronModel, Parameter, SynapseModel
-from spikingbp.models.neurons import IF, LIF, ERBPNeuron, LoihiCUBA, LoihiCUBAModulated
+from spikingbp.models.meanfield import GateSwitch, MeanFieldUnit, RateCoupling
+from spikingbp.models.neurons import IF, LIF, ERBPNeuron, LoihiCUBA, LoihiCUBAModulated, NoisyLIF
 from spikingbp.models.nsat import (NSAT_NEURONS, BlankOutSynapse, NSATDualCompartment, NSATFirstOrder,
                                    NSATMihalasNiebur, NSATSecondOrder, NSATStochasticLIF)
 from spikingbp.models.plasticity import (ERBPBoxcarRule, ModulatorInput, SBPRewardRule, SSNNRateRule,
@@ -10,4 +11,5 @@ from spikingbp.models.synapses import Static, StaticCurrent
 __all__ = ["NeuronModel", "SynapseModel", "Parameter", "LoihiCUBA", "LIF", "IF", "Static", "StaticCurrent",
            "NSAT_NEURONS", "NSATStochasticLIF", "NSATFirstOrder", "NSATSecondOrder", "NSATDualCompartment",
            "NSATMihalasNiebur", "BlankOutSynapse", "LoihiCUBAModulated", "ERBPNeuron", "ModulatorInput",
-           "SBPRewardRule", "SSNNRateRule", "SSNNStochasticRule", "ERBPBoxcarRule", "ThreeFactorSTDP"]
+           "SBPRewardRule", "SSNNRateRule", "SSNNStochasticRule", "ERBPBoxcarRule", "ThreeFactorSTDP",
+           "NoisyLIF", "MeanFieldUnit", "RateCoupling", "GateSwitch"]

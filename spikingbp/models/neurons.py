@@ -108,7 +108,6 @@ IF = NeuronModel(
     doc="Non-leaky integrate-and-fire with exponential synapses.",
 )
 
-__all__ = ["LoihiCUBA", "LIF", "IF"]
 
 # ---------------------------------------------------------------------------------------------------
 # Compartments that plasticity rules read (spikingbp.models.plasticity). Brian2genn lets on_pre read
@@ -187,7 +186,6 @@ ERBPNeuron = NeuronModel(
         "dendritic compartment U integrating the error (input e_in); the post unit of ERBPBoxcarRule.",
 )
 
-__all__ += ["LoihiCUBAModulated", "ERBPNeuron"]
 
 # ---------------------------------------------------------------------------------------------------
 # Current-based LIF with white background noise and a held gate current (the spiking populations of the
@@ -228,4 +226,4 @@ NoisyLIF = NeuronModel(
         "With tau_syn = dt (method euler) a spike's current lasts exactly one step.",
 )
 
-__all__ += ["NoisyLIF"]
+__all__ = ["LoihiCUBA", "LIF", "IF", "LoihiCUBAModulated", "ERBPNeuron", "NoisyLIF"]
