@@ -13,6 +13,7 @@ The run directory (``config.out``) holds::
     order.npy             indices into the training split, in presentation order over all epochs
     metrics.csv           one row per epoch: accuracies three ways on train and test, samples per second
     learning_curves.png   the accuracies per epoch
+    training_cycle.png    a raster of one training cycle of the spiking circuit (12 phases, figure 2 layout)
     checkpoint.npz        the state after the last finished epoch (weights, epochs done, order, metrics)
 
 Every file is written under a temporary name in the same directory and then renamed over its final name,
@@ -26,10 +27,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 import time
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -39,6 +37,7 @@ from tqdm.auto import tqdm
 
 import spikingbp
 from spikingbp.errors import ConfigError, DataError
+from spikingbp.io import atomic_open
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +61,7 @@ WEIGHTS_FINAL_FILE = "weights_final.npz"
 ORDER_FILE = "order.npy"
 METRICS_FILE = "metrics.csv"
 CURVES_FILE = "learning_curves.png"
+CYCLE_FILE = "training_cycle.png"
 CHECKPOINT_FILE = "checkpoint.npz"
 
 MEASURES = ("exact", "argmax_spikes", "argmax_potential")
@@ -255,6 +255,7 @@ def train(config: TrainConfig | Mapping) -> RunResult:
     if state is None:
         W1, W2 = sbp.init_weights(data["n_in"], config.hidden, data["n_out"], rng=config.seed)
         _write_npz(out / WEIGHTS_INITIAL_FILE, W1=W1, W2=W2)
+        _plot_training_cycle(out / CYCLE_FILE, data, W1, W2, epoch_order(config.seed, 1, len(data["X_train"])))
         state = {"W1": W1, "W2": W2, "epochs_done": 0, "order": np.zeros(0, np.int64), "metrics": []}
     else:
         logger.info("resuming %s after epoch %d of %d", out, state["epochs_done"], config.epochs)
@@ -293,6 +294,19 @@ def train(config: TrainConfig | Mapping) -> RunResult:
         _write_epoch_files(out, record, W1, W2, config.epochs, np.concatenate(orders), metrics_rows)
     return RunResult(out=out, config=config, W1=W1, W2=W2, metrics=metrics, epochs_done=config.epochs,
                      resumed_from_epoch=resumed_from_epoch)
+
+
+def _plot_training_cycle(path: Path, data: dict, W1, W2, order) -> None:
+    """The raster of the second training cycle (the first two samples of the order, initial weights),
+    recorded from the spiking circuit on the runtime device."""
+    from spikingbp.analysis.sbp_figures import plot_training_cycle
+    from spikingbp.circuits import sbp as circuit
+
+    first = order[:2]
+    training = circuit.training_circuit(W1, W2, data["X_train"][first], data["T_train"][first])
+    result = training.run(circuit.training_steps(len(first)), "runtime", target="numpy")
+    plot_training_cycle(result, path, int(circuit.phase_step(0, len(first) - 1)),
+                        title=f"sBP training cycle, sample {int(first[-1])} of the training split")
 
 
 def epoch_order(seed: int, epoch: int, n_samples: int) -> np.ndarray:
@@ -401,9 +415,9 @@ def _write_epoch_files(out: Path, record: dict, W1, W2, epochs_done: int, order:
     from spikingbp.analysis.curves import plot_learning_curves
 
     metrics = _metrics_frame(metrics_rows)
-    with _atomic_open(out / METRICS_FILE, "w") as stream:
+    with atomic_open(out / METRICS_FILE, "w") as stream:
         metrics.to_csv(stream, index=False)
-    with _atomic_open(out / ORDER_FILE, "wb") as stream:
+    with atomic_open(out / ORDER_FILE, "wb") as stream:
         np.save(stream, order)
     plot_learning_curves(metrics, out / CURVES_FILE, title=f"{record['config']['algorithm']} on "
                          f"{record['config']['dataset']}, {record['network']['n_in']}-"
@@ -421,30 +435,14 @@ def _metrics_frame(rows: list) -> pd.DataFrame:
 
 
 def _write_npz(path: Path, **arrays) -> None:
-    with _atomic_open(path, "wb") as stream:
+    with atomic_open(path, "wb") as stream:
         np.savez(stream, **arrays)
 
 
 def _write_json(path: Path, value) -> None:
-    with _atomic_open(path, "w") as stream:
+    with atomic_open(path, "w") as stream:
         json.dump(value, stream, indent=2)
         stream.write("\n")
-
-
-@contextmanager
-def _atomic_open(path: Path, mode: str):
-    """Open a temporary file next to ``path`` for writing; when the block ends without error the file is
-    flushed to disk and renamed over ``path`` (``os.replace``, atomic), otherwise it is removed."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(temporary, mode.replace("w", "x")) as stream:  # "x": never reuse an existing file
-            yield stream
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 # --------------------------------------------------------------------------------------------------

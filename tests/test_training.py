@@ -29,7 +29,7 @@ def test_run_directory_contents(finished_run):
     out = finished_run.out
     names = sorted(path.name for path in out.iterdir())
     assert names == ["checkpoint.npz", "config.json", "learning_curves.png", "metrics.csv", "order.npy",
-                     "weights_final.npz", "weights_initial.npz"]
+                     "training_cycle.png", "weights_final.npz", "weights_initial.npz"]
 
     record = json.loads((out / "config.json").read_text())
     assert record["spikingbp_version"] == spikingbp.__version__

@@ -6,8 +6,6 @@ The table has one row per epoch, a column ``epoch`` and accuracy columns ``train
 """
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from spikingbp.errors import ConfigError, DataError
+from spikingbp.io import atomic_open
 
 #: measure column suffix -> legend label and colour.
 MEASURES = {
@@ -80,11 +79,5 @@ def _save_atomically(figure: Figure, out_png: Path) -> None:
     if out_png.suffix.lower() != ".png":
         raise ConfigError(f"out_png={out_png} does not end in .png; give a .png path")
     out_png.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out_png.with_name(f".{out_png.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(temporary, "xb") as stream:  # "x": never reuse an existing file
-            figure.savefig(stream, format="png", dpi=120)
-        os.replace(temporary, out_png)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with atomic_open(out_png, "wb") as stream:
+        figure.savefig(stream, format="png", dpi=120)

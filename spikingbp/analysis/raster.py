@@ -12,8 +12,6 @@ Figures are written to a temporary file next to the target and renamed over it (
 """
 from __future__ import annotations
 
-import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from spikingbp.errors import ConfigError
+from spikingbp.io import atomic_open
 
 
 @dataclass(frozen=True)
@@ -186,14 +185,8 @@ def save_figure(figure: Figure, out_png, dpi: int = 130) -> Path:
     if out_png.suffix.lower() != ".png":
         raise ConfigError(f"out_png={out_png} does not end in .png; give a .png path")
     out_png.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out_png.with_name(f".{out_png.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(temporary, "xb") as stream:
-            figure.savefig(stream, format="png", dpi=dpi)
-        os.replace(temporary, out_png)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with atomic_open(out_png, "wb") as stream:
+        figure.savefig(stream, format="png", dpi=dpi)
     return out_png
 
 

@@ -10,15 +10,14 @@ A file may be gzip-compressed; the reader recognises gzip by its magic bytes (1f
 from __future__ import annotations
 
 import gzip
-import os
 import struct
-import uuid
 import zlib
 from pathlib import Path
 
 import numpy as np
 
 from spikingbp.errors import ConfigError, DataError
+from spikingbp.io import atomic_open
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -130,11 +129,5 @@ def _parse_header(raw: bytes, path: Path) -> tuple[np.dtype, tuple[int, ...], in
 
 def _write_atomically(path: Path, content: bytes):
     """Write under a fresh temporary name beside ``path`` (created with the usual permissions), then rename."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(temporary, "xb") as file:
-            file.write(content)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb") as file:
+        file.write(content)

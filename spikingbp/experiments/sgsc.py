@@ -24,9 +24,7 @@ Every file is written under a temporary name and renamed over its final name.
 from __future__ import annotations
 
 import json
-import os
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +35,7 @@ from spikingbp.analysis.sgsc_figures import plot_amplitude_vs_stage, summarise_g
 from spikingbp.circuits.graded import (SpikingConfig, calibrate_strength, exact_strength, meanfield_chain,
                                        routed_sgsc, run_graded, spiking_sgsc, stage_gain, stage_gains)
 from spikingbp.errors import ConfigError
+from spikingbp.io import atomic_open
 
 PA = 1e-12
 
@@ -282,14 +281,8 @@ def _plain(value):
 
 
 def _atomic_write(path: Path, write, mode: str = "w") -> Path:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(temporary, mode.replace("w", "x")) as stream:
-            write(stream)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with atomic_open(path, mode) as stream:
+        write(stream)
     return path
 
 
