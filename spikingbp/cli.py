@@ -64,6 +64,105 @@ def cmd_sgsc(args) -> int:
     return run_sgsc(args.out, seed=args.seed, quick=args.quick)
 
 
+def _run_dir(path: str):
+    """config.json and the weights of a finished training run directory."""
+    import json
+    from pathlib import Path
+
+    import numpy as np
+
+    from spikingbp.errors import DataError
+
+    run = Path(path)
+    files = {name: run / name for name in ("config.json", "weights_initial.npz", "weights_final.npz")}
+    missing = [str(f) for f in files.values() if not f.is_file()]
+    if missing:
+        raise DataError(f"{run} is not a finished training run: missing {', '.join(missing)}; give the --out "
+                        f"directory of a completed 'spikingbp train'")
+    try:
+        record = json.loads(files["config.json"].read_text())
+        weights = {}
+        for name in ("weights_initial.npz", "weights_final.npz"):
+            with np.load(files[name], allow_pickle=False) as data:
+                weights[name] = (data["W1"], data["W2"])
+    except (OSError, ValueError, KeyError) as error:
+        raise DataError(f"{run}: cannot read the run files ({error}); rerun 'spikingbp train' into a new --out")
+    if record["config"]["algorithm"] != "sbp":
+        raise DataError(f"{run} holds a {record['config']['algorithm']} run; the Lava export covers sbp runs")
+    return record["config"], weights
+
+
+def _dataset_inputs(dataset, data_dir, limit, crop, threshold, split="test"):
+    from spikingbp.data import binarize, load_dataset, one_hot
+
+    data = load_dataset(dataset, data_dir, limit_train=limit, limit_test=limit)
+    images, labels = (data.x_test, data.y_test) if split == "test" else (data.x_train, data.y_train)
+    return binarize(images, threshold=threshold, crop=crop), one_hot(labels, data.n_classes, dtype=bool)
+
+
+def cmd_export_lava(args) -> int:
+    import json
+    from pathlib import Path
+
+    from spikingbp.circuits import sbp
+    from spikingbp.io import atomic_open
+
+    config, weights = _run_dir(args.run_dir)
+    from spikingbp.lava import translate
+
+    W1, W2 = weights["weights_final.npz"]
+    inputs, _ = _dataset_inputs(config["dataset"], args.data_dir or config["data_dir"], args.limit,
+                                config["crop"], config["threshold"])
+    network = translate(sbp.inference_circuit(W1, W2, inputs), sbp.inference_steps(len(inputs)), refractory="ignore")
+    network.build()
+    report = network.report(fixed_point=True)
+    print(report)
+    out = Path(args.run_dir) / "lava_export.json"
+    with atomic_open(out, "w") as stream:
+        json.dump({"circuit": "sbp-inference", "samples": len(inputs), "report": report.to_dict()}, stream, indent=1)
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_verify_lava(args) -> int:
+    import numpy as np
+
+    from spikingbp.lava import verify_sbp_inference, verify_sbp_training, verify_sgsc
+    from spikingbp.reference import sbp as reference
+
+    if args.circuit == "sgsc":
+        result = verify_sgsc(seed=args.seed, trials=args.limit)
+    else:
+        crop, threshold = args.crop, args.threshold
+        if args.weights:
+            config, weights = _run_dir(args.weights)
+            crop = config["crop"] if crop is None else crop
+            threshold = config["threshold"] if threshold is None else threshold
+        from spikingbp.training import DATASET_DEFAULTS
+
+        defaults = DATASET_DEFAULTS[args.dataset.replace("_", "-")]
+        crop = defaults["crop"] if crop is None else crop
+        threshold = defaults["threshold"] if threshold is None else threshold
+        split = "train" if args.circuit == "sbp-train" else "test"
+        inputs, targets = _dataset_inputs(args.dataset, args.data_dir, args.limit, crop, threshold, split)
+        inputs, targets = inputs[:args.limit], targets[:args.limit]
+        if args.weights:
+            W1, W2 = weights["weights_final.npz" if args.circuit == "sbp-inference" else "weights_initial.npz"]
+        else:
+            W1, W2 = reference.init_weights(inputs.shape[1], args.hidden, targets.shape[1], rng=args.seed)
+        if W1.shape[0] != inputs.shape[1]:
+            from spikingbp.errors import ConfigError
+            raise ConfigError(f"the weights expect {W1.shape[0]} inputs but {args.dataset} gives {inputs.shape[1]}; "
+                              f"use the dataset (and crop) of the run")
+        if args.circuit == "sbp-inference":
+            result = verify_sbp_inference(W1, W2, inputs, args.fixed_point)
+        else:
+            result = verify_sbp_training(W1, W2, inputs, targets, args.fixed_point)
+    for line in result.lines():
+        print(line)
+    return 0 if result.identical else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="spikingbp", description="On-chip learning in spiking networks: backprop with spikes alone.")
@@ -96,6 +195,27 @@ def build_parser() -> argparse.ArgumentParser:
     sgsc.add_argument("--seed", type=int, default=0)
     sgsc.add_argument("--quick", action="store_true", help="smaller populations and fewer stages")
     sgsc.set_defaults(func=cmd_sgsc)
+
+    export = commands.add_parser("export-lava", help="build the Lava (lava-nc) network of a trained sBP run "
+                                 "and report which processes are Loihi-deployable")
+    export.add_argument("run_dir", help="the --out directory of a finished 'spikingbp train'")
+    export.add_argument("--data-dir", default=None, help="directory of IDX files (default: the run's)")
+    export.add_argument("--limit", type=int, default=10, help="test samples fed to the exported network")
+    export.set_defaults(func=cmd_export_lava)
+
+    verify = commands.add_parser("verify-lava", help="run Brian2 and Lava side by side; per sample, whether "
+                                 "spikes (and weights) are identical")
+    verify.add_argument("--circuit", required=True, choices=("sgsc", "sbp-inference", "sbp-train"))
+    verify.add_argument("--weights", default=None, help="RUN_DIR of a trained sbp run (default: fresh weights)")
+    verify.add_argument("--dataset", default="digits")
+    verify.add_argument("--data-dir", default=None)
+    verify.add_argument("--limit", type=int, default=50, help="samples (sgsc: trials)")
+    verify.add_argument("--hidden", type=int, default=100, help="hidden units when no --weights are given")
+    verify.add_argument("--crop", type=int, default=None)
+    verify.add_argument("--threshold", type=int, default=None)
+    verify.add_argument("--seed", type=int, default=0)
+    verify.add_argument("--fixed-point", action="store_true", help="Lava's bit-accurate fixed-point models")
+    verify.set_defaults(func=cmd_verify_lava)
     return parser
 
 

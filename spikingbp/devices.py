@@ -148,9 +148,9 @@ def use_device(name: str = "runtime", directory: str | None = None, *, target: s
                 list(prefs.devices.cuda_standalone.cuda_backend.extra_compile_args_nvcc) + ["-std=c++17"]
         yield directory
     finally:
-        for key, value in saved_prefs.items():
-            prefs[key] = value
         _reset_brian()
+        for key, value in saved_prefs.items():  # after the reset: brian2genn sets some while reinitialising
+            prefs[key] = value
         if own_directory:
             shutil.rmtree(directory, ignore_errors=True)
 

@@ -102,7 +102,8 @@ def test_identical_on_runtime_cpp_standalone_and_genn(tmp_path):
     for name in ("runtime", "cpp_standalone", "genn"):
         if name == "genn" and find_genn() is None:
             continue
-        with use_device(name, directory=str(tmp_path / name)):
+        options = {"target": "numpy"} if name == "runtime" else {"directory": str(tmp_path / name)}
+        with use_device(name, **options):
             results[name] = run_brian(net, delays)
     reference = results["runtime"]
     assert reference[0][0].any() and reference[1][0].any()

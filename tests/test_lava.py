@@ -1,0 +1,248 @@
+"""The lava translation (spikingbp.lava) spikes like Brian2, spike for spike, and learns the same weights.
+
+Every lava run starts lava's runtime (about a second); the circuits are kept small."""
+import numpy as np
+import pytest
+
+from spikingbp.circuits import sbp
+from spikingbp.circuits.circuit import Circuit
+from spikingbp.data import binarize, load_dataset, one_hot
+from spikingbp.errors import ConfigError
+from spikingbp.lava import fixed_point as fxp
+from spikingbp.lava import translate, verify, verify_sbp_inference, verify_sbp_training, verify_sgsc
+from spikingbp.models import LIF, LoihiCUBA
+from spikingbp.models.neurons import LoihiCUBAModulated
+from spikingbp.models.plasticity import SBPRewardRule
+from spikingbp.reference import sbp as reference
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+def random_circuit(seed, steps=120, grid=False):
+    """Sources -> 3 or 4 LoihiCUBA populations, random projections (recurrent too) with delays 0..3.
+
+    ``grid``: values on lava's fixed-point grid (decays 0 or 1, integer weights and thresholds, biases in
+    64ths), where the fixed-point models compute exactly what Brian2 does."""
+    rng = np.random.default_rng(seed)
+    circuit = Circuit(f"random_{seed}")
+    n_in = int(rng.integers(4, 10))
+    spikes = rng.random((steps, n_in)) < 0.2
+    step, unit = np.nonzero(spikes)
+    circuit.add_source("input", n_in, unit, step)
+    names = []
+    for k in range(int(rng.integers(3, 5))):
+        n = int(rng.integers(3, 12))
+        if grid:
+            params = dict(decay_u=1.0, decay_v=float(rng.integers(0, 2)), vth=float(rng.integers(4, 40)),
+                          bias=rng.integers(0, 64, n) / 64)
+        else:
+            params = dict(decay_u=float(rng.uniform(0, 1)), decay_v=float(rng.uniform(0, 1)),
+                          vth=float(rng.uniform(2, 20)), bias=rng.uniform(-0.5, 1.5, n))
+            if k == 1:  # heterogeneous within a population: split across two lava LIF processes
+                params["vth"] = np.where(np.arange(n) % 2, params["vth"], params["vth"] * 1.5)
+            if k == 2:
+                params["refractory_steps"] = int(rng.integers(2, 4))
+        name = f"p{k}"
+        circuit.add_population(name, n, LoihiCUBA, **params)
+        names.append(name)
+    for pre in ["input"] + names:
+        for post in names:
+            if pre != "input" and rng.random() < 0.4:
+                continue
+            n_pre, n_post = circuit.size_of(pre), circuit.size_of(post)
+            mask = rng.random((n_pre, n_post)) < 0.6
+            i, j = np.nonzero(mask)
+            weight = rng.integers(-20, 30, len(i)).astype(float) if grid else rng.normal(3, 8, len(i))
+            circuit.connect(pre, post, weight, i=i, j=j, delay=int(rng.integers(0, 4)))
+    return circuit, steps
+
+
+def digits(n_samples, hidden, seed=0, train=300):
+    """Digits inputs and targets, and weights trained by the reference on ``train`` other samples."""
+    data = load_dataset("digits")
+    order = np.random.default_rng(seed).permutation(len(data.x_train))
+    X = binarize(data.x_train[order])
+    T = one_hot(data.y_train[order], 10).astype(bool)
+    W1, W2 = reference.init_weights(X.shape[1], hidden, 10, rng=seed)
+    W1, W2 = reference.train_epoch(X[n_samples:n_samples + train], T[n_samples:n_samples + train], W1, W2)
+    return X[:n_samples], T[:n_samples], W1, W2
+
+
+# ------------------------------------------------------------------------------------------------ floating point
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_random_networks_spike_identically(seed):
+    circuit, steps = random_circuit(seed)
+    result = verify(circuit, steps)
+    for name, check in result.populations.items():
+        assert check.identical, "\n".join(result.lines())
+    assert sum(c.brian_spikes for c in result.populations.values()) > 50, "the random network should spike"
+    assert any(not p.loihi_deployable for p in result.report.processes)
+
+
+def test_delays_arrive_after_one_plus_delay_steps():
+    """A spike at step t reaches the post unit at t + 1 + delay through Dense (0) and DelayDense (> 0)."""
+    circuit = Circuit("delays")
+    circuit.add_source("kick", 1, [0], [2])
+    delays = (0, 1, 2, 3, 5)
+    for d in delays:
+        circuit.add_population(f"d{d}", 1, LoihiCUBA, decay_u=1.0, decay_v=1.0, vth=1024.0)
+        circuit.connect("kick", f"d{d}", 2000.0, pattern="one_to_one", delay=d)
+    for fixed in (False, True):
+        result = translate(circuit, 12).run(fixed_point=fixed)
+        assert {d: np.flatnonzero(result.spikes[f"d{d}"][:, 0]).tolist() for d in delays} == \
+            {d: [3 + d] for d in delays}
+    assert verify(circuit, 12).identical
+
+
+def test_sgsc_circuit_identical():
+    result = verify_sgsc(seed=1, trials=8)
+    assert result.identical, "\n".join(result.verification.lines())
+    v = result.verification
+    assert v.populations["y"].brian_spikes and v.populations["p"].brian_spikes and v.populations["q"].brian_spikes
+    # refractory_steps = 2 units ran as LIFRefractory
+    assert any(p.lava_class == "LIFRefractory" for p in v.report.processes)
+    assert result.lines()[-1] == "identical: 8/8"
+
+
+def test_sbp_inference_identical_on_50_digits():
+    X, _, W1, W2 = digits(50, hidden=32)
+    result = verify_sbp_inference(W1, W2, X)
+    assert result.identical_count == 50, "\n".join(result.lines())
+    outputs = np.array([s.output for s in result.samples])
+    np.testing.assert_array_equal(outputs, reference.forward(X, W1, W2).o)
+    assert outputs.any()
+    # sBP's refractoriness never matters: plain LIF units give the same spikes
+    assert verify_sbp_inference(W1, W2, X, refractory="ignore").identical
+
+
+def test_sbp_training_identical_weights_after_20_samples():
+    X, T, W1, W2 = digits(20, hidden=16, seed=1, train=100)
+    result = verify_sbp_training(W1, W2, X, T)
+    assert result.identical, "\n".join(result.lines())
+    assert set(result.weights) == set(sbp.PLASTIC_PROJECTIONS)
+    assert result.reference == {"W1": True, "W2": True}
+    assert not np.array_equal(result.verification.lava.weights["W1_h"], W1.ravel()), "the samples should learn"
+    plastic = [p for p in result.verification.report.processes if p.lava_class == "SBPPlasticSynapses"]
+    assert len(plastic) == 8 and not any(p.loihi_deployable for p in plastic)
+
+
+# ------------------------------------------------------------------------------------------------ fixed point
+def test_sbp_inference_identical_in_fixed_point():
+    X, _, W1, W2 = digits(50, hidden=32)
+    result = verify_sbp_inference(W1, W2, X, fixed_point=True)
+    assert result.identical_count == 50, "\n".join(result.lines())
+    report = result.verification.report
+    assert report.fixed_point and report.scale == 1
+    dense = [p for p in report.processes if p.role == "synapses"]
+    assert dense and all(p.loihi_deployable and p.reason.startswith("exact") for p in dense)
+    # the only obstacle is dv = 4096 (decay_v = 1 exactly); with dv = 4095 the LIF is deployable
+    neurons = [p for p in report.processes if p.role == "neurons"]
+    assert all("dv = 4096" in p.reason for p in neurons)
+    report_4095 = translate(sbp.inference_circuit(W1, W2, X), 10, refractory="ignore", dv_max=4095).report()
+    assert all(p.loihi_deployable for p in report_4095.processes if p.role in ("neurons", "synapses"))
+
+
+def test_sbp_training_identical_in_fixed_point_without_refractoriness():
+    X, T, W1, W2 = digits(10, hidden=16, seed=2, train=100)
+    result = verify_sbp_training(W1, W2, X, T, fixed_point=True)
+    assert result.verification.refractory == "ignore"
+    assert result.identical, "\n".join(result.lines())
+
+
+def test_random_network_on_the_grid_is_exact_in_fixed_point():
+    for seed in (3, 4):
+        circuit, steps = random_circuit(seed, grid=True)
+        network = translate(circuit, steps, scale=1.0)
+        plan = network.plan(True)
+        assert all(b.max_error == 0 and not b.floors_sum for b in plan.buckets)
+        assert all(all(e == 0 for e, _ in q.errors.values()) for q in plan.neurons.values())
+        result = verify(circuit, steps, fixed_point=True, scale=1.0)
+        assert result.identical, "\n".join(result.lines())
+        assert sum(c.brian_spikes for c in result.populations.values()) > 50
+
+
+def test_quantisation_error_bounds():
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        scale = 2.0 ** int(rng.integers(-3, 6))
+        kind = rng.integers(3)
+        w = rng.normal(0, 10 ** rng.uniform(-1, 3), int(rng.integers(1, 40)))
+        w = np.abs(w) if kind == 0 else -np.abs(w) if kind == 1 else w
+        q = fxp.quantize_weights(w, scale)
+        if not q.clipped:
+            assert np.all(q.error <= q.bound + 1e-12)
+            low, high, grid = fxp.SIGN_MODES[q.sign_mode]
+            assert q.mantissa.min() >= low and q.mantissa.max() <= high and np.all(q.mantissa % grid == 0)
+            np.testing.assert_allclose(q.values, q.mantissa * 2.0 ** q.exp / scale)
+        b = rng.uniform(-9000, 9000, 20) / scale
+        qb = fxp.quantize_bias(b, scale)
+        fits = np.isfinite(qb.bound)
+        assert np.all(qb.error[fits] <= qb.bound[fits] + 1e-12)
+        assert np.all((qb.exp >= 0) & (qb.exp <= 7))
+        assert np.all((qb.mantissa >= -4096) & (qb.mantissa <= 4095))
+        neuron = fxp.quantize_neuron(rng.uniform(0, 1), rng.uniform(0, 1), rng.uniform(0, 1000), b, scale)
+        for name, (error, bound) in neuron.errors.items():
+            assert error <= bound + 1e-12, name
+        assert 0 <= neuron.du <= 4095 and 0 <= neuron.dv <= 4096
+    # on the grid: no error at all (the sBP values)
+    for values in ([8704, 9280, 512, 8192], [-8128], [520, -520], [-254, 254, 0, 2, -2]):
+        assert fxp.quantize_weights(np.array(values, float)).exact
+    sbp_neuron = fxp.quantize_neuron(1.0, 1.0, 1024.0, [-8192.0, 0.0])
+    assert (sbp_neuron.du, sbp_neuron.dv, sbp_neuron.vth) == (4095, 4096, 1024)
+    assert sbp_neuron.bias.mantissa.tolist() == [-4096, 0] and sbp_neuron.bias.exp.tolist() == [7, 0]
+    assert all(e == 0 for e, _ in sbp_neuron.errors.values())
+    assert fxp.quantize_decay_v(1.0, dv_max=4095) == (4095, 4095 / 4096)
+    assert fxp.choose_scale([1024.0], [np.array([-8192.0])], [8704.0], [30000.0]) == 1.0
+
+
+def test_random_network_quantisation_within_bounds():
+    circuit, steps = random_circuit(0)
+    plan = translate(circuit, steps).plan(True)
+    assert plan.scale > 1  # small thresholds and weights: the automatic scale gains resolution
+    for bucket in plan.buckets:
+        assert bucket.max_error <= bucket.bound + 1e-12
+    for q in plan.neurons.values():
+        for name, (error, bound) in q.errors.items():
+            assert error <= bound + 1e-12, name
+    # the fixed-point weights of each projection are its float weights within the bound of its Dense
+    float_plan = translate(circuit, steps).plan(False)
+    total_fixed = sum(b.weights.sum() for b in plan.buckets if b.target == "a_in")
+    total_float = sum(b.weights.sum() for b in float_plan.buckets if b.target == "a_in")
+    n_synapses = sum(len(p.i) for p in circuit.projections.values())
+    assert abs(total_fixed - total_float) <= n_synapses * max(b.bound for b in plan.buckets)
+
+
+# ------------------------------------------------------------------------------------------------ refusals
+def test_unsupported_parts_are_refused_clearly():
+    circuit = Circuit("other")
+    circuit.add_population("a", 3, LIF)
+    with pytest.raises(ConfigError, match="supports"):
+        translate(circuit, 5)
+    circuit = Circuit("refractory")
+    circuit.add_source("s", 1, [0], [0])
+    circuit.add_population("a", 2, LoihiCUBA, refractory_steps=3)
+    circuit.connect("s", "a", 2000.0, pattern="all_to_all")
+    network = translate(circuit, 5)
+    with pytest.raises(ConfigError, match="refractory='ignore'"):
+        network.run(fixed_point=True)
+    assert not translate(circuit, 5).report().processes[0].loihi_deployable
+    with pytest.raises(ConfigError, match="refractory must be"):
+        translate(circuit, 5, refractory="drop")
+    circuit = Circuit("plastic_delay")
+    circuit.add_population("a", 2, LoihiCUBA)
+    circuit.add_population("b", 2, LoihiCUBAModulated)
+    circuit.connect("a", "b", 2.0, pattern="all_to_all", synapse=SBPRewardRule, delay=1)
+    with pytest.raises(ConfigError, match="delay 0"):
+        translate(circuit, 5)
+
+
+def test_disconnected_populations_run_in_one_lava_network():
+    """Lava compiles the processes connected to the one it runs; unconnected parts are joined by
+    zero-weight Dense processes and still spike as in Brian2."""
+    circuit = Circuit("apart")
+    circuit.add_population("a", 3, LoihiCUBA, decay_u=0.5, decay_v=0.2, vth=3.0, bias=np.array([0.5, 0.9, 1.3]))
+    circuit.add_population("b", 2, LoihiCUBA, decay_u=1.0, decay_v=0.0, vth=5.0, bias=np.array([0.7, 1.1]),
+                           refractory_steps=3)
+    result = verify(circuit, 30)
+    assert result.identical, "\n".join(result.lines())
+    assert all(c.brian_spikes > 3 for c in result.populations.values())
+    assert any(name.startswith("link_") for name in translate(circuit, 30).build().processes)
