@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 run: setup
-	$(VENV)/bin/spikingbp train --algorithm sbp --dataset digits --epochs 5 --hidden 100 --seed 0 --out $(RUN_DIR)
+	$(VENV)/bin/spikingbp train --algorithm sbp --dataset digits --epochs 5 --hidden 100 --seed 0 --device cpp_standalone --out $(RUN_DIR)
 
 test: setup
 	$(VENV)/bin/python -m pytest -rs -q
