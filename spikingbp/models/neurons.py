@@ -102,7 +102,7 @@ IF = NeuronModel(
     threshold="v > v_th",
     reset="v = v_reset",
     refractory="t_ref",
-    method="exact",
+    method="rk4",  # Brian2's exact (linear) solver rejects the leak-free system; rk4 is exact to O(dt^4)
     input_variable="I_syn",
     parameters=dict(_IF_PARAMETERS),
     doc="Non-leaky integrate-and-fire with exponential synapses.",
