@@ -151,6 +151,9 @@ def use_device(name: str = "runtime", directory: str | None = None, *, target: s
         _reset_brian()
         for key, value in saved_prefs.items():  # after the reset: brian2genn sets some while reinitialising
             prefs[key] = value
+        # brian2genn also stores its preferences as Brian2's backup, which later restores bring back
+        # (GeNN's schedule on the runtime device); make the restored values the backup instead.
+        prefs._backup()
         if own_directory:
             shutil.rmtree(directory, ignore_errors=True)
 
