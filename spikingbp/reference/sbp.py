@@ -23,6 +23,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from spikingbp.data.encoders import as_generator
 from spikingbp.errors import ConfigError, DataError
 
 #: Neuron threshold in weight units; a gated unit fires iff its input exceeds half of it.
@@ -94,7 +95,7 @@ def init_weights(n_in: int, n_hidden: int, n_out: int, rng) -> tuple[np.ndarray,
     n_in = _positive_size(n_in, "n_in")
     n_hidden = _positive_size(n_hidden, "n_hidden")
     n_out = _positive_size(n_out, "n_out")
-    generator = _as_generator(rng)
+    generator = as_generator(rng)
     W1 = _init_layer(generator, n_in, n_hidden)
     W2 = _init_layer(generator, n_hidden, n_out)
     return W1, W2
@@ -319,11 +320,3 @@ def _positive_size(value, name: str) -> int:
     return int(value)
 
 
-def _as_generator(rng) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, bool) or not isinstance(rng, (int, np.integer)) or rng < 0:
-        raise ConfigError(
-            f"rng={rng!r} is neither a numpy.random.Generator nor a non-negative integer seed; give e.g. "
-            f"rng=numpy.random.default_rng(0)")
-    return np.random.default_rng(int(rng))
