@@ -191,3 +191,21 @@ def test_plot_learning_curves_from_csv(finished_run, tmp_path):
         plot_learning_curves(tmp_path / "missing.csv", tmp_path / "x.png")
     with pytest.raises(DataError, match="no 'epoch' column"):
         plot_learning_curves(pd.DataFrame({"a": [1]}), tmp_path / "x.png")
+
+
+def test_circuit_engine_equals_reference_and_resumes(tmp_path):
+    """The spiking circuit (runtime device) gives the reference's weights and metrics, epoch by epoch, and
+    a run resumed after its first epoch ends with the same weights as an uninterrupted one."""
+    tiny = dict(limit=12, limit_test=10, hidden=8, progress=False)
+    reference = train(small_config(tmp_path / "reference", **tiny))
+    circuit = train(small_config(tmp_path / "circuit", engine="runtime", **tiny))
+    np.testing.assert_array_equal(circuit.W1, reference.W1)
+    np.testing.assert_array_equal(circuit.W2, reference.W2)
+    accuracy_columns = [c for c in reference.metrics.columns if c.startswith(("train_", "test_"))]
+    np.testing.assert_array_equal(circuit.metrics[accuracy_columns], reference.metrics[accuracy_columns])
+    resumed_dir = tmp_path / "resumed"
+    train(small_config(resumed_dir, engine="runtime", **{**tiny, "epochs": 1}))
+    resumed = train(small_config(resumed_dir, engine="runtime", **tiny))
+    assert resumed.resumed_from_epoch == 1
+    np.testing.assert_array_equal(resumed.W1, circuit.W1)
+    np.testing.assert_array_equal(resumed.W2, circuit.W2)
