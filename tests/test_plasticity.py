@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from brian2 import Network, SpikeGeneratorGroup, StateMonitor, defaultclock, ms, nA, pA, prefs
 
-from spikingbp.circuits.build import neuron_group, synapses
+from spikingbp.circuits.build import add_sample_update, neuron_group, synapses
 from spikingbp.devices import use_device
 from spikingbp.errors import ConfigError
 from spikingbp.models.neurons import ERBPNeuron, LoihiCUBA, LoihiCUBAModulated
 from spikingbp.models.plasticity import (ERBPBoxcarRule, ModulatorInput, SBPRewardRule, SSNNRateRule,
-                                         SSNNStochasticRule, ThreeFactorSTDP, add_sample_update)
+                                         SSNNStochasticRule, ThreeFactorSTDP)
 from spikingbp.models.synapses import Static, StaticCurrent
 
 DT = 1 * ms

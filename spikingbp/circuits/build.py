@@ -86,4 +86,22 @@ def synapses(pre, post, model: SynapseModel, name: str, *, target: str = "a_in",
     return syn
 
 
-__all__ = ["neuron_group", "synapses"]
+def add_sample_update(syn, t_sample, model: SynapseModel = None):
+    """Run ``model``'s sample-boundary code (``spikingbp.models.plasticity.SAMPLE_UPDATES``; default the
+    SSNN-BP rate rule) on ``syn`` at t = 0, t_sample, 2 t_sample, ...; add the result to the Network.
+
+    A ``run_regularly`` in its default ('start') slot. Under brian2genn it runs before the step's synapse
+    update, which still processes the spikes of the previous step, so spikes in the last step of a sample
+    are counted in the next sample there (Brian2 counts them in their own sample); keep that step silent
+    where the two backends must agree.
+    """
+    from spikingbp.models.plasticity import SAMPLE_UPDATES, SSNNRateRule
+
+    model = model or SSNNRateRule
+    if model.name not in SAMPLE_UPDATES:
+        raise ConfigError(f"{model.name} has no sample-boundary update; rules that have one: {sorted(SAMPLE_UPDATES)}")
+    # brian2genn finds run_regularly operations by "_run_regularly" in their name, and drops others
+    return syn.run_regularly(SAMPLE_UPDATES[model.name], dt=t_sample, name=f"{syn.name}_run_regularly_sample")
+
+
+__all__ = ["neuron_group", "synapses", "add_sample_update"]

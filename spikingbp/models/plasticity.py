@@ -128,7 +128,7 @@ SSNNStochasticRule = SynapseModel(
 # forward spikes counted so far (a same-step pair once: the pre pathway runs first). At the end of a
 # sample w has moved by exactly the product of the counts, with no apply step that has to touch w
 # (brian2genn keeps only the synaptic variables that pathway code uses, so a w written only by a
-# run_regularly would not exist in GeNN). ``add_sample_update`` clears the counts at every sample start.
+# run_regularly would not exist in GeNN). ``spikingbp.circuits.build.add_sample_update`` clears the counts at every sample start.
 SSNN_RATE_EQUATIONS = """
 w : 1                                 # this stream's share of the weight
 eta : 1 (constant)                    # learning rate
@@ -137,7 +137,7 @@ count_x : 1                           # forward (presynaptic) spikes so far in t
 count_d : 1                           # gradient (post-synaptic) spikes so far in the current sample
 """
 
-# Run by ``add_sample_update`` at t = 0, t_sample, 2 t_sample, ... (run_regularly, default slot).
+# Run by ``spikingbp.circuits.build.add_sample_update`` at t = 0, t_sample, 2 t_sample, ... (run_regularly, default slot).
 SSNN_RATE_RESET = _code(
     ('count_x = 0', 'start counting the next sample'),
     ('count_d = 0', 'start counting the next sample'),
@@ -161,7 +161,7 @@ SSNNRateRule = SynapseModel(
     post_requires=(),
     doc="SSNN-BP rate update for one gradient stream: over a sample, w moves by stream * eta/2 * (gradient "
         "spikes) * (forward spikes), accumulated pair by pair, so that at each sample end the change is "
-        "the product of the counts; add_sample_update(syn, t_sample) restarts the counts at each multiple "
+        "the product of the counts; spikingbp.circuits.build.add_sample_update(syn, t_sample) restarts the counts at each multiple "
         "of t_sample. Summed over the d+ and d- synapses this is eta (sum_t s_d)(sum_t s_x). Delivers nothing.",
 )
 
@@ -261,18 +261,5 @@ ThreeFactorSTDP = SynapseModel(
 SAMPLE_UPDATES = {"SSNNRateRule": SSNN_RATE_RESET}
 
 
-def add_sample_update(syn, t_sample, model: SynapseModel = SSNNRateRule):
-    """Run ``model``'s sample-boundary code on ``syn`` at t = 0, t_sample, 2 t_sample, ... (add the result
-    to the Network).
-
-    A ``run_regularly`` in its default ('start') slot. Under brian2genn it runs before the step's synapse
-    update, which still processes the spikes of the previous step, so spikes in the last step of a sample
-    are counted in the next sample there (Brian2 counts them in their own sample); keep that step silent
-    where the two backends must agree.
-    """
-    # brian2genn finds run_regularly operations by "_run_regularly" in their name, and drops others
-    return syn.run_regularly(SAMPLE_UPDATES[model.name], dt=t_sample, name=f"{syn.name}_run_regularly_sample")
-
-
 __all__ = ["ModulatorInput", "SBPRewardRule", "SSNNStochasticRule", "SSNNRateRule", "ERBPBoxcarRule",
-           "ThreeFactorSTDP", "SSNN_RATE_RESET", "SAMPLE_UPDATES", "add_sample_update"]
+           "ThreeFactorSTDP", "SSNN_RATE_RESET", "SAMPLE_UPDATES"]
