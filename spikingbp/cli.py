@@ -125,8 +125,6 @@ def cmd_export_lava(args) -> int:
 
 
 def cmd_verify_lava(args) -> int:
-    import numpy as np
-
     from spikingbp.lava import verify_sbp_inference, verify_sbp_training, verify_sgsc
     from spikingbp.reference import sbp as reference
 

@@ -11,7 +11,7 @@ from spikingbp.circuits.build import add_sample_update, neuron_group, synapses
 from spikingbp.devices import use_device
 from spikingbp.errors import ConfigError
 from spikingbp.models.neurons import ERBPNeuron, LoihiCUBA, LoihiCUBAModulated
-from spikingbp.models.plasticity import (ERBPBoxcarRule, ModulatorInput, SBPRewardRule, SSNNRateRule,
+from spikingbp.models.plasticity import (ERBPBoxcarRule, SBPRewardRule, SSNNRateRule,
                                          SSNNStochasticRule, ThreeFactorSTDP)
 from spikingbp.models.synapses import Static, StaticCurrent
 
@@ -51,7 +51,8 @@ def sbp_network(pre_steps, post_steps, reward_steps, w0):
     pre = unit(LoihiCUBA, "pre", pre_steps, objects)
     post = unit(LoihiCUBAModulated, "post", post_steps, objects)
     reward = source("reward", np.asarray(reward_steps) - 1)
-    reward_in = synapses(reward, post, ModulatorInput, "reward_in", target="mod_in", i=[0], j=[0])
+    reward_in = synapses(reward, post, Static, "reward_in", target="mod_in", i=[0], j=[0])
+    reward_in.w = 1
     plastic = synapses(pre, post, SBPRewardRule, "plastic", i=[0], j=[0])
     plastic.w = w0
     net = Network(objects + [reward, reward_in, plastic])
@@ -232,7 +233,8 @@ def stdp_network(pre_steps, post_steps, modulator_steps, w0, decay_mod=0.5):
     pre = unit(LoihiCUBA, "pre", pre_steps, objects)
     post = unit(LoihiCUBAModulated, "post", post_steps, objects, decay_mod=decay_mod)
     modulator = source("modulator", modulator_steps)
-    mod_in = synapses(modulator, post, ModulatorInput, "modulator_in", target="mod_in", i=[0], j=[0])
+    mod_in = synapses(modulator, post, Static, "modulator_in", target="mod_in", i=[0], j=[0])
+    mod_in.w = 1
     plastic = synapses(pre, post, ThreeFactorSTDP, "plastic", i=[0], j=[0], **STDP_PARAMS)
     plastic.w = w0
     return Network(objects + [modulator, mod_in, plastic]), plastic
@@ -314,7 +316,7 @@ def test_sbp_rule_cpp_standalone_matches_runtime(tmp_path):
 
 
 @pytest.mark.parametrize("rule", [SBPRewardRule, SSNNStochasticRule, SSNNRateRule, ERBPBoxcarRule,
-                                  ThreeFactorSTDP, ModulatorInput], ids=lambda r: r.name)
+                                  ThreeFactorSTDP], ids=lambda r: r.name)
 def test_code_strings_have_no_comments(rule):
     # brian2genn copies code comments into GeNN's C++, where a trailing comment swallows a closing brace
     for code in (rule.on_pre, rule.on_post or ""):
@@ -327,7 +329,8 @@ def test_modulated_unit_spikes_like_loihi_cuba():
     plain = unit(LoihiCUBA, "plain", [2, 3, 7], objects)
     modulated = unit(LoihiCUBAModulated, "modulated", [2, 3, 7], objects)
     reward = source("reward", [1, 2, 6])
-    reward_in = synapses(reward, modulated, ModulatorInput, "reward_in", target="mod_in", i=[0], j=[0])
+    reward_in = synapses(reward, modulated, Static, "reward_in", target="mod_in", i=[0], j=[0])
+    reward_in.w = 1
     mons = [StateMonitor(g, ["v", "u"], record=0, when="end") for g in (plain, modulated)]
     clock = StateMonitor(modulated, ["tnow", "mod"], record=0, when="end")
     Network(objects + [reward, reward_in, clock] + mons).run(10 * DT)

@@ -22,7 +22,7 @@ are the same under both schedules:
   step see the same ``t``, and the pre pathway runs first in both (Brian2: pathway order -1 before +1;
   GeNN 4: presynaptic update kernel before postsynaptic learning).
 
-The modulator/reward sources are SpikeGeneratorGroups connected with ``ModulatorInput`` to ``mod_in``
+The modulator/reward sources are SpikeGeneratorGroups connected with ``Static`` synapses whose target is ``mod_in``
 (or ``StaticCurrent`` to ``e_in`` for eRBP errors). Plastic pathways must have no delay (the rules pair
 events of one step). Code strings carry no ``#`` comments (see ``_code``). Under GeNN the spikes of a
 run's last step are never processed (that happens in the step after), so run one step longer than the
@@ -40,20 +40,6 @@ def _code(*lines) -> str:
     copies code comments into GeNN's C++, where a comment on the last line swallows a closing brace."""
     return "\n".join(statement for statement, _comment in lines)
 
-
-# ---------------------------------------------------------------------------------------------------
-# Input to a post unit's modulator compartment (reward, dopamine-like modulator, eRBP error).
-ModulatorInput = SynapseModel(
-    name="ModulatorInput",
-    equations="""
-gain : 1 (constant)                   # added to the post unit's modulator input per spike
-""",
-    on_pre="{target}_post += gain",
-    parameters={"gain": Parameter(1.0, "modulator increment per spike")},
-    post_requires=("{target}",),
-    doc="Feeds a modulator compartment: build with target='mod_in' (LoihiCUBAModulated). A spike at step "
-        "t - 1 makes the modulator present at step t, so schedule reward sources one step early.",
-)
 
 # ---------------------------------------------------------------------------------------------------
 # sBP (Renner et al. 2024): a same-step pre/post coincidence changes w by +step with reward, -step without.
@@ -85,7 +71,7 @@ SBPRewardRule = SynapseModel(
     post_requires=("{target}", "mod", "tnow", "lastspike"),
     doc="sBP reward-gated coincidence rule (NxSDK dw = y0*x0*r1*4 - y0*x0*2): when pre and post fire in the "
         "same step t, w += step if the reward is present at step t (mod_post > 0.5, i.e. a reward spike at "
-        "t - 1 through ModulatorInput), else w -= step; clipped to [w_min, w_max]. The weight is also "
+        "t - 1 through a Static synapse into mod_in), else w -= step; clipped to [w_min, w_max]. The weight is also "
         "delivered ({target}_post += w, before the update). Post unit: LoihiCUBAModulated (decay_mod = 1).",
 )
 
@@ -254,12 +240,12 @@ ThreeFactorSTDP = SynapseModel(
     doc="Reward-modulated pair STDP: elig collects A_plus exp(-dt_pre/tau_plus) at post spikes and A_minus "
         "exp(-dt_post/tau_minus) at presynaptic spikes and decays with tau_e; on each presynaptic spike the "
         "weight is delivered, then w += eta * mod_post * elig (clipped). Post unit: LoihiCUBAModulated with "
-        "the modulator source through ModulatorInput into mod_in (decay_mod sets how long it lasts).",
+        "the modulator source through a Static synapse into mod_in (decay_mod sets how long it lasts).",
 )
 
 # Rules that need a periodic step at sample boundaries, and its code.
 SAMPLE_UPDATES = {"SSNNRateRule": SSNN_RATE_RESET}
 
 
-__all__ = ["ModulatorInput", "SBPRewardRule", "SSNNStochasticRule", "SSNNRateRule", "ERBPBoxcarRule",
+__all__ = ["SBPRewardRule", "SSNNStochasticRule", "SSNNRateRule", "ERBPBoxcarRule",
            "ThreeFactorSTDP", "SSNN_RATE_RESET", "SAMPLE_UPDATES"]
