@@ -323,14 +323,11 @@ class BrianCircuit:
         for projection in circuit.projections.values():
             pre_group, _ = self.offsets[projection.pre]
             post_group, _ = self.offsets[projection.post]
-            if projection.plastic:
-                merged[(projection.name,)].append(projection)
-            else:
-                merged[(pre_group.name, post_group.name, projection.synapse.name, projection.delay,
-                        projection.target, tuple(sorted(projection.params.items())))].append(projection)
+            merged[(pre_group.name, post_group.name, projection.synapse.name, projection.delay,
+                    projection.target, tuple(sorted(projection.params.items())))].append(projection)
         for key, projections in merged.items():
-            if len(key) == 1:
-                name = key[0]
+            if len(projections) == 1 and projections[0].plastic:
+                name = projections[0].name
             else:  # e.g. "units__learning_units_d4", numbered when targets or parameters differ
                 name = f"{key[0]}__{key[1]}_d{key[3]}"
                 name = name if name not in self.synapses else f"{name}_{len(self.synapses)}"
