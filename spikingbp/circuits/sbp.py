@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from spikingbp.circuits.circuit import Circuit
-from spikingbp.circuits.sgsc import DATA_BIAS, THRESHOLD, add_layer, gating_chain, wire
+from spikingbp.circuits.sgsc import CONNECTION_TYPES, DATA_BIAS, THRESHOLD, add_layer, gating_chain, wire
 from spikingbp.errors import ConfigError
 from spikingbp.models.neurons import LoihiCUBAModulated
 from spikingbp.models.plasticity import SBPRewardRule
@@ -161,7 +161,7 @@ def training_circuit(W1, W2, inputs, targets, name: str = "sbp") -> Circuit:
     plastic = [("W1", "x", post, W1) for post in HIDDEN_LEARNING] + \
               [("W2", "h", post, W2) for post in OUTPUT_LEARNING] + \
               [("W2Tp", "o", "hT", W2.T), ("W2Tm", "oT_minus", "hT", -W2.T)]
-    for copy, (label, pre, post, weights) in enumerate(plastic):
+    for label, pre, post, weights in plastic:
         circuit.connect(pre, post, weights, pattern="all_to_all", synapse=SBPRewardRule, kind="p",
                         name=f"{label}_{post}")
     return circuit
@@ -188,8 +188,8 @@ def train(W1, W2, inputs, targets, device: str = "runtime", directory: str | Non
           check_copies: bool = True, **device_options):
     """Train on ``inputs``/``targets`` in the given order in one run on ``device``; returns the new
     (W1, W2) as int32. With ``check_copies`` the copies are verified identical to W1, W2 and +-W2^T."""
-    W1, W2, inputs, targets = _check_inputs(W1, W2, inputs, targets)
-    circuit = training_circuit(W1, W2, inputs, targets)
+    circuit = training_circuit(W1, W2, inputs, targets)  # checks the arguments
+    W1, W2 = np.asarray(W1), np.asarray(W2)
     result = circuit.run(training_steps(len(inputs)), device, directory, record_spikes=(),
                          record_weights=PLASTIC_PROJECTIONS, **device_options)
     if result is None:  # code generation only
@@ -224,15 +224,14 @@ def inference_circuit(W1, W2, inputs, name: str = "sbp_inference") -> Circuit:
 
 def infer(W1, W2, inputs, device: str = "runtime", directory: str | None = None, **device_options):
     """Run the inference circuit; returns (output spikes (N, n_out) bool, output potentials a2 (N, n_out) int)."""
-    W1, W2, inputs, _ = _check_inputs(W1, W2, inputs)
-    circuit = inference_circuit(W1, W2, inputs)
+    circuit = inference_circuit(W1, W2, inputs)  # checks the arguments
     result = circuit.run(inference_steps(len(inputs)), device, directory, record_spikes=("o",),
                          record_states={"o": ("u",)}, **device_options)
     if result is None:
         return None
     readout = phase_step(3, np.arange(len(inputs)), INFERENCE_PHASES)
     spikes = result.spike_matrix("o")[readout]
-    gate = 8192 + 512  # u = a2 + the g03 gate's weight in the readout step
+    gate = CONNECTION_TYPES["g"].weight  # u = a2 + the g03 gate's weight in the readout step
     potentials = np.rint(result.states["o"]["u"][readout] - gate).astype(np.int64)
     return spikes, potentials
 
