@@ -18,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from spikingbp.circuits.circuit import Circuit
-from spikingbp.circuits.sgsc import CONNECTION_TYPES, DATA_BIAS, THRESHOLD, add_layer, gating_chain, wire
+from spikingbp.circuits.sgsc import (CONNECTION_TYPES, DATA_BIAS, THRESHOLD, add_layer, gating_chain, parse_type,
+                                     silencing_weight, wire)
 from spikingbp.errors import ConfigError
 from spikingbp.models.neurons import LoihiCUBAModulated
 from spikingbp.models.plasticity import SBPRewardRule
@@ -82,6 +83,27 @@ TRAINING_ROWS = [
 
 #: The inference circuit: forward pass only, four phases.
 INFERENCE_ROWS = [("input", "x", "1e"), ("g01", "x", "g"), ("g02", "h", "g"), ("g03", "o", "g")]
+
+
+#: Connection types that open or close a unit's phase; by construction none of them arrives in a phase that
+#: ``gi`` silences, so the silencing bound counts everything else.
+GATE_KINDS = ("g", "gm05", "gp05", "gi", "g1")
+
+
+def largest_inputs(circuit: Circuit, rows) -> dict:
+    """Per population, the largest input it can receive in one step besides its gates: every plastic
+    synapse at +WEIGHT_LIMIT plus every excitatory relay among ``rows``. A 784-input hidden layer can
+    reach 784 * 254 = 199,136, far beyond the 17,344 that bias -8192 and gi -8128 hold back."""
+    bound = {}
+    for projection in circuit.projections.values():
+        if projection.plastic:
+            fan_in = np.bincount(projection.j, minlength=circuit.size_of(projection.post)).max()
+            bound[projection.post] = bound.get(projection.post, 0.0) + float(fan_in) * WEIGHT_LIMIT
+    for _, post, kind in rows:
+        ctype, _ = parse_type(kind)
+        if kind.partition("_d")[0] not in GATE_KINDS and ctype.weight > 0:
+            bound[post] = bound.get(post, 0.0) + ctype.weight
+    return bound
 
 
 def phase_step(phase: int, cycle, phases: int = TRAINING_PHASES):
@@ -156,7 +178,6 @@ def training_circuit(W1, W2, inputs, targets, name: str = "sbp") -> Circuit:
     circuit.add_source("reward", 1, np.zeros(len(reward_steps), np.int64), reward_steps)
     for population in LEARNING:
         circuit.connect("reward", population, 1.0, pattern="all_to_all", target="mod_in", kind="reward")
-    wire(circuit, TRAINING_ROWS)
 
     plastic = [("W1", "x", post, W1) for post in HIDDEN_LEARNING] + \
               [("W2", "h", post, W2) for post in OUTPUT_LEARNING] + \
@@ -164,6 +185,10 @@ def training_circuit(W1, W2, inputs, targets, name: str = "sbp") -> Circuit:
     for label, pre, post, weights in plastic:
         circuit.connect(pre, post, weights, pattern="all_to_all", synapse=SBPRewardRule, kind="p",
                         name=f"{label}_{post}")
+    # The summed plastic input arrives ungated in the phases gi silences (a1 in 8 and 0, a2 in 6, 8, 10, 0):
+    # gi must hold back the largest sum the weights can reach, or units fire outside their phase.
+    inhibition = {name: silencing_weight(bound) for name, bound in largest_inputs(circuit, TRAINING_ROWS).items()}
+    wire(circuit, TRAINING_ROWS, inhibition=inhibition)
     return circuit
 
 
@@ -237,4 +262,4 @@ def infer(W1, W2, inputs, device: str = "runtime", directory: str | None = None,
 
 
 __all__ = ["TRAINING_ROWS", "INFERENCE_ROWS", "training_circuit", "inference_circuit", "train", "infer",
-           "phase_step", "training_steps", "inference_steps", "weights_of", "PLASTIC_PROJECTIONS"]
+           "phase_step", "training_steps", "largest_inputs", "inference_steps", "weights_of", "PLASTIC_PROJECTIONS"]

@@ -60,11 +60,26 @@ def add_layer(circuit: Circuit, name: str, size: int, *, gate: bool = False, ref
                                   bias=0.0 if gate else DATA_BIAS, refractory_steps=refractory_steps)
 
 
-def wire(circuit: Circuit, rows):
-    """Add ``(pre, post, type)`` rows, e.g. ``("g02", "h1", "g")`` or ``("m_h1", "h1", "1e_d2")``."""
+def wire(circuit: Circuit, rows, inhibition: dict | None = None):
+    """Add ``(pre, post, type)`` rows, e.g. ``("g02", "h1", "g")`` or ``("m_h1", "h1", "1e_d2")``.
+
+    ``inhibition`` maps a post population to the weight its ``gi`` rows get instead of the table's -8128
+    (see ``silencing_weight``)."""
+    inhibition = inhibition or {}
     for pre, post, kind in rows:
         ctype, delay = parse_type(kind)
-        circuit.connect(pre, post, ctype.weight, pattern=ctype.pattern, delay=delay, kind=kind)
+        weight = inhibition.get(post, ctype.weight) if kind.partition("_d")[0] == "gi" else ctype.weight
+        circuit.connect(pre, post, weight, pattern=ctype.pattern, delay=delay, kind=kind)
+
+
+def silencing_weight(largest_input: float) -> float:
+    """The ``gi`` weight that keeps a data unit (bias -8192) silent in its inhibited phase against any
+    input up to ``largest_input``: ``largest_input + DATA_BIAS + gi <= THRESHOLD``. The table's -8128
+    covers inputs up to 17,344; a larger bound gets the next multiple of 64 below ``9216 - largest_input``
+    (64 is the grid of Loihi's weights at exponent 0, as for -8128 = -127 * 64)."""
+    default = CONNECTION_TYPES["gi"].weight
+    needed = THRESHOLD - DATA_BIAS - float(largest_input)
+    return float(min(default, np.floor(needed / 64) * 64))
 
 
 def gating_chain(circuit: Circuit, stages: int, *, prefix: str = "g", ring: bool = True,
@@ -130,4 +145,5 @@ def gated_product(circuit: Circuit, value: str, factor: str, out: str, gate: str
 
 
 __all__ = ["CONNECTION_TYPES", "ConnectionType", "THRESHOLD", "DATA_BIAS", "parse_type", "add_layer", "wire",
+           "silencing_weight",
            "gating_chain", "relay", "push_pull", "gated_product"]
