@@ -64,7 +64,8 @@ def main():
         rows.append(row)
         print(json.dumps(row), flush=True)
     result = dict(command="python benchmarks/sbp_fashion_exactness.py " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k not in ("out", "build", "data_dir")),
+        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
+        if v is not None and k not in ("out", "build", "data_dir")),
         network=f"{X.shape[1]}-{args.hidden}-10", device="cpp_standalone", epochs=rows,
         peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         peak_child_rss_mb=round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024))

@@ -1,14 +1,18 @@
 """The ``spikingbp`` command line. Exit codes: 0 success, 2 bad arguments or configuration,
-3 data missing or corrupt, 4 device unavailable, 1 any other spikingbp error."""
+3 data missing or corrupt, 4 device unavailable, 1 any other spikingbp error, 130 interrupted (Ctrl-C),
+141 output pipe closed early (``spikingbp export-lava R | head``)."""
 from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import os
 import platform
+import signal
 import sys
+import warnings
 
 from spikingbp import __version__
-from spikingbp.errors import SpikingBPError
+from spikingbp.errors import ConfigError, SpikingBPError
 
 STACK = ("numpy", "brian2", "cython", "brian2genn", "lava-nc", "brian2cuda", "pandas", "matplotlib",
          "scikit-learn", "tqdm", "dask")
@@ -22,6 +26,7 @@ def _version(package: str) -> str:
 
 
 def cmd_info(args) -> int:
+    from spikingbp.algorithms import REGISTRY
     from spikingbp.data import dataset_names, find_data_dir
     from spikingbp.devices import available_devices
 
@@ -32,6 +37,9 @@ def cmd_info(args) -> int:
     print("\ndevices:")
     for name, (usable, reason) in available_devices().items():
         print(f"  {name:<15} {'yes' if usable else 'no ':<4} {reason}")
+    print("\nalgorithms:")
+    for name, cls in REGISTRY.items():
+        print(f"  {name:<14} {cls.title}; devices: {', '.join(cls.devices)}")
     print("\ndatasets:")
     for name in dataset_names():
         if name == "digits":
@@ -42,18 +50,40 @@ def cmd_info(args) -> int:
     return 0
 
 
+def _options(pairs) -> dict:
+    """``--option KEY=VALUE`` pairs as a dict (values checked by the algorithm)."""
+    options = {}
+    for pair in pairs or ():
+        key, separator, value = pair.partition("=")
+        if not separator or not key.strip():
+            raise ConfigError(f"--option {pair!r} must be KEY=VALUE, e.g. --option threshold=127")
+        options[key.strip()] = value.strip()
+    return options
+
+
+def _hidden(text: str) -> tuple:
+    """``--hidden 400`` or ``--hidden 200,200``."""
+    try:
+        sizes = tuple(int(part) for part in text.replace("-", ",").split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(f"--hidden {text!r} must be layer sizes, e.g. --hidden 400 or --hidden 200,200") from None
+    return sizes
+
+
 def cmd_train(args) -> int:
     from spikingbp.training import TrainConfig, train
 
-    config = TrainConfig(out=args.out, algorithm=args.algorithm, engine=args.device, dataset=args.dataset,
+    config = TrainConfig(out=args.out, algorithm=args.algorithm, device=args.device, dataset=args.dataset,
                          data_dir=args.data_dir, epochs=args.epochs, limit=args.limit, limit_test=args.limit_test,
-                         hidden=args.hidden, seed=args.seed, progress=not args.quiet)
+                         hidden=None if args.hidden is None else _hidden(args.hidden), seed=args.seed,
+                         crop=args.crop, options=_options(args.option), progress=not args.quiet)
     result = train(config)
     last = result.metrics.iloc[-1]
+    algorithm = config.make_algorithm()
     print(f"trained {config.algorithm} on {config.dataset} for {result.epochs_done} epochs "
           f"({'resumed after epoch ' + str(result.resumed_from_epoch) if result.resumed_from_epoch else 'fresh run'})")
-    print(f"test accuracy: exact {last['test_exact']:.4f}, argmax of spikes {last['test_argmax_spikes']:.4f}, "
-          f"argmax of potential {last['test_argmax_potential']:.4f}")
+    measures = ", ".join(f"{m} {last['test_' + m]:.4f}" for m in algorithm.measures)
+    print(f"test accuracy ({algorithm.headline}): {last['test_accuracy']:.4f}; {measures}")
     print(f"run directory: {result.out}")
     return 0
 
@@ -64,170 +94,192 @@ def cmd_sgsc(args) -> int:
     return run_sgsc(args.out, seed=args.seed, quick=args.quick)
 
 
-def _run_dir(path: str):
-    """config.json and the weights of a finished training run directory."""
-    import json
-    from pathlib import Path
-
-    import numpy as np
-
-    from spikingbp.errors import DataError
-
-    run = Path(path)
-    files = {name: run / name for name in ("config.json", "weights_initial.npz", "weights_final.npz")}
-    missing = [str(f) for f in files.values() if not f.is_file()]
-    if missing:
-        raise DataError(f"{run} is not a finished training run: missing {', '.join(missing)}; give the --out "
-                        f"directory of a completed 'spikingbp train'")
-    try:
-        record = json.loads(files["config.json"].read_text())
-        weights = {}
-        for name in ("weights_initial.npz", "weights_final.npz"):
-            with np.load(files[name], allow_pickle=False) as data:
-                weights[name] = (data["W1"], data["W2"])
-    except (OSError, ValueError, KeyError) as error:
-        raise DataError(f"{run}: cannot read the run files ({error}); rerun 'spikingbp train' into a new --out")
-    if record["config"]["algorithm"] != "sbp":
-        raise DataError(f"{run} holds a {record['config']['algorithm']} run; the Lava export covers sbp runs")
-    return record["config"], weights
-
-
-def _dataset_inputs(dataset, data_dir, limit, crop, threshold, split="test"):
-    from spikingbp.data import binarize, load_dataset, one_hot
-
-    data = load_dataset(dataset, data_dir, limit_train=limit, limit_test=limit)
-    images, labels = (data.x_test, data.y_test) if split == "test" else (data.x_train, data.y_train)
-    return binarize(images, threshold=threshold, crop=crop), one_hot(labels, data.n_classes, dtype=bool)
-
-
 def cmd_export_lava(args) -> int:
     import json
     from pathlib import Path
 
-    from spikingbp.circuits import sbp
     from spikingbp.io import atomic_open
-
-    config, weights = _run_dir(args.run_dir)
     from spikingbp.lava import translate
+    from spikingbp.training import load_run
 
-    W1, W2 = weights["weights_final.npz"]
-    inputs, _ = _dataset_inputs(config["dataset"], args.data_dir or config["data_dir"], args.limit,
-                                config["crop"], config["threshold"])
-    network = translate(sbp.inference_circuit(W1, W2, inputs), sbp.inference_steps(len(inputs)), refractory="ignore")
+    run = load_run(args.run_dir)
+    data = run.data(args.data_dir, limit=args.limit)
+    inference = run.algorithm.circuit(run.final, data.X_test, phase="inference")
+    network = translate(inference.circuit, inference.steps, refractory="ignore")
     network.build()
     report = network.report(fixed_point=True)
     print(report)
     out = Path(args.run_dir) / "lava_export.json"
     with atomic_open(out, "w") as stream:
-        json.dump({"circuit": "sbp-inference", "samples": len(inputs), "report": report.to_dict()}, stream, indent=1)
+        json.dump({"circuit": f"{run.algorithm.name}-inference", "samples": inference.samples,
+                   "report": report.to_dict()}, stream, indent=1)
     print(f"wrote {out}")
     return 0
 
 
+#: verify-lava circuit name -> phase of the algorithm's circuit.
+VERIFY_PHASES = {"inference": "inference", "train": "train"}
+
+
+def _verify_choices() -> tuple:
+    from spikingbp.algorithms import REGISTRY
+
+    return ("sgsc",) + tuple(f"{name}-{label}" for name in REGISTRY for label in VERIFY_PHASES)
+
+
 def cmd_verify_lava(args) -> int:
-    from spikingbp.lava import verify_sbp_inference, verify_sbp_training, verify_sgsc
-    from spikingbp.reference import sbp as reference
+    from spikingbp.algorithms import create
+    from spikingbp.lava import verify_algorithm, verify_sgsc
+    from spikingbp.training import load_data, load_run
 
+    if args.limit < 1:
+        raise ConfigError(f"--limit {args.limit} must be at least 1 (samples, or trials for sgsc)")
     if args.circuit == "sgsc":
-        result = verify_sgsc(seed=args.seed, trials=args.limit)
+        result = verify_sgsc(seed=args.seed, trials=args.limit, fixed_point=args.fixed_point)
     else:
-        crop, threshold = args.crop, args.threshold
+        name, _, label = args.circuit.rpartition("-")
+        phase = VERIFY_PHASES[label]
         if args.weights:
-            config, weights = _run_dir(args.weights)
-            crop = config["crop"] if crop is None else crop
-            threshold = config["threshold"] if threshold is None else threshold
-        from spikingbp.training import DATASET_DEFAULTS
-
-        defaults = DATASET_DEFAULTS[args.dataset.replace("_", "-")]
-        crop = defaults["crop"] if crop is None else crop
-        threshold = defaults["threshold"] if threshold is None else threshold
-        split = "train" if args.circuit == "sbp-train" else "test"
-        inputs, targets = _dataset_inputs(args.dataset, args.data_dir, args.limit, crop, threshold, split)
-        inputs, targets = inputs[:args.limit], targets[:args.limit]
-        if args.weights:
-            W1, W2 = weights["weights_final.npz" if args.circuit == "sbp-inference" else "weights_initial.npz"]
+            run = load_run(args.weights)
+            if run.algorithm.name != name:
+                raise ConfigError(f"--weights {args.weights} holds a {run.algorithm.name} run; give --circuit "
+                                  f"{run.algorithm.name}-{label}, or the run of a {name} training")
+            algorithm, dataset, crop = run.algorithm, run.config.dataset, run.config.crop
+            data_dir = args.data_dir or run.config.data_dir
+            params = run.final if phase == "inference" else run.initial
+            if args.dataset is not None and args.dataset != dataset:
+                raise ConfigError(f"--dataset {args.dataset}: the run was trained on {dataset}; leave --dataset out")
+            source = f"the {'final' if phase == 'inference' else 'initial'} weights of {args.weights}"
         else:
-            W1, W2 = reference.init_weights(inputs.shape[1], args.hidden, targets.shape[1], rng=args.seed)
-        if W1.shape[0] != inputs.shape[1]:
-            from spikingbp.errors import ConfigError
-            raise ConfigError(f"the weights expect {W1.shape[0]} inputs but {args.dataset} gives {inputs.shape[1]}; "
-                              f"use the dataset (and crop) of the run")
-        if args.circuit == "sbp-inference":
-            result = verify_sbp_inference(W1, W2, inputs, args.fixed_point)
-        else:
-            result = verify_sbp_training(W1, W2, inputs, targets, args.fixed_point)
+            algorithm = create(name)
+            dataset, data_dir = args.dataset or "digits", args.data_dir
+            crop = algorithm.default_crop(dataset)
+            params = None
+            source = f"fresh weights (--seed {args.seed}, --hidden {args.hidden})"
+        data = load_data(algorithm, dataset, data_dir, crop=crop if args.crop is None else args.crop,
+                         limit_train=args.limit, limit_test=args.limit)
+        if params is None:
+            params = algorithm.init_params(data.sizes((args.hidden,)), args.seed)
+        X, T = (data.X_test, data.T_test) if phase == "inference" else (data.X_train, data.T_train)
+        print(f"verifying {args.circuit} on {len(X)} {dataset} samples with {source}")
+        result = verify_algorithm(algorithm, params, X, T, phase, args.fixed_point)
     for line in result.lines():
         print(line)
     return 0 if result.identical else 1
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="spikingbp", description="On-chip learning in spiking networks: backprop with spikes alone.")
-    parser.add_argument("--version", action="version", version=f"spikingbp {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+class _Parser(argparse.ArgumentParser):
+    """argparse that names the unknown argument and shows the usage of the command it belongs to."""
 
-    info = commands.add_parser("info", help="versions, devices available, GeNN found or not, datasets found")
+    def parse_args(self, args=None, namespace=None):
+        namespace, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = getattr(namespace, "parser", self)
+            command.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from spikingbp.algorithms import REGISTRY, all_devices
+
+    parser = _Parser(prog="spikingbp", description="On-chip learning in spiking networks: backprop with spikes alone.")
+    parser.add_argument("--version", action="version", version=f"spikingbp {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=argparse.ArgumentParser)
+    defaults = argparse.ArgumentDefaultsHelpFormatter
+
+    def command(name, formatter_class=defaults, **kwargs):
+        sub = commands.add_parser(name, formatter_class=formatter_class, **kwargs)
+        sub.set_defaults(parser=sub)
+        return sub
+
+    info = command("info", help="versions, devices available, GeNN found or not, algorithms, datasets found")
     info.add_argument("--data-dir", default=None, help="directory of IDX files (default: $SPIKINGBP_DATA)")
     info.set_defaults(func=cmd_info)
 
-    from spikingbp.training import ALGORITHMS, engines
-
-    train = commands.add_parser("train", help="train a network; writes config, weights, metrics and figures")
-    train.add_argument("--algorithm", default="sbp", choices=ALGORITHMS)
-    train.add_argument("--dataset", default="digits", help="digits (embedded), mnist or fashion-mnist")
+    listing = "\n".join(
+        f"  {name}: {cls.title}\n    devices: {', '.join(cls.devices)}; headline measure: {cls.headline}; default "
+        f"--hidden {','.join(map(str, cls.default_hidden))}; crop: "
+        + (", ".join(f"{d} {c}" for d, c in cls.crop_defaults.items()) or "none") + " (others 0)"
+        + "".join(f"\n    --option {key}={o.default}: {o.doc}" for key, o in cls.options.items())
+        for name, cls in REGISTRY.items())
+    train = command("train", help="train a network; writes config, weights, metrics and figures",
+                    epilog=f"registered algorithms:\n{listing}",
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    train.add_argument("--algorithm", default="sbp", choices=tuple(REGISTRY), help="(default: sbp)")
+    train.add_argument("--dataset", default="digits", help="digits (embedded), mnist or fashion-mnist (default: digits)")
     train.add_argument("--data-dir", default=None, help="directory of IDX files (default: $SPIKINGBP_DATA)")
-    train.add_argument("--epochs", type=int, default=10)
-    train.add_argument("--limit", type=int, default=None, help="train on the first N training samples")
-    train.add_argument("--limit-test", type=int, default=None, help="test on the first N test samples")
-    train.add_argument("--hidden", type=int, default=400, help="hidden units")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--device", default="reference", choices=sorted({e for a in ALGORITHMS for e in engines(a)}),
-                       help="what runs it: 'reference' is the plain numpy model")
+    train.add_argument("--epochs", type=int, default=10, help="(default: 10)")
+    train.add_argument("--limit", type=int, default=None, help="train on the first N training samples (default: all)")
+    train.add_argument("--limit-test", type=int, default=None, help="test on the first N test samples (default: all)")
+    train.add_argument("--hidden", default=None, help="hidden layer sizes, e.g. 400 or 200,200 (default: the algorithm's)")
+    train.add_argument("--crop", type=int, default=None, help="pixels cut from each image side (default: the algorithm's)")
+    train.add_argument("--option", action="append", metavar="KEY=VALUE", help="an option of the algorithm (below)")
+    train.add_argument("--seed", type=int, default=0, help="(default: 0)")
+    train.add_argument("--device", default="reference", choices=all_devices(),
+                       help="where it runs: 'reference' is the plain numpy model (default: reference)")
     train.add_argument("--out", required=True, help="run directory; a rerun with the same config resumes")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(func=cmd_train)
 
-    sgsc = commands.add_parser("sgsc", help="synfire-gated synfire chains: graded transfer, routing, figures")
+    sgsc = command("sgsc", help="synfire-gated synfire chains: graded transfer, routing, figures")
     sgsc.add_argument("--out", required=True, help="directory for raster.png, amplitude_vs_stage.png, results")
     sgsc.add_argument("--seed", type=int, default=0)
     sgsc.add_argument("--quick", action="store_true", help="smaller populations and fewer stages")
     sgsc.set_defaults(func=cmd_sgsc)
 
-    export = commands.add_parser("export-lava", help="build the Lava (lava-nc) network of a trained sBP run "
-                                 "and report which processes are Loihi-deployable")
+    export = command("export-lava", help="build the Lava (lava-nc) network of a trained run's inference circuit "
+                     "and report which processes are Loihi-deployable")
     export.add_argument("run_dir", help="the --out directory of a finished 'spikingbp train'")
     export.add_argument("--data-dir", default=None, help="directory of IDX files (default: the run's)")
     export.add_argument("--limit", type=int, default=10, help="test samples fed to the exported network")
     export.set_defaults(func=cmd_export_lava)
 
-    verify = commands.add_parser("verify-lava", help="run Brian2 and Lava side by side; per sample, whether "
-                                 "spikes (and weights) are identical")
-    verify.add_argument("--circuit", required=True, choices=("sgsc", "sbp-inference", "sbp-train"))
-    verify.add_argument("--weights", default=None, help="RUN_DIR of a trained sbp run (default: fresh weights)")
-    verify.add_argument("--dataset", default="digits")
+    verify = command("verify-lava", help="run Brian2 and Lava side by side; per sample, whether spikes (and "
+                     "weights) are identical")
+    verify.add_argument("--circuit", required=True, choices=_verify_choices())
+    verify.add_argument("--weights", default=None, help="RUN_DIR of a trained run (default: fresh weights)")
+    verify.add_argument("--dataset", default=None, help="(default: the run's, or digits without --weights)")
     verify.add_argument("--data-dir", default=None)
     verify.add_argument("--limit", type=int, default=50, help="samples (sgsc: trials)")
     verify.add_argument("--hidden", type=int, default=100, help="hidden units when no --weights are given")
-    verify.add_argument("--crop", type=int, default=None)
-    verify.add_argument("--threshold", type=int, default=None)
+    verify.add_argument("--crop", type=int, default=None, help="(default: the run's or the algorithm's)")
     verify.add_argument("--seed", type=int, default=0)
     verify.add_argument("--fixed-point", action="store_true", help="Lava's bit-accurate fixed-point models")
     verify.set_defaults(func=cmd_verify_lava)
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"spikingbp: warning: {message}", file=sys.stderr)
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:
+        parser.error("give a COMMAND: info, train, sgsc, export-lava or verify-lava")
+    warnings.showwarning = _show_warning
+    interrupted = []
+
+    def on_interrupt(signum, frame):
+        interrupted.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
         return args.func(args)
     except SpikingBPError as error:
         print(f"spikingbp {args.command}: error: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        print(f"spikingbp {args.command}: interrupted", file=sys.stderr)
+        print(f"spikingbp {args.command}: interrupted; run the same command again to resume", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (| head): send the rest nowhere, quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 if __name__ == "__main__":

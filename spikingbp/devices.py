@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
+import signal
 import tempfile
 from contextlib import contextmanager
 
@@ -65,6 +67,22 @@ def available_devices() -> dict:
                  ("brian2cuda not installed (pip install 'spikingbp[cuda]')" if not cuda_installed
                   else "brian2cuda installed, but no CUDA toolkit (nvcc) found")),
     }
+
+
+@contextmanager
+def compiler_interrupts():
+    """Turn Ctrl-C during compilation back into the ``KeyboardInterrupt`` it was. Brian2 runs ``make``
+    through ``os.system``, which hides SIGINT from Python; the killed build then surfaces as
+    ``RuntimeError: Project compilation failed (error code: 2)``, where 2 is the wait status of a process
+    killed by SIGINT (a make that fails on its own exits with status 2, wait status 512)."""
+    try:
+        yield
+    except RuntimeError as error:
+        code = re.search(r"error code: (\d+)", str(error))
+        status = int(code.group(1)) if code else 0
+        if code and os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGINT:
+            raise KeyboardInterrupt from None
+        raise
 
 
 def _check_name(name: str):

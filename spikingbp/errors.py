@@ -23,3 +23,9 @@ class DeviceError(SpikingBPError):
     """A Brian2 device (backend) is unknown or cannot be used here."""
 
     exit_code = 4
+
+
+class CircuitError(SpikingBPError):
+    """A circuit left the behaviour its reference defines (e.g. a plastic copy diverged)."""
+
+    exit_code = 1

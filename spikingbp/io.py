@@ -25,4 +25,34 @@ def atomic_open(path, mode: str = "w"):
         raise
 
 
-__all__ = ["atomic_open"]
+def check_creatable_dir(path, flag: str = "--out") -> None:
+    """Refuse (``ConfigError``) a directory that cannot be created or written, before anything is written:
+    an existing file, a file among its parents, or an unwritable parent."""
+    from spikingbp.errors import ConfigError
+
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{flag} {path} is a file; give a directory")
+    ancestor = path
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ConfigError(f"{flag} {path} cannot be created: {ancestor} is a file; give a path under a directory")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise ConfigError(f"{flag} {path} cannot be created: {ancestor} is not writable; give a writable directory")
+
+
+def make_dir(path, flag: str = "--out") -> Path:
+    """``mkdir -p path``, an ``OSError`` turned into a ``ConfigError`` that names ``flag``."""
+    from spikingbp.errors import ConfigError
+
+    path = Path(path)
+    check_creatable_dir(path, flag)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"{flag} {path} cannot be created ({error.strerror}); give a writable directory") from None
+    return path
+
+
+__all__ = ["atomic_open", "check_creatable_dir", "make_dir"]

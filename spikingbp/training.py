@@ -1,54 +1,48 @@
-"""Train a network and keep everything about the run in one directory.
+"""Train any registered algorithm and keep everything about the run in one directory.
 
 ``train(config)`` runs one training job described by a ``TrainConfig`` (or a mapping of its fields) and
-returns a ``RunResult``. Algorithms and engines are looked up in ``ENGINES``; today there is the sBP
-algorithm (spec ``sbp.md``) on the ``reference`` engine (plain numpy, ``spikingbp.reference.sbp``) and as
-the spiking circuit (``spikingbp.circuits.sbp``) on the Brian2 devices runtime, cpp_standalone, genn, cuda.
+returns a ``RunResult``. The algorithm (``spikingbp.algorithms.REGISTRY``) supplies the encoding, the
+parameters, one epoch of training and the measures; this module is the one loop around it: the run
+directory, the configuration record, checkpoints, resuming, metrics and progress.
 
 The run directory (``config.out``) holds::
 
-    config.json           every parameter, the derived sizes and spikingbp.__version__
-    weights_initial.npz   W1 (n_in, n_hidden) and W2 (n_hidden, n_out), int32
+    config.json           every parameter, the layer sizes, a digest of the data and spikingbp.__version__
+    weights_initial.npz   the algorithm's params before training (sBP: W1 (n_in, n_hidden), W2 (n_hidden, n_out))
     weights_final.npz     the same after the last epoch
     order.npy             indices into the training split, in presentation order over all epochs
-    metrics.csv           one row per epoch: accuracies three ways on train and test, samples per second
-    learning_curves.png   the accuracies per epoch
-    training_cycle.png    a raster of one training cycle of the spiking circuit (12 phases, figure 2 layout)
-    checkpoint.npz        the state after the last finished epoch (weights, epochs done, order, metrics)
+    metrics.csv           one row per epoch: train_accuracy, test_accuracy (the algorithm's headline
+                          measure), train_/test_ of each of its own measures, samples_per_second
+    learning_curves.png   the measures per epoch
+    checkpoint.npz        the state after the last finished epoch (params, epochs done, order, metrics)
+    build/<device>/       compiled programs of a Brian2 device (cpp_standalone, genn, cuda)
 
-Every file is written under a temporary name in the same directory and then renamed over its final name,
-so an interrupted run never leaves a half-written file. Rerunning with the same configuration into the
-same directory resumes from the checkpoint (and may ask for more epochs than before); the final weights are
-identical to those of an uninterrupted run. A different configuration into a directory that holds a run is
-refused with a ``ConfigError``.
+plus the figures the algorithm writes at the start (sBP: ``training_cycle.png``). Every file is written
+under a temporary name and renamed, so an interrupted run never leaves a half-written file. Nothing is
+written before the configuration, the device and the data have been checked. Rerunning with the same
+configuration into the same directory resumes from the checkpoint (``epochs`` may grow) and ends with the
+params of an uninterrupted run; a different configuration, or other data (by digest), is refused.
 """
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import time
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 import spikingbp
-from spikingbp.errors import ConfigError, DataError
-from spikingbp.io import atomic_open
+from spikingbp.algorithms import REFERENCE, REGISTRY, Algorithm, RunContext, Sizes, algorithm_class, create
+from spikingbp.errors import ConfigError, DataError, DeviceError
+from spikingbp.io import atomic_open, check_creatable_dir, make_dir
 
 logger = logging.getLogger(__name__)
-
-ALGORITHMS = ("sbp",)
-
-#: Per dataset, the default image crop (pixels cut from each side) and binarisation threshold (uint8 > t).
-DATASET_DEFAULTS = {
-    "mnist": {"crop": 4, "threshold": 127},          # 28x28 -> 20x20 = 400 inputs
-    "fashion-mnist": {"crop": 0, "threshold": 127},  # 28x28 = 784 inputs
-    "digits": {"crop": 0, "threshold": 127},         # 8x8 = 64 inputs
-}
 
 #: Configuration fields that may change between a run and its resumption: ``epochs`` (a resumed run may
 #: train longer), and fields that do not change the result (where the data lies, where the run goes,
@@ -61,12 +55,8 @@ WEIGHTS_FINAL_FILE = "weights_final.npz"
 ORDER_FILE = "order.npy"
 METRICS_FILE = "metrics.csv"
 CURVES_FILE = "learning_curves.png"
-CYCLE_FILE = "training_cycle.png"
 CHECKPOINT_FILE = "checkpoint.npz"
-
-MEASURES = ("exact", "argmax_spikes", "argmax_potential")
-METRICS_COLUMNS = (("epoch",) + tuple(f"train_{m}" for m in MEASURES) + tuple(f"test_{m}" for m in MEASURES)
-                   + ("samples_per_second",))
+PARAM_PREFIX = "param_"   # params are stored in checkpoint.npz under this prefix
 
 
 # --------------------------------------------------------------------------------------------------
@@ -75,61 +65,67 @@ METRICS_COLUMNS = (("epoch",) + tuple(f"train_{m}" for m in MEASURES) + tuple(f"
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """One training job. ``crop`` and ``threshold`` default per dataset (``DATASET_DEFAULTS``); the
-    constructor checks every field and fills those defaults in."""
+    """One training job. The constructor checks every field and fills in the algorithm's defaults
+    (``hidden``, ``crop`` per dataset, ``options``)."""
 
     out: Path                       #: run directory (created if missing)
-    algorithm: str = "sbp"          #: learning algorithm (``ALGORITHMS``)
-    engine: str = "reference"       #: what runs it (``engines(algorithm)``)
+    algorithm: str = "sbp"          #: learning algorithm (``spikingbp.algorithms.REGISTRY``)
+    device: str = REFERENCE         #: where it runs: ``reference`` (numpy) or a Brian2 device of the algorithm
     dataset: str = "digits"         #: digits | mnist | fashion-mnist
     data_dir: str | None = None     #: where an IDX dataset lies (see ``spikingbp.data.datasets``)
     epochs: int = 10                #: passes over the training samples
     limit: int | None = None        #: train on the first ``limit`` training samples (None: all)
     limit_test: int | None = None   #: test on the first ``limit_test`` test samples (None: all)
-    hidden: int = 400               #: hidden units
-    seed: int = 0                   #: seeds the initial weights and the per-epoch presentation order
+    hidden: tuple | None = None     #: hidden layer sizes (None: the algorithm's default; an int is one layer)
+    seed: int = 0                   #: seeds the initial params and the per-epoch presentation order
     split_seed: int = 0             #: seeds the train/test split of ``digits`` (IDX datasets come split)
-    crop: int | None = None         #: pixels cut from each image side (None: dataset default)
-    threshold: int | None = None    #: a pixel is on when uint8 > threshold (None: dataset default)
+    crop: int | None = None         #: pixels cut from each image side (None: the algorithm's default)
+    options: dict = dataclasses.field(default_factory=dict)  #: the algorithm's own options
     progress: bool = True           #: show a progress bar over samples
 
     def __post_init__(self):
         from spikingbp.data import dataset_names
 
         if self.out is None or str(self.out).strip() == "":
-            raise ConfigError("out is missing; give the run directory, e.g. out='runs/sbp-digits'")
+            raise ConfigError("--out is missing; give the run directory, e.g. --out runs/sbp-digits")
         self._set("out", Path(self.out).expanduser())
-        self._set("algorithm", _choice(self.algorithm, "algorithm", ALGORITHMS))
-        self._set("engine", _choice(self.engine, "engine", engines(self.algorithm)))
+        cls = algorithm_class(self.algorithm)
+        self._set("algorithm", cls.name)
+        self._set("device", _choice(self.device, "device", cls.devices, f"for --algorithm {cls.name}"))
         self._set("dataset", _choice(str(self.dataset).replace("_", "-"), "dataset", dataset_names()))
         if self.data_dir is not None:
             self._set("data_dir", str(self.data_dir))
-        self._set("epochs", _integer(self.epochs, "epochs", minimum=1, example="epochs=10"))
-        self._set("hidden", _integer(self.hidden, "hidden", minimum=1, example="hidden=400"))
-        self._set("seed", _integer(self.seed, "seed", minimum=0, example="seed=0"))
+        self._set("epochs", _integer(self.epochs, "epochs", minimum=1, example="--epochs 10"))
+        self._set("seed", _integer(self.seed, "seed", minimum=0, example="--seed 0"))
         self._set("split_seed", _integer(self.split_seed, "split_seed", minimum=0, example="split_seed=0"))
-        for name in ("limit", "limit_test"):
+        for name, flag in (("limit", "--limit"), ("limit_test", "--limit-test")):
             value = getattr(self, name)
             if value is not None:
-                self._set(name, _integer(value, name, minimum=1, example=f"{name}=1000 or {name}=None for all"))
-        defaults = DATASET_DEFAULTS[self.dataset]
-        crop = defaults["crop"] if self.crop is None else self.crop
-        self._set("crop", _integer(crop, "crop", minimum=0, example="crop=4"))
-        threshold = defaults["threshold"] if self.threshold is None else self.threshold
-        threshold = _integer(threshold, "threshold", minimum=0, example="threshold=127")
-        if threshold > 254:
-            raise ConfigError(f"threshold={threshold} leaves every uint8 pixel off; give a value in 0..254, e.g. 127")
-        self._set("threshold", threshold)
+                self._set(name, _integer(value, name, minimum=1, example=f"{flag} 1000 (or leave it out for all)"))
+        hidden = cls.default_hidden if self.hidden is None else self.hidden
+        hidden = tuple(hidden) if isinstance(hidden, (list, tuple)) else (hidden,)
+        if not hidden:
+            raise ConfigError("--hidden needs at least one layer size, e.g. --hidden 400")
+        self._set("hidden", tuple(_integer(n, "hidden", minimum=1, example="--hidden 400") for n in hidden))
+        crop = cls().default_crop(self.dataset) if self.crop is None else self.crop
+        self._set("crop", _integer(crop, "crop", minimum=0, example="--crop 4"))
+        if not isinstance(self.options, Mapping):
+            raise ConfigError(f"options must be a mapping of option names to values, got {self.options!r}")
+        self._set("options", dict(cls(**dict(self.options)).values))
         if not isinstance(self.progress, bool):
             raise ConfigError(f"progress={self.progress!r} must be True or False")
 
     def _set(self, name: str, value) -> None:
         object.__setattr__(self, name, value)
 
+    def make_algorithm(self) -> Algorithm:
+        return create(self.algorithm, self.options)
+
     def to_dict(self) -> dict:
-        """Every field as JSON-ready values (``out`` as a string)."""
+        """Every field as JSON-ready values (``out`` as a string, ``hidden`` as a list)."""
         values = dataclasses.asdict(self)
         values["out"] = str(self.out)
+        values["hidden"] = list(self.hidden)
         return values
 
     @classmethod
@@ -144,12 +140,11 @@ class TrainConfig:
 
 @dataclasses.dataclass
 class RunResult:
-    """What ``train`` returns: the final weights, the metrics table and where everything lies."""
+    """What ``train`` returns: the final params, the metrics table and where everything lies."""
 
     out: Path
     config: TrainConfig
-    W1: np.ndarray
-    W2: np.ndarray
+    params: dict
     metrics: pd.DataFrame
     epochs_done: int
     resumed_from_epoch: int   #: epochs found in the checkpoint when this call started (0: fresh run)
@@ -159,74 +154,59 @@ class RunResult:
         return self.out / name
 
 
+def metrics_columns(algorithm: Algorithm) -> tuple:
+    """The columns of ``metrics.csv`` for ``algorithm``."""
+    return (("epoch", "train_accuracy", "test_accuracy") + tuple(f"train_{m}" for m in algorithm.measures)
+            + tuple(f"test_{m}" for m in algorithm.measures) + ("samples_per_second",))
+
+
 # --------------------------------------------------------------------------------------------------
-# Engines
+# Data
 # --------------------------------------------------------------------------------------------------
 
-@dataclasses.dataclass(frozen=True)
-class Engine:
-    """How one algorithm runs: ``train_epoch(X, T, W1, W2, order, on_sample)`` trains on every sample of
-    X (N, n_in) with one-hot targets T (N, n_out) in ``order``, calls ``on_sample(i)`` after the i-th
-    sample and returns the new (W1, W2); ``evaluate(X, T, W1, W2)`` returns the three accuracies."""
+@dataclasses.dataclass
+class Data:
+    """Encoded inputs and one-hot bool targets of both splits, the layer sizes and a digest of the data."""
 
-    train_epoch: Callable[..., "tuple[np.ndarray, np.ndarray]"]
-    evaluate: Callable[..., object]
+    X_train: np.ndarray
+    T_train: np.ndarray
+    X_test: np.ndarray
+    T_test: np.ndarray
+    n_in: int
+    n_out: int
+    image_shape: list
+    digest: str
 
-
-def _reference_sbp(config: TrainConfig) -> Engine:
-    from spikingbp.reference import sbp
-
-    return Engine(lambda X, T, W1, W2, order, on_sample: sbp.train_epoch(X, T, W1, W2, order=order,
-                                                                           on_sample=on_sample),
-                  sbp.accuracy)
-
-
-def _circuit_sbp(config: TrainConfig) -> Engine:
-    """The spiking sBP circuit on a Brian2 device: one compiled run per epoch (all samples, all phases),
-    built in ``RUN_DIR/build/<device>`` so that later epochs and reruns reuse the compiled program."""
-    from spikingbp.circuits import sbp as circuit
-    from spikingbp.reference import sbp as reference
-
-    build = config.out / "build" / config.engine
-    device_options = {"target": "numpy"} if config.engine == "runtime" else {}
-
-    def directory(name):
-        return None if config.engine == "runtime" else str(build / name)
-
-    def train_epoch(X, T, W1, W2, order, on_sample):
-        W1, W2 = circuit.train(W1, W2, X[order], T[order], config.engine, directory("train"), **device_options)
-        if on_sample is not None:
-            for position in range(len(order)):
-                on_sample(position)
-        return W1, W2
-
-    def evaluate(X, T, W1, W2):
-        spikes, potentials = circuit.infer(W1, W2, X, config.engine, directory("infer"), **device_options)
-        return reference.score(reference.Prediction(spikes, np.argmax(spikes, axis=1), np.argmax(potentials, axis=1)), T)
-
-    return Engine(train_epoch, evaluate)
+    def sizes(self, hidden) -> Sizes:
+        return Sizes(self.n_in, tuple(hidden), self.n_out)
 
 
-#: (algorithm, engine) -> a function of the config that returns the ``Engine``. ``reference`` is the plain
-#: numpy model; the device names run the spiking circuit on that Brian2 device.
-ENGINES: dict[tuple[str, str], Callable[[TrainConfig], Engine]] = {
-    ("sbp", "reference"): _reference_sbp,
-    **{("sbp", device): _circuit_sbp for device in ("runtime", "cpp_standalone", "genn", "cuda")},
-}
+def load_data(algorithm: Algorithm, dataset: str, data_dir=None, *, crop: int = 0, split_seed: int = 0,
+              limit_train: int | None = None, limit_test: int | None = None) -> Data:
+    """Load ``dataset``, crop ``crop`` pixels from each side and encode both splits for ``algorithm``."""
+    from spikingbp.data import load_dataset, one_hot
+
+    data = load_dataset(dataset, data_dir, split_seed, limit_train=limit_train, limit_test=limit_test)
+    if data.n_train == 0 or data.n_test == 0:
+        raise DataError(f"{data!r} has an empty training or test part; check the dataset files")
+    height, width = data.image_shape
+    if 2 * crop >= min(height, width):
+        raise ConfigError(f"--crop {crop} removes the whole {height}x{width} image; give a crop below "
+                          f"{(min(height, width) + 1) // 2}")
+    window = (slice(None), slice(crop, height - crop), slice(crop, width - crop))
+    digest = hashlib.sha256()
+    for array in (data.x_train, data.y_train, data.x_test, data.y_test):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    X_train = algorithm.encode(data.x_train[window])
+    X_test = algorithm.encode(data.x_test[window])
+    return Data(X_train, one_hot(data.y_train, data.n_classes, dtype=bool), X_test,
+                one_hot(data.y_test, data.n_classes, dtype=bool), X_train.shape[1], data.n_classes,
+                [height - 2 * crop, width - 2 * crop], digest.hexdigest()[:16])
 
 
-def engines(algorithm: str) -> tuple[str, ...]:
-    """The engines that can run ``algorithm``."""
-    return tuple(engine for known_algorithm, engine in ENGINES if known_algorithm == algorithm)
-
-
-def _engine(config: TrainConfig) -> Engine:
-    try:
-        return ENGINES[(config.algorithm, config.engine)](config)
-    except KeyError:
-        raise ConfigError(
-            f"engine {config.engine!r} cannot run algorithm {config.algorithm!r}; choose one of "
-            f"{', '.join(engines(config.algorithm))}") from None
+def _config_data(config: TrainConfig, algorithm: Algorithm) -> Data:
+    return load_data(algorithm, config.dataset, config.data_dir, crop=config.crop, split_seed=config.split_seed,
+                     limit_train=config.limit, limit_test=config.limit_test)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -236,200 +216,194 @@ def _engine(config: TrainConfig) -> Engine:
 def train(config: TrainConfig | Mapping) -> RunResult:
     """Run (or resume) the training job ``config`` and return its ``RunResult``.
 
-    The run directory is described in the module docstring. After every epoch the weights, the
+    The run directory is described in the module docstring. After every epoch the params, the
     presentation order and the metrics are checkpointed; calling ``train`` again with the same config
     (``epochs`` may be larger) continues from there.
     """
-    from spikingbp.reference import sbp
-
     config = config if isinstance(config, TrainConfig) else TrainConfig.from_mapping(config)
-    engine = _engine(config)
-    data = _load_data(config)
-    record = _config_record(config, data)
+    algorithm = config.make_algorithm()
+    _check_device(config.device)
+    check_creatable_dir(config.out)
+    data = _config_data(config, algorithm)
+    sizes = data.sizes(config.hidden)
+    algorithm.check_sizes(sizes)
+    record = _config_record(config, data, sizes)
+    columns = metrics_columns(algorithm)
 
     out = config.out
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"out={out} is a file; give a directory for the run")
-    out.mkdir(parents=True, exist_ok=True)
-    state = _resume_state(out, config)
+    state = _resume_state(out, config, record, columns)
+    initial = algorithm.init_params(sizes, config.seed)
+    make_dir(out)
     if state is None:
-        W1, W2 = sbp.init_weights(data["n_in"], config.hidden, data["n_out"], rng=config.seed)
-        _write_npz(out / WEIGHTS_INITIAL_FILE, W1=W1, W2=W2)
-        _plot_training_cycle(out / CYCLE_FILE, data, W1, W2, epoch_order(config.seed, 1, len(data["X_train"])))
-        state = {"W1": W1, "W2": W2, "epochs_done": 0, "order": np.zeros(0, np.int64), "metrics": []}
+        state = {"params": initial, "epochs_done": 0, "order": np.zeros(0, np.int64), "metrics": []}
     else:
         logger.info("resuming %s after epoch %d of %d", out, state["epochs_done"], config.epochs)
-        if not (out / WEIGHTS_INITIAL_FILE).is_file():
-            W1_initial, W2_initial = sbp.init_weights(data["n_in"], config.hidden, data["n_out"], rng=config.seed)
-            _write_npz(out / WEIGHTS_INITIAL_FILE, W1=W1_initial, W2=W2_initial)
+    if not (out / WEIGHTS_INITIAL_FILE).is_file():
+        _write_npz(out / WEIGHTS_INITIAL_FILE, **initial)
     _write_json(out / CONFIG_FILE, record)
+    if state["epochs_done"] == 0:
+        first = epoch_order(config.seed, 1, len(data.X_train))[:2]
+        algorithm.start_figures(out, initial, data.X_train[first], data.T_train[first])
 
     resumed_from_epoch = state["epochs_done"]
     if resumed_from_epoch < config.epochs:  # weights_final.npz marks a finished run; this one is not yet
         (out / WEIGHTS_FINAL_FILE).unlink(missing_ok=True)
-    W1, W2 = state["W1"], state["W2"]
+    params = state["params"]
     orders = [state["order"]]
     metrics_rows = list(state["metrics"])
     remaining_epochs = config.epochs - resumed_from_epoch
-    n_train = len(data["X_train"])
+    n_train = len(data.X_train)
     with tqdm(total=remaining_epochs * n_train, unit="sample", disable=not config.progress,
               dynamic_ncols=True) as bar:
-        advance_bar = (lambda _: bar.update(1)) if config.progress else None
+        context = RunContext(config.device, out / "build" / config.device, config.seed,
+                             bar.update if config.progress else None)
         for epoch in range(resumed_from_epoch + 1, config.epochs + 1):
             bar.set_description(f"epoch {epoch}/{config.epochs}")
             order = epoch_order(config.seed, epoch, n_train)
             started = time.perf_counter()
-            W1, W2 = engine.train_epoch(data["X_train"], data["T_train"], W1, W2, order, advance_bar)
+            params = algorithm.train_epoch(params, data.X_train, data.T_train, order, context)
             seconds = time.perf_counter() - started
-            train_accuracy = engine.evaluate(data["X_train"], data["T_train"], W1, W2)
-            test_accuracy = engine.evaluate(data["X_test"], data["T_test"], W1, W2)
-            metrics_rows.append([epoch, *train_accuracy, *test_accuracy, n_train / max(seconds, 1e-12)])
+            train_scores = algorithm.evaluate(params, data.X_train, data.T_train, context)
+            test_scores = algorithm.evaluate(params, data.X_test, data.T_test, context)
+            metrics_rows.append([epoch, train_scores["accuracy"], test_scores["accuracy"],
+                                 *(train_scores[m] for m in algorithm.measures),
+                                 *(test_scores[m] for m in algorithm.measures), n_train / max(seconds, 1e-12)])
             orders.append(order)
-            bar.set_postfix(test_potential=f"{test_accuracy.argmax_potential:.3f}")
-            _write_epoch_files(out, record, W1, W2, epoch, np.concatenate(orders), metrics_rows)
+            bar.set_postfix(test_accuracy=f"{test_scores['accuracy']:.3f}")
+            _write_epoch_files(out, record, params, epoch, np.concatenate(orders), metrics_rows, columns)
 
-    metrics = _metrics_frame(metrics_rows)
-    _write_npz(out / WEIGHTS_FINAL_FILE, W1=W1, W2=W2)
+    metrics = _metrics_frame(metrics_rows, columns)
+    _write_npz(out / WEIGHTS_FINAL_FILE, **params)
     if remaining_epochs == 0:  # nothing was trained; make sure the derived files exist all the same
-        _write_epoch_files(out, record, W1, W2, config.epochs, np.concatenate(orders), metrics_rows)
-    return RunResult(out=out, config=config, W1=W1, W2=W2, metrics=metrics, epochs_done=config.epochs,
+        _write_epoch_files(out, record, params, config.epochs, np.concatenate(orders), metrics_rows, columns)
+    return RunResult(out=out, config=config, params=params, metrics=metrics, epochs_done=config.epochs,
                      resumed_from_epoch=resumed_from_epoch)
-
-
-def _plot_training_cycle(path: Path, data: dict, W1, W2, order) -> None:
-    """The raster of the second training cycle (the first two samples of the order, initial weights),
-    recorded from the spiking circuit on the runtime device."""
-    from spikingbp.analysis.sbp_figures import plot_training_cycle
-    from spikingbp.circuits import sbp as circuit
-
-    first = order[:2]
-    training = circuit.training_circuit(W1, W2, data["X_train"][first], data["T_train"][first])
-    result = training.run(circuit.training_steps(len(first)), "runtime", target="numpy")
-    plot_training_cycle(result, path, int(circuit.phase_step(0, len(first) - 1)),
-                        title=f"sBP training cycle, sample {int(first[-1])} of the training split")
 
 
 def epoch_order(seed: int, epoch: int, n_samples: int) -> np.ndarray:
     """The presentation order (a permutation of 0..n_samples-1, int64) of epoch ``epoch`` (from 1).
 
     It depends only on (seed, epoch): the generator is seeded with ``SeedSequence(seed,
-    spawn_key=(epoch,))``, a stream independent of the initial weights' ``default_rng(seed)``. So a
+    spawn_key=(epoch,))``, a stream independent of the initial params' ``default_rng(seed)``. So a
     resumed run needs no saved generator state to continue with the same order."""
     sequence = np.random.SeedSequence(seed, spawn_key=(epoch,))
     return np.random.default_rng(sequence).permutation(n_samples).astype(np.int64)
 
 
-def _load_data(config: TrainConfig) -> dict:
-    """Binary inputs and one-hot bool targets of the training and test parts, and their sizes."""
-    from spikingbp.data import binarize, load_dataset, one_hot
-
-    dataset = load_dataset(config.dataset, config.data_dir, config.split_seed,
-                           limit_train=config.limit, limit_test=config.limit_test)
-    if dataset.n_train == 0 or dataset.n_test == 0:
-        raise DataError(f"{dataset!r} has an empty training or test part; check the dataset files")
-    X_train = binarize(dataset.x_train, threshold=config.threshold, crop=config.crop)
-    X_test = binarize(dataset.x_test, threshold=config.threshold, crop=config.crop)
-    return {
-        "X_train": X_train, "T_train": one_hot(dataset.y_train, dataset.n_classes, dtype=bool),
-        "X_test": X_test, "T_test": one_hot(dataset.y_test, dataset.n_classes, dtype=bool),
-        "n_in": X_train.shape[1], "n_out": dataset.n_classes,
-        "image_shape": list(dataset.image_shape),
-    }
-
-
-def _config_record(config: TrainConfig, data: dict) -> dict:
+def _config_record(config: TrainConfig, data: Data, sizes: Sizes) -> dict:
     """The content of config.json."""
     return {
         "spikingbp_version": spikingbp.__version__,
         "config": config.to_dict(),
-        "network": {"n_in": data["n_in"], "n_hidden": config.hidden, "n_out": data["n_out"]},
-        "data": {"n_train": len(data["X_train"]), "n_test": len(data["X_test"]),
-                 "image_shape": data["image_shape"]},
+        "network": {"n_in": sizes.n_in, "hidden": list(sizes.hidden), "n_out": sizes.n_out, "label": sizes.label},
+        "data": {"n_train": len(data.X_train), "n_test": len(data.X_test), "image_shape": data.image_shape,
+                 "digest": data.digest},
     }
+
+
+def _check_device(device: str) -> None:
+    """Refuse a Brian2 device that cannot build and run here, before anything is written."""
+    from spikingbp.devices import available_devices
+
+    if device == REFERENCE:
+        return
+    usable, reason = available_devices()[device]
+    if not usable:
+        raise DeviceError(f"--device {device} cannot run here: {reason}; choose another --device "
+                          f"(spikingbp info lists the usable ones)")
 
 
 # --------------------------------------------------------------------------------------------------
 # Resuming
 # --------------------------------------------------------------------------------------------------
 
-def _resume_state(out: Path, config: TrainConfig) -> dict | None:
+def _resume_state(out: Path, config: TrainConfig, record: dict, columns: tuple) -> dict | None:
     """The checkpointed state of the run in ``out``, or ``None`` when there is none to resume.
 
-    Raises ``ConfigError`` when ``out`` holds a run of a different configuration, or one that already
-    trained more epochs than ``config.epochs``."""
+    Raises ``ConfigError`` when ``out`` holds a run of a different configuration or other data, or one
+    that already trained more epochs than ``config.epochs``; ``DataError`` when its files are corrupt."""
     checkpoint_path = out / CHECKPOINT_FILE
     config_path = out / CONFIG_FILE
     if checkpoint_path.is_file():
         try:
             with np.load(checkpoint_path, allow_pickle=False) as checkpoint:
                 state = {name: checkpoint[name] for name in checkpoint.files}
-            previous = json.loads(str(state["config"]))["config"]
-        except (OSError, ValueError, KeyError) as error:
+            previous = json.loads(str(state["config"]))
+            epochs_done = int(state["epochs_done"])
+            metrics = state["metrics"].reshape(-1, len(columns)).tolist()
+            params = {name[len(PARAM_PREFIX):]: value for name, value in state.items() if name.startswith(PARAM_PREFIX)}
+        except Exception as error:  # a damaged zip raises many kinds (BadZipFile, EOFError, ValueError, ...)
             raise DataError(
-                f"checkpoint {checkpoint_path} cannot be read ({error}); delete the run directory {out} or "
-                f"give a new --out") from error
-        _check_same_config(previous, config, out)
-        epochs_done = int(state["epochs_done"])
-        n_train = len(state["order"]) // max(epochs_done, 1)
+                f"checkpoint {checkpoint_path} cannot be read ({type(error).__name__}: {error}); delete the run "
+                f"directory {out} or give a new --out") from None
+        _check_same_run(previous, record, out)
+        n_train = record["data"]["n_train"]
         expected_order = [epoch_order(config.seed, epoch, n_train) for epoch in range(1, epochs_done + 1)]
-        if epochs_done and not np.array_equal(state["order"], np.concatenate(expected_order)):
+        if len(metrics) != epochs_done or not np.array_equal(state["order"], np.concatenate(
+                [np.zeros(0, np.int64)] + expected_order)):
             raise DataError(
-                f"checkpoint {checkpoint_path} records a presentation order that seed={config.seed} does not "
-                f"give; the run directory was changed by hand or by another spikingbp version. Delete {out} "
-                f"or give a new --out")
+                f"checkpoint {checkpoint_path} records a presentation order or metrics that seed={config.seed} and "
+                f"{epochs_done} epochs do not give; the run directory was changed by hand or by another spikingbp "
+                f"version. Delete {out} or give a new --out")
         if epochs_done > config.epochs:
             raise ConfigError(
-                f"{out} already holds {epochs_done} trained epochs, more than epochs={config.epochs}; ask for "
-                f"epochs >= {epochs_done} to continue it, or give a new --out (or delete {out})")
-        return {"W1": state["W1"].astype(np.int32), "W2": state["W2"].astype(np.int32),
-                "epochs_done": epochs_done, "order": state["order"].astype(np.int64),
-                "metrics": state["metrics"].tolist()}
+                f"{out} already holds {epochs_done} trained epochs, more than --epochs {config.epochs}; ask for "
+                f"--epochs {epochs_done} or more to continue it, or give a new --out (or delete {out})")
+        return {"params": params, "epochs_done": epochs_done, "order": state["order"].astype(np.int64),
+                "metrics": metrics}
     if config_path.is_file():  # a run that stopped before its first checkpoint: start over, if it is ours
         try:
-            previous = json.loads(config_path.read_text())["config"]
-        except (OSError, ValueError, KeyError) as error:
+            previous = json.loads(config_path.read_text())
+        except (OSError, ValueError) as error:
             raise DataError(
                 f"{config_path} cannot be read ({error}); delete the run directory {out} or give a new --out"
-            ) from error
-        _check_same_config(previous, config, out)
+            ) from None
+        _check_same_run(previous, record, out)
     return None
 
 
-def _check_same_config(previous: dict, config: TrainConfig, out: Path) -> None:
-    current = config.to_dict()
-    differences = [f"{name}: {previous.get(name)!r} there, {current[name]!r} now"
-                   for name in current if name not in RESUMABLE_CHANGES and previous.get(name) != current[name]]
+def _check_same_run(previous: dict, record: dict, out: Path) -> None:
+    """Refuse to resume a run of another configuration or on other data."""
+    before, now = previous.get("config", {}), record["config"]
+    differences = [f"{name}: {before.get(name)!r} there, {now[name]!r} now"
+                   for name in now if name not in RESUMABLE_CHANGES and before.get(name) != now[name]]
     if differences:
         raise ConfigError(
             f"{out} holds a run with a different configuration ({'; '.join(differences)}); it can only be "
             f"resumed with the same settings. Give a new --out, or delete {out} to start over")
+    data_before, data_now = previous.get("data", {}), record["data"]
+    if data_before.get("digest") != data_now["digest"]:
+        raise ConfigError(
+            f"{out} holds a run trained on other data ({data_before.get('n_train')} training samples, digest "
+            f"{data_before.get('digest')}) than --data-dir now gives ({data_now['n_train']} samples, digest "
+            f"{data_now['digest']}); resume with the run's data directory, or give a new --out")
 
 
 # --------------------------------------------------------------------------------------------------
 # Files
 # --------------------------------------------------------------------------------------------------
 
-def _write_epoch_files(out: Path, record: dict, W1, W2, epochs_done: int, order: np.ndarray,
-                       metrics_rows: list) -> None:
+def _write_epoch_files(out: Path, record: dict, params: dict, epochs_done: int, order: np.ndarray,
+                       metrics_rows: list, columns: tuple) -> None:
     """metrics.csv, order.npy, the learning curves and, last, the checkpoint that makes them count."""
     from spikingbp.analysis.curves import plot_learning_curves
 
-    metrics = _metrics_frame(metrics_rows)
+    metrics = _metrics_frame(metrics_rows, columns)
     with atomic_open(out / METRICS_FILE, "w") as stream:
         metrics.to_csv(stream, index=False)
     with atomic_open(out / ORDER_FILE, "wb") as stream:
         np.save(stream, order)
-    plot_learning_curves(metrics, out / CURVES_FILE, title=f"{record['config']['algorithm']} on "
-                         f"{record['config']['dataset']}, {record['network']['n_in']}-"
-                         f"{record['network']['n_hidden']}-{record['network']['n_out']}")
-    _write_npz(out / CHECKPOINT_FILE, W1=W1, W2=W2, epochs_done=np.int64(epochs_done), order=order,
-               metrics=np.asarray(metrics_rows, dtype=np.float64).reshape(-1, len(METRICS_COLUMNS)),
-               metrics_columns=np.asarray(METRICS_COLUMNS), config=np.asarray(json.dumps(record)))
+    config = record["config"]
+    plot_learning_curves(metrics, out / CURVES_FILE,
+                         title=f"{config['algorithm']} on {config['dataset']}, {record['network']['label']}")
+    _write_npz(out / CHECKPOINT_FILE, **{PARAM_PREFIX + name: value for name, value in params.items()},
+               epochs_done=np.int64(epochs_done), order=order,
+               metrics=np.asarray(metrics_rows, dtype=np.float64).reshape(-1, len(columns)),
+               metrics_columns=np.asarray(columns), config=np.asarray(json.dumps(record)))
 
 
-def _metrics_frame(rows: list) -> pd.DataFrame:
-    frame = pd.DataFrame(np.asarray(rows, dtype=np.float64).reshape(-1, len(METRICS_COLUMNS)),
-                         columns=list(METRICS_COLUMNS))
+def _metrics_frame(rows: list, columns: tuple) -> pd.DataFrame:
+    frame = pd.DataFrame(np.asarray(rows, dtype=np.float64).reshape(-1, len(columns)), columns=list(columns))
     frame["epoch"] = frame["epoch"].astype(np.int64)
     return frame
 
@@ -446,19 +420,65 @@ def _write_json(path: Path, value) -> None:
 
 
 # --------------------------------------------------------------------------------------------------
+# Finished runs
+# --------------------------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class FinishedRun:
+    """A finished run directory: its config, algorithm and initial and final params."""
+
+    out: Path
+    config: TrainConfig
+    algorithm: Algorithm
+    initial: dict
+    final: dict
+
+    def data(self, data_dir=None, limit: int | None = None) -> Data:
+        """The run's data (its dataset, crop and encoding), the first ``limit`` samples of each split."""
+        return load_data(self.algorithm, self.config.dataset, data_dir or self.config.data_dir, crop=self.config.crop,
+                         split_seed=self.config.split_seed, limit_train=limit, limit_test=limit)
+
+
+def load_run(path) -> FinishedRun:
+    """Read the finished run in ``path`` (``DataError`` naming what is missing or unreadable)."""
+    run = Path(path)
+    files = [run / name for name in (CONFIG_FILE, WEIGHTS_INITIAL_FILE, WEIGHTS_FINAL_FILE)]
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        raise DataError(f"{run} is not a finished training run: missing {', '.join(missing)}; give the --out "
+                        f"directory of a completed 'spikingbp train'")
+    try:
+        record = json.loads(files[0].read_text())
+        params = []
+        for name in files[1:]:
+            with np.load(name, allow_pickle=False) as stored:
+                params.append({key: stored[key] for key in stored.files})
+        config = TrainConfig.from_mapping(record["config"])
+    except (OSError, ValueError, KeyError) as error:
+        raise DataError(f"{run}: cannot read the run files ({error}); rerun 'spikingbp train' into a new --out") from None
+    return FinishedRun(run, config, config.make_algorithm(), params[0], params[1])
+
+
+# --------------------------------------------------------------------------------------------------
 # Field checks
 # --------------------------------------------------------------------------------------------------
 
 def _integer(value, name: str, minimum: int, example: str) -> int:
+    flag = "--" + name.replace("_", "-")
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ConfigError(f"{name}={value!r} is not an integer; give e.g. {example}")
+        raise ConfigError(f"{flag} {value!r} is not an integer; give e.g. {example}")
     if value < minimum:
-        raise ConfigError(f"{name}={value} is below {minimum}; give e.g. {example}")
+        raise ConfigError(f"{flag} {value} is below {minimum}; give e.g. {example}")
     return int(value)
 
 
-def _choice(value, name: str, choices) -> str:
+def _choice(value, name: str, choices, context: str = "") -> str:
     key = str(value).strip().lower()
     if key not in choices:
-        raise ConfigError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
+        raise ConfigError(f"unknown --{name} {value!r}{' ' + context if context else ''}; choose one of "
+                          f"{', '.join(choices)}")
     return key
+
+
+__all__ = ["TrainConfig", "RunResult", "Data", "FinishedRun", "train", "load_data", "load_run", "epoch_order",
+           "metrics_columns", "REGISTRY"]

@@ -1,23 +1,56 @@
 """The spikingbp command: each command's output and exit codes, and clear errors on bad input."""
+import importlib.metadata
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from spikingbp.cli import main
+from spikingbp.data import write_idx
+
+REPO = Path(__file__).resolve().parents[1]
+COMMAND = [sys.executable, "-m", "spikingbp.cli"]
 
 
-def test_info_reports_the_stack(capsys):
+def run_command(args, cwd=None, env=None, **kwargs):
+    return subprocess.run(COMMAND + args, capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, **(env or {})}, **kwargs)
+
+
+def test_info_reports_the_stack_and_devices(capsys):
+    from spikingbp.devices import available_devices
+
     assert main(["info"]) == 0
     out = capsys.readouterr().out
-    for expected in ("brian2        2.5.4", "lava-nc       0.10.0", "brian2genn    1.7.0", "genn", "cpp_standalone",
-                     "digits         embedded"):
-        assert expected in out
+    for package in ("brian2", "lava-nc", "brian2genn", "numpy"):
+        assert f"  {package:<13} {importlib.metadata.version(package)}\n" in out
+    for name, (usable, _) in available_devices().items():
+        assert f"  {name:<15} {'yes' if usable else 'no ':<4}" in out
+    assert "  sbp " in out and "digits         embedded" in out
+
+
+def test_train_help_lists_the_registered_algorithms_and_defaults(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["train", "--help"])
+    assert stop.value.code == 0
+    out = capsys.readouterr().out
+    assert "registered algorithms:" in out and "  sbp: sBP" in out
+    assert "devices: reference, runtime, cpp_standalone, genn, cuda" in out
+    assert "--option threshold=127" in out and "(default: reference)" in out and "crop: mnist 4" in out
 
 
 def test_train_writes_a_run_and_resumes(tmp_path, capsys):
     out = tmp_path / "run"
     args = ["train", "--dataset", "digits", "--epochs", "1", "--hidden", "20", "--quiet", "--out", str(out)]
     assert main(args) == 0
-    assert "fresh run" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "fresh run" in printed and "test accuracy (argmax_potential): " in printed
     for name in ("config.json", "weights_initial.npz", "weights_final.npz", "order.npy", "metrics.csv",
                  "learning_curves.png", "training_cycle.png"):
         assert (out / name).is_file(), name
@@ -25,25 +58,91 @@ def test_train_writes_a_run_and_resumes(tmp_path, capsys):
     assert "resumed after epoch 1" in capsys.readouterr().out
 
 
+def mnist_like(directory: Path) -> Path:
+    """Four IDX files of 8x8 MNIST-like images (19 % of pixels on)."""
+    rng = np.random.default_rng(0)
+    directory.mkdir(parents=True)
+    for stem, n in (("train", 20), ("t10k", 10)):
+        write_idx(directory / f"{stem}-images-idx3-ubyte.gz",
+                  np.where(rng.random((n, 8, 8)) < 0.19, 255, 0).astype(np.uint8))
+        write_idx(directory / f"{stem}-labels-idx1-ubyte.gz", np.arange(n, dtype=np.uint8) % 10)
+    return directory
+
+
 @pytest.mark.parametrize("args, code, message", [
-    (["train", "--dataset", "cifar", "--out", "X"], 2, "dataset"),
-    (["train", "--epochs", "0", "--out", "X"], 2, "epochs"),
+    (["train", "--dataset", "cifar", "--out", "X"], 2, "unknown --dataset 'cifar'"),
+    (["train", "--epochs", "0", "--out", "X"], 2, "--epochs 0 is below 1"),
     (["train", "--dataset", "mnist", "--data-dir", "/nonexistent/idx", "--out", "X"], 3, "SPIKINGBP_DATA"),
+    (["train", "--dataset", "digits", "--data-dir", "/nonexistent", "--out", "X"], 2, "digits is embedded"),
+    (["train", "--option", "treshold=3", "--out", "X"], 2, "sbp has no option treshold"),
+    (["train", "--hidden", "20,20", "--out", "X"], 2, "sbp has exactly one hidden layer"),
+    (["train", "--out", "README.md/run"], 2, "README.md is a file"),
+    (["train", "--out", "/proc/spikingbp/run"], 2, "cannot be created"),
+    (["sgsc", "--out", "README.md/sgsc"], 2, "README.md is a file"),
     (["export-lava", "/nonexistent/run"], 3, "not a finished training run"),
+    (["verify-lava", "--circuit", "sbp-inference", "--limit", "0"], 2, "--limit 0 must be at least 1"),
 ])
-def test_bad_input_gives_a_named_error_and_exit_code(tmp_path, capsys, monkeypatch, args, code, message):
+def test_bad_input_gives_a_named_error_exit_code_and_no_files(tmp_path, capsys, monkeypatch, args, code, message):
+    (tmp_path / "README.md").write_text("a file")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SPIKINGBP_DATA", raising=False)
     assert main(args) == code
     err = capsys.readouterr().err
-    assert "error" in err and message in err
+    assert err.startswith(f"spikingbp {args[0]}: error: ") and message in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md"]  # nothing written
+
+
+def test_unusable_device_writes_nothing_and_the_retry_works(tmp_path, capsys):
+    from spikingbp.devices import available_devices
+
+    refused = [name for name, (usable, _) in available_devices().items() if not usable]
+    if not refused:
+        pytest.skip("every Brian2 device is usable here (GeNN and brian2cuda installed)")
+    out = tmp_path / "run"
+    assert main(["train", "--device", refused[0], "--epochs", "1", "--hidden", "8", "--quiet", "--out", str(out)]) == 4
+    assert f"--device {refused[0]} cannot run here" in capsys.readouterr().err
+    assert not out.exists()
+    assert main(["train", "--device", "reference", "--epochs", "1", "--hidden", "8", "--quiet", "--out", str(out)]) == 0
+
+
+def test_data_of_another_dataset_is_named(tmp_path, capsys):
+    data = mnist_like(tmp_path / "digits-idx")
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "fashion-mnist", "--data-dir", str(data), "--epochs", "1", "--hidden", "8",
+                 "--quiet", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "spikingbp: warning: the images in" in err and "look like mnist, not fashion-mnist" in err
+
+
+def test_circuit_error_uses_the_exit_code(tmp_path, capsys, monkeypatch):
+    from spikingbp.algorithms import create
+    from spikingbp.errors import CircuitError
+
+    def diverge(*args, **kwargs):
+        raise CircuitError("the plastic copy W2Tm_hT diverged from its original; the circuit is not exact")
+
+    monkeypatch.setattr(type(create("sbp")), "train_epoch", diverge)
+    assert main(["train", "--epochs", "1", "--hidden", "8", "--quiet", "--out", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("spikingbp train: error: the plastic copy W2Tm_hT diverged") and "Traceback" not in err
+
+
+def test_unknown_arguments_are_named_with_their_command(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--bogus"])
+    assert stop.value.code == 2
+    assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        main(["train", "--out", "x", "--bogus", "1"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "usage: spikingbp train" in err and "unrecognized arguments: --bogus 1" in err
 
 
 def test_unknown_device_is_refused_by_the_parser(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["train", "--device", "loihi", "--out", "X"])
     assert stop.value.code == 2
-    assert "invalid choice" in capsys.readouterr().err
+    assert "invalid choice: 'loihi'" in capsys.readouterr().err
 
 
 def test_verify_lava_prints_identical_count(capsys):
@@ -52,11 +151,83 @@ def test_verify_lava_prints_identical_count(capsys):
     assert lines[-1] == "identical: 3/3"
 
 
-def test_verify_and_export_lava_on_a_trained_run(tmp_path, capsys):
-    out = tmp_path / "run"
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "run"
     assert main(["train", "--dataset", "digits", "--epochs", "1", "--hidden", "24", "--quiet", "--out", str(out)]) == 0
+    return out
+
+
+def test_verify_and_export_lava_on_a_trained_run(trained_run, capsys):
+    out = trained_run
+    capsys.readouterr()
     assert main(["verify-lava", "--circuit", "sbp-inference", "--weights", str(out), "--limit", "12"]) == 0
-    assert capsys.readouterr().out.strip().splitlines()[-1] == "identical: 12/12"
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith(f"verifying sbp-inference on 12 digits samples with the final weights of {out}")
+    assert lines[-1] == "identical: 12/12"
     assert main(["export-lava", str(out), "--limit", "4"]) == 0
-    assert (out / "lava_export.json").is_file()
-    assert np.load(out / "weights_final.npz")["W1"].shape == (64, 24)
+    printed = capsys.readouterr().out
+    exported = json.loads((out / "lava_export.json").read_text())
+    assert exported["circuit"] == "sbp-inference" and exported["samples"] == 4
+    names = [process["name"] for process in exported["report"]["processes"]]
+    assert any(p["lava_class"] == "Dense" for p in exported["report"]["processes"])
+    for name in names:
+        assert f"] {name} (" in printed
+    assert printed.strip().endswith(f"wrote {out / 'lava_export.json'}")
+
+
+def test_export_lava_into_a_closed_pipe_is_quiet(trained_run):
+    shell = f"{' '.join(COMMAND)} export-lava {trained_run} --limit 4 | head -3; echo \"status ${{PIPESTATUS[0]}}\""
+    done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True)
+    assert done.stdout.splitlines()[0].startswith("lava translation of circuit")
+    assert done.stdout.splitlines()[-1] == "status 141"
+    assert "Traceback" not in done.stderr and "Brian 2 encountered" not in done.stderr, done.stderr
+
+
+@pytest.mark.slow
+def test_interrupt_while_compiling_exits_130_and_the_rerun_resumes(tmp_path):
+    """Ctrl-C while make compiles the cpp_standalone program: one line, exit 130, no Brian2 debug files."""
+    out = tmp_path / "run"
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    args = ["train", "--device", "cpp_standalone", "--epochs", "1", "--limit", "20", "--limit-test", "10",
+            "--hidden", "8", "--quiet", "--out", str(out)]
+    process = subprocess.Popen(COMMAND + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "TMPDIR": str(temp)}, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not _compiler_running(process.pid):
+        time.sleep(0.2)
+    assert _compiler_running(process.pid), "the compiler never started"
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole foreground group
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    # make's own "Interrupt" lines may come first (issue: tool output into a log file); the end is ours
+    assert err.strip().splitlines()[-1] == "spikingbp train: interrupted; run the same command again to resume"
+    assert "Traceback" not in err and "Brian 2 encountered" not in err
+    assert not list(temp.glob("brian_debug_*.log"))
+    done = run_command(args)
+    assert done.returncode == 0, done.stderr
+
+
+def _compiler_running(pid: int) -> bool:
+    """Whether a make or C++ compiler runs below process ``pid``."""
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = status.read_text().split()
+            name = status.parent.joinpath("comm").read_text().strip()
+        except OSError:
+            continue
+        if name in ("make", "g++", "cc1plus") and _descends_from(int(fields[0]), pid):
+            return True
+    return False
+
+
+def _descends_from(child: int, ancestor: int) -> bool:
+    while child > 1:
+        if child == ancestor:
+            return True
+        try:
+            child = int(Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            return False
+    return False

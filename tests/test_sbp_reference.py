@@ -242,8 +242,13 @@ def test_predict_and_accuracy_three_ways():
     np.testing.assert_array_equal(prediction.argmax_potential, [0, 0])
     T = np.array([[1, 0, 0], [0, 1, 0]], bool)
     assert sbp.accuracy(X, T, W1, W2) == (0.0, 0.5, 0.5)
-    T_exact = np.array([[1, 1, 0], [1, 1, 0]], bool)    # not one-hot, but checks the exact-match measure
-    assert sbp.accuracy(X, T_exact, W1, W2).exact == 1.0
+    W2_one = int_weights([[600, 100, 100]])              # o = [1, 0, 0]: all bits right for the first sample
+    assert sbp.accuracy(X, T, W1, W2_one) == (0.5, 0.5, 0.5)
+    for bad in ([[0, 0, 0], [0, 1, 0]], [[1, 1, 0], [0, 1, 0]]):  # all-zero and multi-hot rows
+        with pytest.raises(DataError, match="not one-hot"):
+            sbp.accuracy(X, np.array(bad, bool), W1, W2)
+        with pytest.raises(DataError, match="not one-hot"):
+            sbp.train_epoch(X, np.array(bad, bool), W1, W2)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """spikingbp.training: the run directory, resuming, refusing a mismatched config, atomic writes."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -8,7 +9,10 @@ import pytest
 import spikingbp
 from spikingbp.analysis.curves import plot_learning_curves
 from spikingbp.errors import ConfigError, DataError
-from spikingbp.training import METRICS_COLUMNS, TrainConfig, epoch_order, train
+from spikingbp.algorithms import create
+from spikingbp.data import write_idx
+from spikingbp.errors import DeviceError
+from spikingbp.training import TrainConfig, epoch_order, metrics_columns, train
 
 #: Small and fast: 64-24-10 on 300 of the 8x8 digits.
 SMALL = dict(dataset="digits", hidden=24, limit=300, limit_test=100, seed=5, progress=False)
@@ -34,9 +38,11 @@ def test_run_directory_contents(finished_run):
     record = json.loads((out / "config.json").read_text())
     assert record["spikingbp_version"] == spikingbp.__version__
     assert record["config"] == finished_run.config.to_dict()
-    assert record["config"]["crop"] == 0 and record["config"]["threshold"] == 127   # digits defaults
-    assert record["network"] == {"n_in": 64, "n_hidden": 24, "n_out": 10}
+    assert record["config"]["crop"] == 0 and record["config"]["options"] == {"threshold": 127}  # digits defaults
+    assert record["config"]["device"] == "reference" and record["config"]["hidden"] == [24]
+    assert record["network"] == {"n_in": 64, "hidden": [24], "n_out": 10, "label": "64-24-10"}
     assert record["data"]["n_train"] == 300 and record["data"]["n_test"] == 100
+    assert len(record["data"]["digest"]) == 16
 
     for name in ("weights_initial.npz", "weights_final.npz"):
         with np.load(out / name) as weights:
@@ -46,10 +52,10 @@ def test_run_directory_contents(finished_run):
             for array in (weights["W1"], weights["W2"]):
                 assert np.all(array % 2 == 0) and np.abs(array).max() <= 254
     with np.load(out / "weights_final.npz") as final:
-        np.testing.assert_array_equal(final["W1"], finished_run.W1)
-        np.testing.assert_array_equal(final["W2"], finished_run.W2)
+        np.testing.assert_array_equal(final["W1"], finished_run.params["W1"])
+        np.testing.assert_array_equal(final["W2"], finished_run.params["W2"])
     with np.load(out / "weights_initial.npz") as initial:
-        assert not np.array_equal(initial["W1"], finished_run.W1)   # it learned something
+        assert not np.array_equal(initial["W1"], finished_run.params["W1"])   # it learned something
 
     order = np.load(out / "order.npy")
     assert order.shape == (600,) and np.issubdtype(order.dtype, np.integer)
@@ -59,7 +65,9 @@ def test_run_directory_contents(finished_run):
     assert not np.array_equal(order[:300], order[300:])
 
     metrics = pd.read_csv(out / "metrics.csv")
-    assert tuple(metrics.columns) == METRICS_COLUMNS
+    assert tuple(metrics.columns) == metrics_columns(create("sbp"))
+    assert tuple(metrics.columns[:3]) == ("epoch", "train_accuracy", "test_accuracy")
+    np.testing.assert_array_equal(metrics["test_accuracy"], metrics["test_argmax_potential"])  # sBP's headline
     assert list(metrics["epoch"]) == [1, 2]
     accuracies = metrics.drop(columns=["epoch", "samples_per_second"]).to_numpy()
     assert np.all((0 <= accuracies) & (accuracies <= 1))
@@ -79,8 +87,8 @@ def test_resume_gives_the_weights_of_an_uninterrupted_run(tmp_path, finished_run
     assert first.epochs_done == 1 and first.resumed_from_epoch == 0
     resumed = train(small_config(out, epochs=2))
     assert resumed.resumed_from_epoch == 1
-    np.testing.assert_array_equal(resumed.W1, finished_run.W1)
-    np.testing.assert_array_equal(resumed.W2, finished_run.W2)
+    np.testing.assert_array_equal(resumed.params["W1"], finished_run.params["W1"])
+    np.testing.assert_array_equal(resumed.params["W2"], finished_run.params["W2"])
     np.testing.assert_array_equal(np.load(out / "order.npy"), np.load(finished_run.out / "order.npy"))
     metrics = pd.read_csv(out / "metrics.csv")
     reference = pd.read_csv(finished_run.out / "metrics.csv")
@@ -88,11 +96,11 @@ def test_resume_gives_the_weights_of_an_uninterrupted_run(tmp_path, finished_run
     pd.testing.assert_frame_equal(metrics.drop(columns="samples_per_second"),
                                   reference.drop(columns="samples_per_second"))
     with np.load(out / "weights_final.npz") as final:
-        np.testing.assert_array_equal(final["W1"], finished_run.W1)
+        np.testing.assert_array_equal(final["W1"], finished_run.params["W1"])
 
     again = train(small_config(out, epochs=2))                  # nothing left to do: same result
     assert again.resumed_from_epoch == 2
-    np.testing.assert_array_equal(again.W1, finished_run.W1)
+    np.testing.assert_array_equal(again.params["W1"], finished_run.params["W1"])
     assert not list(out.glob("*.tmp"))
 
 
@@ -100,30 +108,26 @@ def test_resume_after_a_crash_inside_an_epoch(tmp_path, finished_run, monkeypatc
     import spikingbp.training as training
 
     out = tmp_path / "crashed"
-    real_engine = training.ENGINES[("sbp", "reference")]
+    sbp_class = type(create("sbp"))
+    real_train_epoch = sbp_class.train_epoch
     calls = []
 
-    def crashing_engine(config):
-        engine = real_engine(config)
+    def crash_in_second_epoch(self, params, X, T, order, ctx):
+        calls.append(1)
+        if len(calls) == 2:
+            params["W1"][:] = 0                                  # half-done work that must not survive
+            raise KeyboardInterrupt
+        return real_train_epoch(self, params, X, T, order, ctx)
 
-        def crash_in_second_epoch(X, T, W1, W2, order, on_sample):
-            calls.append(1)
-            if len(calls) == 2:
-                W1[:] = 0                                         # half-done work that must not survive
-                raise KeyboardInterrupt
-            return engine.train_epoch(X, T, W1, W2, order, on_sample)
-
-        return training.Engine(crash_in_second_epoch, engine.evaluate)
-
-    monkeypatch.setitem(training.ENGINES, ("sbp", "reference"), crashing_engine)
+    monkeypatch.setattr(sbp_class, "train_epoch", crash_in_second_epoch)
     with pytest.raises(KeyboardInterrupt):
         train(small_config(out))
     assert not (out / "weights_final.npz").exists()
-    monkeypatch.setitem(training.ENGINES, ("sbp", "reference"), real_engine)
+    monkeypatch.setattr(sbp_class, "train_epoch", real_train_epoch)
     resumed = train(small_config(out))
     assert resumed.resumed_from_epoch == 1
-    np.testing.assert_array_equal(resumed.W1, finished_run.W1)
-    np.testing.assert_array_equal(resumed.W2, finished_run.W2)
+    np.testing.assert_array_equal(resumed.params["W1"], finished_run.params["W1"])
+    np.testing.assert_array_equal(resumed.params["W2"], finished_run.params["W2"])
 
 
 def test_a_different_config_is_refused(tmp_path):
@@ -134,38 +138,102 @@ def test_a_different_config_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="seed"):
         train(small_config(out, epochs=1, seed=6))
     train(small_config(out, epochs=2))                          # continuing to more epochs is allowed ...
-    with pytest.raises(ConfigError, match="already holds 2 trained epochs.*epochs >= 2"):
+    with pytest.raises(ConfigError, match="already holds 2 trained epochs.*--epochs 2 or more"):
         train(small_config(out, epochs=1))                      # ... going back to fewer is not
+
+
+def idx_dataset(directory, n_train, seed=0):
+    """A small MNIST-like IDX dataset (8x8 images, 19 % of pixels on) in ``directory``."""
+    rng = np.random.default_rng(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    for stem, n in (("train", n_train), ("t10k", 10)):
+        images = np.where(rng.random((n, 8, 8)) < 0.19, 255, 0).astype(np.uint8)
+        write_idx(directory / f"{stem}-images-idx3-ubyte.gz", images)
+        write_idx(directory / f"{stem}-labels-idx1-ubyte.gz", np.arange(n, dtype=np.uint8) % 10)
+    return directory
 
 
 def test_progress_and_data_dir_may_change_on_resume(tmp_path):
     out = tmp_path / "run"
-    train(small_config(out, epochs=1))
-    result = train(small_config(out, epochs=1, progress=True, data_dir=str(tmp_path / "elsewhere")))
+    idx = dict(SMALL, dataset="mnist", crop=0, limit=None, limit_test=None, data_dir=str(idx_dataset(tmp_path / "a", 20)))
+    train(TrainConfig(out=out, **{**idx, "epochs": 1}))
+    copy = idx_dataset(tmp_path / "copy", 20)                   # the same files elsewhere
+    result = train(TrainConfig(out=out, **{**idx, "epochs": 1, "progress": True, "data_dir": str(copy)}))
     assert result.resumed_from_epoch == 1
 
 
+def test_resume_on_other_data_is_refused_and_changes_nothing(tmp_path):
+    out = tmp_path / "run"
+    idx = dict(SMALL, dataset="mnist", crop=0, limit=None, limit_test=None, data_dir=str(idx_dataset(tmp_path / "a", 20)))
+    train(TrainConfig(out=out, **{**idx, "epochs": 1}))
+    before = {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()}
+    other = idx_dataset(tmp_path / "b", 35, seed=1)
+    with pytest.raises(ConfigError, match="other data.*20 training samples.*35 samples"):
+        train(TrainConfig(out=out, **{**idx, "epochs": 2, "data_dir": str(other)}))
+    assert {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()} == before
+
+
+def test_unusable_device_writes_nothing(tmp_path, monkeypatch):
+    import spikingbp.devices as devices
+
+    usable = devices.available_devices()
+    monkeypatch.setattr(devices, "available_devices",
+                        lambda: {**usable, "genn": (False, "code generation only: GeNN 4.x not found (set GENN_PATH)")})
+    out = tmp_path / "new" / "run"
+    with pytest.raises(DeviceError, match="--device genn cannot run here: .*GENN_PATH"):
+        train(small_config(out, device="genn"))
+    assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("make_out, message", [
+    (lambda tmp: tmp / "file.txt" / "run", "is a file"),
+    (lambda tmp: tmp / "file.txt", "is a file"),
+    (lambda tmp: Path("/proc/spikingbp-run"), "cannot be created"),
+])
+def test_out_that_cannot_be_created_is_a_config_error(tmp_path, make_out, message):
+    (tmp_path / "file.txt").write_text("not a directory")
+    with pytest.raises(ConfigError, match=message):
+        train(small_config(make_out(tmp_path)))
+
+
+def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
+    out = tmp_path / "run"
+    train(small_config(out, epochs=1))
+    checkpoint = out / "checkpoint.npz"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:200])
+    with pytest.raises(DataError, match=r"checkpoint .*checkpoint.npz cannot be read .*delete the run directory"):
+        train(small_config(out, epochs=2))
+
+
 @pytest.mark.parametrize("changes, message", [
-    ({"epochs": 0}, "epochs=0 is below 1"),
-    ({"hidden": 0}, "hidden=0 is below 1"),
+    ({"epochs": 0}, "--epochs 0 is below 1"),
+    ({"hidden": 0}, "--hidden 0 is below 1"),
     ({"hidden": 2.5}, "not an integer"),
+    ({"hidden": (100, 100)}, None),  # accepted by the config; refused by sbp when training (one hidden layer)
     ({"epochs": True}, "not an integer"),
-    ({"limit": 0}, "limit=0"),
-    ({"seed": -1}, "seed=-1"),
-    ({"threshold": 255}, "threshold=255"),
-    ({"dataset": "cifar"}, "unknown dataset"),
-    ({"engine": "loihi"}, "unknown engine 'loihi'; choose one of reference"),
+    ({"limit": 0}, "--limit 0"),
+    ({"seed": -1}, "--seed -1"),
+    ({"options": {"threshold": 255}}, "threshold=255"),
+    ({"options": {"treshold": 100}}, "sbp has no option treshold; its options: threshold"),
+    ({"dataset": "cifar"}, "unknown --dataset"),
+    ({"device": "loihi"}, "unknown --device 'loihi' for --algorithm sbp; choose one of reference"),
     ({"algorithm": "erbp"}, "unknown algorithm"),
-    ({"out": ""}, "out is missing"),
+    ({"out": ""}, "--out is missing"),
 ])
 def test_config_validation(tmp_path, changes, message):
+    if message is None:
+        config = TrainConfig(**{"out": tmp_path / "run", **SMALL, **changes})
+        with pytest.raises(ConfigError, match="sbp has exactly one hidden layer"):
+            train(config)
+        assert not (tmp_path / "run").exists()
+        return
     with pytest.raises(ConfigError, match=message):
         TrainConfig(**{"out": tmp_path / "run", **SMALL, **changes})
 
 
 def test_config_defaults_by_dataset(tmp_path):
-    assert (TrainConfig(out=tmp_path, dataset="mnist").crop, TrainConfig(out=tmp_path, dataset="mnist").threshold) \
-        == (4, 127)
+    assert (TrainConfig(out=tmp_path, dataset="mnist").crop, TrainConfig(out=tmp_path, dataset="mnist").options) \
+        == (4, {"threshold": 127})
     assert TrainConfig(out=tmp_path, dataset="fashion-mnist").crop == 0
     assert TrainConfig(out=tmp_path, dataset="digits").crop == 0
     assert TrainConfig(out=tmp_path, dataset="mnist", crop=2).crop == 2
@@ -179,7 +247,7 @@ def test_train_accepts_a_mapping_and_refuses_unknown_fields(tmp_path):
 
 
 def test_crop_that_removes_the_image_is_refused(tmp_path):
-    with pytest.raises(ConfigError, match="crop=4 removes the whole 8x8 image"):
+    with pytest.raises(ConfigError, match="--crop 4 removes the whole 8x8 image"):
         train(small_config(tmp_path / "run", crop=4))
 
 
@@ -198,14 +266,14 @@ def test_circuit_engine_equals_reference_and_resumes(tmp_path):
     a run resumed after its first epoch ends with the same weights as an uninterrupted one."""
     tiny = dict(limit=12, limit_test=10, hidden=8, progress=False)
     reference = train(small_config(tmp_path / "reference", **tiny))
-    circuit = train(small_config(tmp_path / "circuit", engine="runtime", **tiny))
-    np.testing.assert_array_equal(circuit.W1, reference.W1)
-    np.testing.assert_array_equal(circuit.W2, reference.W2)
+    circuit = train(small_config(tmp_path / "circuit", device="runtime", **tiny))
+    np.testing.assert_array_equal(circuit.params["W1"], reference.params["W1"])
+    np.testing.assert_array_equal(circuit.params["W2"], reference.params["W2"])
     accuracy_columns = [c for c in reference.metrics.columns if c.startswith(("train_", "test_"))]
     np.testing.assert_array_equal(circuit.metrics[accuracy_columns], reference.metrics[accuracy_columns])
     resumed_dir = tmp_path / "resumed"
-    train(small_config(resumed_dir, engine="runtime", **{**tiny, "epochs": 1}))
-    resumed = train(small_config(resumed_dir, engine="runtime", **tiny))
+    train(small_config(resumed_dir, device="runtime", **{**tiny, "epochs": 1}))
+    resumed = train(small_config(resumed_dir, device="runtime", **tiny))
     assert resumed.resumed_from_epoch == 1
-    np.testing.assert_array_equal(resumed.W1, circuit.W1)
-    np.testing.assert_array_equal(resumed.W2, circuit.W2)
+    np.testing.assert_array_equal(resumed.params["W1"], circuit.params["W1"])
+    np.testing.assert_array_equal(resumed.params["W2"], circuit.params["W2"])

@@ -258,7 +258,7 @@ class Circuit:
         Returns a ``CircuitResult``, or ``None`` when ``run=False`` (code generation only)."""
         from brian2 import defaultclock
 
-        from spikingbp.devices import use_device
+        from spikingbp.devices import compiler_interrupts, use_device
 
         if not isinstance(steps, (int, np.integer)) or steps < 1:
             raise ConfigError(f"steps must be a positive integer, got {steps!r}")
@@ -266,7 +266,8 @@ class Circuit:
         with use_device(device, directory, **device_options):
             defaultclock.dt = self.dt
             built = self.build(record_spikes, record_states, record_weights)
-            built.network.run(steps * self.dt)
+            with compiler_interrupts():
+                built.network.run(steps * self.dt)
             if not device_options.get("run", True):
                 return None  # code generation only: nothing was simulated
             return built.result(steps)

@@ -20,7 +20,7 @@ import numpy as np
 from spikingbp.circuits.circuit import Circuit
 from spikingbp.circuits.sgsc import (CONNECTION_TYPES, DATA_BIAS, THRESHOLD, add_layer, gating_chain, parse_type,
                                      silencing_weight, wire)
-from spikingbp.errors import ConfigError
+from spikingbp.errors import CircuitError, ConfigError
 from spikingbp.models.neurons import LoihiCUBAModulated
 from spikingbp.models.plasticity import SBPRewardRule
 
@@ -137,6 +137,10 @@ def _check_inputs(W1, W2, inputs, targets=None):
         targets = np.asarray(targets)
         if targets.shape != (len(inputs), W2.shape[1]) or not np.isin(targets, (0, 1)).all():
             raise ConfigError(f"targets must be one-hot (n_samples, {W2.shape[1]}), got shape {targets.shape}")
+        rows = np.flatnonzero(targets.sum(axis=1) != 1)
+        if len(rows):
+            raise ConfigError(f"targets must be one-hot: row {rows[0]} has {int(targets[rows[0]].sum())} ones "
+                              f"({len(rows)} such rows); give exactly one 1 per sample")
     return W1, W2, inputs.astype(bool), None if targets is None else targets.astype(bool)
 
 
@@ -201,7 +205,7 @@ def weights_of(result, n_in: int, n_hidden: int, n_out: int) -> dict:
     for name, values in result.weights.items():
         rounded = np.rint(values)
         if np.any(np.abs(values - rounded) > 1e-9):
-            raise RuntimeError(f"plastic weights of {name} left the integer grid; the circuit is not exact")
+            raise CircuitError(f"plastic weights of {name} left the integer grid; the circuit is not exact")
         matrices[name] = rounded.astype(np.int32).reshape(shapes[name.split("_")[0]])
     return matrices
 
@@ -226,7 +230,8 @@ def train(W1, W2, inputs, targets, device: str = "runtime", directory: str | Non
                   "W2Tp_hT": W2_new.T, "W2Tm_hT": -W2_new.T}
         for name, expected in copies.items():
             if not np.array_equal(weights[name], expected):
-                raise RuntimeError(f"the plastic copy {name} diverged from its original; the circuit is not exact")
+                raise CircuitError(f"the plastic copy {name} diverged from its original; the circuit is not exact "
+                                   f"(please report this with the data and weights that led to it)")
     return W1_new, W2_new
 
 

@@ -14,11 +14,20 @@ Where an IDX dataset is looked for (the first match wins; a match is a directory
 2. otherwise the directory in the ``SPIKINGBP_DATA`` environment variable.
 
 The chosen directory may be the IDX directory itself or a parent of it: for ``mnist`` its subdirectories
-``mnist/`` then ``mnist-10k/`` are tried, for ``fashion-mnist`` its subdirectory ``fashion-mnist/``.
+``mnist/``, ``mnist-10k/`` and torchvision's ``MNIST/raw/`` are tried, for ``fashion-mnist``
+``fashion-mnist/`` and ``FashionMNIST/raw/``. File names may also use the dotted form some mirrors use
+(``train-images.idx3-ubyte``).
+
+``digits`` is embedded and reads no directory: a ``data_dir`` given with it is refused. A loaded IDX
+dataset is checked to be the one named: the published gzip files of MNIST and Fashion-MNIST are known by
+their MD5 checksums, and any other copy by its images (MNIST digits have about 19 % non-zero pixels,
+Fashion-MNIST clothes about 50 %); a mismatch is a ``DatasetMismatchWarning``.
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,12 +48,26 @@ IDX_FILES = {
 
 #: IDX dataset name -> subdirectories of a parent directory that may hold it, most preferred first.
 IDX_SUBDIRS = {
-    "mnist": ("mnist", "mnist-10k"),
-    "fashion-mnist": ("fashion-mnist",),
+    "mnist": ("mnist", "mnist-10k", "MNIST/raw"),
+    "fashion-mnist": ("fashion-mnist", "FashionMNIST/raw"),
 }
+
+#: MD5 checksums of the published gzip files (as torchvision and the datasets' own pages list them).
+PUBLISHED_MD5 = {
+    "mnist": {"f68b3c2dcbeaaa9fbdd348bbdeb94873", "d53e105ee54ea40749a09fcbcd1e9432",
+              "9fb629c4189551a2d022fa330f9573f3", "ec29112dd5afa0611ce80d1b7f02629c"},
+    "fashion-mnist": {"8d4fb7e6c68d591d4c3dfef9ec88bf0d", "25c81989df183df01b3e8a0aad5dffbe",
+                      "bef4ecab320f06d8554ea6380940ec79", "bb300cfdad3c16e7a12a480ee83cd310"},
+}
+#: Fraction of non-zero pixels that separates MNIST digits (about 0.19) from Fashion-MNIST (about 0.50).
+NONZERO_FRACTION_SPLIT = 0.33
 
 EMBEDDED = ("digits",)
 N_CLASSES = 10
+
+
+class DatasetMismatchWarning(UserWarning):
+    """The files of an IDX dataset look like another dataset than the one named."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,6 +124,9 @@ def load_dataset(name: str, data_dir=None, split_seed: int = 0, *, limit_train: 
     name = _checked_name(name)
     limit_train = _checked_limit(limit_train, "limit_train")
     limit_test = _checked_limit(limit_test, "limit_test")
+    if name in EMBEDDED and data_dir is not None:
+        raise ConfigError(f"{name} is embedded and reads no data directory, but data_dir={data_dir} was given; "
+                          f"drop --data-dir, or name the dataset that lies there (--dataset mnist or fashion-mnist)")
     if name == "digits":
         dataset = _load_digits(_checked_seed(split_seed))
     else:
@@ -138,7 +164,32 @@ def _load_idx_dataset(name: str, data_dir) -> Dataset:
         raise DataError(
             f"{name}: train images {paths['train_images']} are {x_train.shape[1:]} but test images "
             f"{paths['test_images']} are {x_test.shape[1:]}; both parts must come from the same dataset")
+    mismatch = _identity_mismatch(name, paths, x_train)
+    if mismatch:
+        warnings.warn(mismatch, DatasetMismatchWarning, stacklevel=3)
     return Dataset(name, x_train, y_train, x_test, y_test, x_train.shape[1:], N_CLASSES)
+
+
+def _identity_mismatch(name: str, paths: dict, x_train: np.ndarray) -> str | None:
+    """Why the files in ``paths`` are not dataset ``name`` (None: they are, as far as can be told)."""
+    checksums = {_md5(path) for path in paths.values() if path.suffix == ".gz"}
+    for other, known in PUBLISHED_MD5.items():
+        if checksums & known:
+            if other == name:
+                return None
+            return (f"the files in {paths['train_images'].parent} are the published {other} files (by their "
+                    f"MD5 checksums), not {name}; give --dataset {other}, or the directory of the {name} files")
+    fraction = float(np.mean(x_train[:1000] > 0)) if x_train.size else 0.0
+    looks_like = "mnist" if fraction < NONZERO_FRACTION_SPLIT else "fashion-mnist"
+    if looks_like != name:
+        return (f"the images in {paths['train_images']} look like {looks_like}, not {name} ({fraction:.0%} of "
+                f"pixels are non-zero; MNIST digits have about 19 %, Fashion-MNIST about 50 %); check --dataset "
+                f"and --data-dir")
+    return None
+
+
+def _md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
 
 
 def _images(path: Path) -> np.ndarray:
@@ -179,9 +230,10 @@ def _labels(path: Path, n_images: int, images_path: Path) -> np.ndarray:
 def _idx_file(directory: Path, role: str) -> Path | None:
     """The plain or gzip file of ``role`` in ``directory``, or ``None``."""
     stem = IDX_FILES[role]
-    for candidate in (directory / stem, directory / f"{stem}.gz"):
-        if candidate.is_file():
-            return candidate
+    dotted = stem.replace("-idx", ".idx")  # train-images.idx3-ubyte, as some mirrors name the files
+    for name in (stem, f"{stem}.gz", dotted, f"{dotted}.gz"):
+        if (directory / name).is_file():
+            return directory / name
     return None
 
 
@@ -208,7 +260,9 @@ def _not_found_message(name: str, data_dir) -> str:
             looked.append(f"{directory} (no such directory)")
             continue
         missing = [f"{stem}[.gz]" for role, stem in IDX_FILES.items() if _idx_file(directory, role) is None]
-        looked.append(f"{directory} (missing {', '.join(missing)})")
+        seen = sorted(entry.name for entry in directory.iterdir())
+        shown = ", ".join(seen[:12]) + (f" and {len(seen) - 12} more" if len(seen) > 12 else "")
+        looked.append(f"{directory} (missing {', '.join(missing)}; it holds: {shown or 'nothing'})")
     return (f"{name}: the IDX files {files} were not found from {source}={candidates[0]}; looked in "
             f"{'; '.join(looked)}. Fix: {fix}")
 

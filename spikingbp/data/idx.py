@@ -10,6 +10,7 @@ A file may be gzip-compressed; the reader recognises gzip by its magic bytes (1f
 from __future__ import annotations
 
 import gzip
+import math
 import struct
 import zlib
 from pathlib import Path
@@ -47,12 +48,12 @@ def read_idx(path) -> np.ndarray:
     if raw[:2] == GZIP_MAGIC:
         raw = _gunzip(raw, path)
     dtype, shape, header_size = _parse_header(raw, path)
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python integers: a corrupt header cannot overflow
     present = len(raw) - header_size
     if present < expected:
         raise DataError(
-            f"IDX file {path} is truncated: its header announces shape {shape} ({expected} data bytes) "
-            f"but only {present} bytes follow; download or copy the file again")
+            f"IDX file {path} is truncated or its header is corrupt: the header announces shape {shape} "
+            f"({expected} data bytes) but only {present} bytes follow; download or copy the file again")
     if present > expected:
         raise DataError(
             f"IDX file {path} has {present - expected} bytes of trailing garbage after the {expected} data "
@@ -124,6 +125,9 @@ def _parse_header(raw: bytes, path: Path) -> tuple[np.dtype, tuple[int, ...], in
             f"IDX file {path} is truncated: it announces {ndim} dimensions but ends inside the header "
             f"({len(raw)} of {header_size} bytes); download or copy the file again")
     shape = struct.unpack(f">{ndim}I", raw[4:header_size])
+    if 0 in shape:
+        raise DataError(f"IDX file {path} announces shape {shape}, with a dimension of size 0; the file holds no "
+                        f"data or its header is corrupt, download or copy it again")
     return IDX_DTYPES[code], shape, header_size
 
 

@@ -35,7 +35,7 @@ from spikingbp.analysis.sgsc_figures import plot_amplitude_vs_stage, summarise_g
 from spikingbp.circuits.graded import (SpikingConfig, calibrate_strength, exact_strength, meanfield_chain,
                                        routed_sgsc, run_graded, spiking_sgsc, stage_gain, stage_gains)
 from spikingbp.errors import ConfigError
-from spikingbp.io import atomic_open
+from spikingbp.io import atomic_open, make_dir
 
 PA = 1e-12
 
@@ -69,8 +69,7 @@ def run_sgsc(out_dir, seed: int = 0, quick: bool = False, *, config: SpikingConf
         raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
     started = time.perf_counter()
     say = progress or (lambda *_: None)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_dir(out_dir)
     settings = SETTINGS[bool(quick)]
     config = config or SpikingConfig()
     config = config.replace(n=settings["n"])

@@ -2,7 +2,7 @@
 
 - ``translate(circuit, steps)`` -> ``LavaNetwork`` (``run(steps, fixed_point=False)``, ``report()``);
 - ``spikingbp.lava.fixed_point``: quantisation for lava's fixed-point models, with error bounds;
-- ``verify(circuit, steps)``, ``verify_sbp_inference``, ``verify_sbp_training``, ``verify_sgsc``: Brian2
+- ``verify(circuit, steps)``, ``verify_algorithm(algorithm, params, X, T, phase)``, ``verify_sgsc``: Brian2
   and lava side by side, per population and per sample.
 """
 import multiprocessing as _multiprocessing
@@ -23,9 +23,9 @@ _import_lava_runtime()
 
 from spikingbp.lava.translate import (REFRACTORY_MODES, LavaNetwork, LavaResult, ProcessReport, SBPPlasticSynapses,
                                       TranslationReport, translate)
-from spikingbp.lava.verify import (SampleCheck, SBPVerification, Verification, sgsc_circuit, verify,
-                                   verify_sbp_inference, verify_sbp_training, verify_sgsc)
+from spikingbp.lava.verify import (SampleCheck, SampleVerification, Verification, sgsc_circuit, verify, verify_algorithm,
+                                   verify_sgsc)
 
 __all__ = ["translate", "LavaNetwork", "LavaResult", "TranslationReport", "ProcessReport", "SBPPlasticSynapses",
-           "REFRACTORY_MODES", "verify", "verify_sbp_inference", "verify_sbp_training", "verify_sgsc",
-           "sgsc_circuit", "Verification", "SBPVerification", "SampleCheck"]
+           "REFRACTORY_MODES", "verify", "verify_algorithm", "verify_sgsc", "sgsc_circuit", "Verification",
+           "SampleVerification", "SampleCheck"]

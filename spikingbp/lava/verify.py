@@ -2,9 +2,9 @@
 
 ``verify(circuit, steps)`` runs the circuit on Brian2's runtime device (numpy target: nothing to compile)
 and its lava translation (``spikingbp.lava.translate``) and compares every population's spikes and every
-plastic projection's final weights. The sBP helpers build the circuits of ``spikingbp.circuits.sbp`` and
-split the comparison by sample (one cycle of the gating ring per sample); ``verify_sgsc`` does the same
-for a small synfire-gated circuit. Each result has ``lines()`` for a command line: one line per sample or
+plastic projection's final weights. ``verify_algorithm`` builds the training or inference circuit of any registered
+algorithm and splits the comparison by sample (one cycle of the gating ring per sample in sBP);
+``verify_sgsc`` does the same for a small synfire-gated circuit. Each result has ``lines()`` for a command line: one line per sample or
 population and a final ``identical: K/N``.
 """
 from __future__ import annotations
@@ -114,8 +114,8 @@ class SampleCheck:
 
 
 @dataclass
-class SBPVerification:
-    """Per-sample identity of a cyclic circuit (sBP inference or training, SGSC)."""
+class SampleVerification:
+    """Per-sample identity of a circuit whose samples occupy equal runs of steps (an algorithm's, SGSC)."""
 
     kind: str
     samples: list
@@ -174,47 +174,31 @@ def per_cycle(verification: Verification, n_samples: int, phases: int, first_ste
     return samples
 
 
-def _sbp_refractory(refractory, fixed_point):
-    if refractory is None:  # sBP's refractoriness never changes a spike (tests: test_lava.py)
+def _default_refractory(refractory, fixed_point):
+    if refractory is None:  # lava has no fixed-point refractory LIF; sBP and SGSC never need it (test_lava.py)
         return "ignore" if fixed_point else "exact"
     return refractory
 
 
-def verify_sbp_inference(W1, W2, inputs, fixed_point: bool = False, *, refractory: str | None = None,
-                         dv_max: int = 4096) -> SBPVerification:
-    """The sBP inference circuit (4 phases per sample) in Brian2 and lava; per-sample spike identity, and
-    lava's output bits o of each sample. ``refractory`` defaults to 'exact' in floating point and 'ignore'
-    in fixed point (lava has no fixed-point refractory LIF; sBP never needs it)."""
-    from spikingbp.circuits import sbp
+def verify_algorithm(algorithm, params, X, T=None, phase: str = "inference", fixed_point: bool = False, *,
+                     refractory: str | None = None, dv_max: int = 4096) -> SampleVerification:
+    """The ``phase`` circuit of ``algorithm`` (``spikingbp.algorithms``) with ``params`` on the samples X
+    (targets T for training) in Brian2 and lava: per-sample spike identity, lava's output of each sample
+    where the circuit has a readout, and for training the final weights of every plastic projection (lava
+    vs Brian2) and the params they stand for against the algorithm's numpy reference. ``refractory``
+    defaults to 'exact' in floating point and 'ignore' in fixed point."""
+    from spikingbp.algorithms import RunContext
 
-    circuit = sbp.inference_circuit(W1, W2, inputs)
-    n = len(np.asarray(inputs))
-    result = verify(circuit, sbp.inference_steps(n), fixed_point, refractory=_sbp_refractory(refractory, fixed_point),
-                    scale=1.0, dv_max=dv_max)
-    samples = per_cycle(result, n, sbp.INFERENCE_PHASES, readout=("o", 3))
-    return SBPVerification("sbp-inference", samples, result)
-
-
-def verify_sbp_training(W1, W2, inputs, targets, fixed_point: bool = False, *, refractory: str | None = None,
-                        dv_max: int = 4096) -> SBPVerification:
-    """The sBP training circuit (12 phases per sample) in Brian2 and lava: per-sample spike identity, the
-    final weights of every plastic copy (lava vs Brian2), and lava's W1, W2 against the numpy reference."""
-    from spikingbp.circuits import sbp
-    from spikingbp.reference import sbp as reference
-
-    W1 = np.asarray(W1)
-    W2 = np.asarray(W2)
-    circuit = sbp.training_circuit(W1, W2, inputs, targets)
-    n = len(np.asarray(inputs))
-    result = verify(circuit, sbp.training_steps(n), fixed_point, refractory=_sbp_refractory(refractory, fixed_point),
-                    scale=1.0, dv_max=dv_max)
-    samples = per_cycle(result, n, sbp.TRAINING_PHASES)
-    R1, R2 = reference.train_epoch(np.asarray(inputs), np.asarray(targets), W1.astype(np.int32), W2.astype(np.int32))
-    n_in, n_hidden, n_out = W1.shape[0], W1.shape[1], W2.shape[1]
-    lava_W1 = result.lava.weights["W1_h"].reshape(n_in, n_hidden)
-    lava_W2 = result.lava.weights["W2_o"].reshape(n_hidden, n_out)
-    checks = {"W1": bool(np.array_equal(lava_W1, R1)), "W2": bool(np.array_equal(lava_W2, R2))}
-    return SBPVerification("sbp-train", samples, result, dict(result.weights), checks)
+    run = algorithm.circuit(params, X, T, phase=phase)
+    result = verify(run.circuit, run.steps, fixed_point, refractory=_default_refractory(refractory, fixed_point),
+                    dv_max=dv_max)
+    samples = per_cycle(result, run.samples, run.steps_per_sample, run.first_step, readout=run.readout)
+    if phase != "train":
+        return SampleVerification(f"{algorithm.name}-{phase}", samples, result)
+    expected = algorithm.train_epoch(params, np.asarray(X), np.asarray(T), np.arange(len(X)), RunContext())
+    learned = algorithm.learned_params(params, result.lava.weights)
+    checks = {name: bool(np.array_equal(learned[name], expected[name])) for name in learned}
+    return SampleVerification(f"{algorithm.name}-{phase}", samples, result, dict(result.weights), checks)
 
 
 # ===================================================================================================
@@ -257,13 +241,13 @@ def sgsc_circuit(seed: int = 0, trials: int = 8, n_in: int = 10, n_out: int = 8)
 
 
 def verify_sgsc(seed: int = 0, trials: int = 8, fixed_point: bool = False, *, refractory: str | None = None,
-                dv_max: int = 4096) -> SBPVerification:
+                dv_max: int = 4096) -> SampleVerification:
     """``sgsc_circuit(seed, trials)`` in Brian2 and lava; per-trial spike identity."""
     circuit, steps = sgsc_circuit(seed, trials)
-    result = verify(circuit, steps, fixed_point, refractory=_sbp_refractory(refractory, fixed_point), scale=1.0,
+    result = verify(circuit, steps, fixed_point, refractory=_default_refractory(refractory, fixed_point), scale=1.0,
                     dv_max=dv_max)
-    return SBPVerification("sgsc", per_cycle(result, trials, SGSC_PHASES, readout=("p", 3)), result)
+    return SampleVerification("sgsc", per_cycle(result, trials, SGSC_PHASES, readout=("p", 3)), result)
 
 
-__all__ = ["verify", "Verification", "PopulationCheck", "WeightCheck", "SampleCheck", "SBPVerification",
-           "per_cycle", "verify_sbp_inference", "verify_sbp_training", "sgsc_circuit", "verify_sgsc"]
+__all__ = ["verify", "Verification", "PopulationCheck", "WeightCheck", "SampleCheck", "SampleVerification",
+           "per_cycle", "verify_algorithm", "sgsc_circuit", "verify_sgsc"]

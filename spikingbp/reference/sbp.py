@@ -163,7 +163,7 @@ def predict(X, W1: np.ndarray, W2: np.ndarray) -> Prediction:
 
 def accuracy(X, T, W1: np.ndarray, W2: np.ndarray) -> Accuracy:
     """The three accuracies of (W1, W2) on inputs ``X`` (N, n_in) with one-hot targets ``T`` (N, n_out)."""
-    targets = _binary(T, "T")
+    targets = _one_hot(T, "T")
     prediction = predict(X, W1, W2)
     if targets.shape != prediction.output_bits.shape:
         raise ConfigError(
@@ -174,7 +174,7 @@ def accuracy(X, T, W1: np.ndarray, W2: np.ndarray) -> Accuracy:
 
 def score(prediction: Prediction, T) -> Accuracy:
     """The three accuracies of a ``Prediction`` against one-hot targets ``T`` (N, n_out)."""
-    targets = _binary(T, "T")
+    targets = _one_hot(T, "T")
     if len(targets) == 0:
         raise DataError("no samples to score; give at least one sample")
     labels = np.argmax(targets, axis=1)
@@ -191,7 +191,8 @@ def score(prediction: Prediction, T) -> Accuracy:
 
 def train_step(x, t, W1: np.ndarray, W2: np.ndarray, *, inplace: bool = False
                ) -> tuple[np.ndarray, np.ndarray, StepTrace]:
-    """One sBP update on input ``x`` (n_in,) with one-hot target ``t`` (n_out,).
+    """One sBP update on input ``x`` (n_in,) with target ``t`` (n_out,): one-hot in training (``train_epoch``
+    refuses anything else); the rule is elementwise, so this primitive accepts any binary ``t``.
 
     Returns the updated ``(W1, W2, trace)``; ``trace`` holds every intermediate (``StepTrace``).
     With ``inplace=False`` (default) the arguments are left untouched and new arrays are returned;
@@ -224,7 +225,7 @@ def train_epoch(X, T, W1: np.ndarray, W2: np.ndarray, order=None,
     sample (e.g. to advance a progress bar)."""
     W1, W2 = _checked_weights(W1, W2)
     inputs = _binary(X, "X")
-    targets = _binary(T, "T")
+    targets = _one_hot(T, "T")
     if inputs.ndim != 2 or inputs.shape[1] != W1.shape[0]:
         raise ConfigError(f"X has shape {inputs.shape}; W1 expects a batch (N, {W1.shape[0]})")
     if targets.shape != (len(inputs), W2.shape[1]):
@@ -312,6 +313,18 @@ def _binary(values, name: str) -> np.ndarray:
             f"{name} holds values other than 0 and 1; sBP inputs and targets are binary, binarise the images "
             f"(spikingbp.data.binarize) and one-hot the labels (spikingbp.data.one_hot)")
     return array.astype(bool)
+
+
+def _one_hot(values, name: str) -> np.ndarray:
+    """``values`` as bool one-hot rows (the last axis), refusing all-zero and multi-hot rows."""
+    array = _binary(values, name)
+    counts = array.sum(axis=-1)
+    if array.size and np.any(counts != 1):
+        bad = np.flatnonzero(np.atleast_1d(counts) != 1)
+        raise DataError(
+            f"{name} is not one-hot: {len(bad)} row(s) hold {int(np.atleast_1d(counts)[bad[0]])} ones (first: row "
+            f"{bad[0]}); give exactly one 1 per sample (spikingbp.data.one_hot)")
+    return array
 
 
 def _positive_size(value, name: str) -> int:

@@ -1,0 +1,183 @@
+"""The Algorithm interface: what a learning algorithm supplies so that one training loop
+(``spikingbp.training``), the command line and the Lava translation run it without knowing it.
+
+An algorithm is a class with a name, its input encoding, its measures, the devices it runs on and its own
+options (each an ``Option`` with a default, a type, a range and a one-line meaning), and six methods:
+
+- ``encode(images)``: uint8 images (N, H, W), already cropped, -> the circuit's inputs (N, n_in);
+- ``init_params(sizes, seed)`` -> ``Params``, a dict of named arrays (sBP: ``W1``, ``W2``);
+- ``train_epoch(params, X, T, order, ctx)`` -> the params after one pass over ``X[order]``;
+- ``evaluate(params, X, T, ctx)`` -> {measure: value}, with ``accuracy`` (the headline measure) among them;
+- ``circuit(params, X, T, phase)`` -> a ``CircuitRun``: the Brian2-free ``Circuit`` of that phase
+  (``train`` or ``inference``) for those samples, how long to run it and how its steps fall into samples;
+- ``learned_params(params, weights)``: the params a training circuit's final plastic weights stand for.
+
+``RunContext`` says where a run executes (``device``: ``reference`` for the numpy model, or a Brian2 device
+name), where compiled programs go, the seed, and how to report progress. Algorithms register themselves in
+``spikingbp.algorithms.REGISTRY`` with ``@register``.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, ClassVar, Dict
+
+import numpy as np
+
+from spikingbp.errors import ConfigError
+
+#: An algorithm's parameters: named arrays (weights, fixed feedback matrices, ...).
+Params = Dict[str, np.ndarray]
+
+#: The device name of an algorithm's plain-numpy reference model.
+REFERENCE = "reference"
+#: Brian2 devices (``spikingbp.devices.use_device``) a circuit may run on.
+BRIAN_DEVICES = ("runtime", "cpp_standalone", "genn", "cuda")
+#: The circuits an algorithm exposes.
+PHASES = ("train", "inference")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One algorithm-specific parameter: default, type (int, float or bool), allowed range and meaning."""
+
+    default: object
+    kind: type
+    doc: str
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def check(self, name: str, value):
+        if self.kind is bool:
+            if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+                value = value.lower() in ("true", "1")
+            if not isinstance(value, (bool, np.bool_)):
+                raise ConfigError(f"option {name}={value!r} must be true or false")
+            return bool(value)
+        try:
+            converted = self.kind(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"option {name}={value!r} is not {'an integer' if self.kind is int else 'a number'}; "
+                              f"e.g. --option {name}={self.default}") from None
+        if isinstance(value, bool) or (self.kind is int and float(value) != converted) or not np.isfinite(converted):
+            raise ConfigError(f"option {name}={value!r} is not {'an integer' if self.kind is int else 'a number'}; "
+                              f"e.g. --option {name}={self.default}")
+        if (self.minimum is not None and converted < self.minimum) or \
+                (self.maximum is not None and converted > self.maximum):
+            raise ConfigError(f"option {name}={value!r} lies outside [{self.minimum}, {self.maximum}]; "
+                              f"e.g. --option {name}={self.default}")
+        return converted
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Layer sizes of a network: inputs, hidden layers (one entry per layer) and outputs."""
+
+    n_in: int
+    hidden: tuple
+    n_out: int
+
+    @property
+    def label(self) -> str:
+        return "-".join(str(n) for n in (self.n_in, *self.hidden, self.n_out))
+
+
+@dataclass
+class RunContext:
+    """Where and how a run executes: ``device`` (``reference`` or a Brian2 device), the directory for
+    compiled programs (``build_dir / <program>``), the seed, and ``on_samples(n)``, called as samples finish."""
+
+    device: str = REFERENCE
+    build_dir: Path | None = None
+    seed: int = 0
+    on_samples: Callable[[int], None] | None = None
+
+    @property
+    def on_circuit(self) -> bool:
+        return self.device != REFERENCE
+
+    def directory(self, program: str) -> str | None:
+        """Build directory of one compiled program (None where nothing is compiled: runtime)."""
+        if self.device in (REFERENCE, "runtime") or self.build_dir is None:
+            return None
+        return str(Path(self.build_dir) / program)
+
+    def device_options(self) -> dict:
+        """Options of ``use_device``: runtime runs with numpy code (nothing to compile)."""
+        return {"target": "numpy"} if self.device == "runtime" else {}
+
+    def advance(self, samples: int) -> None:
+        if self.on_samples is not None:
+            self.on_samples(int(samples))
+
+
+@dataclass
+class CircuitRun:
+    """One phase's circuit for a batch of samples: run ``steps`` steps; sample c occupies the steps from
+    ``first_step + c * steps_per_sample``; ``readout`` = (population, step offset in a sample) of the output."""
+
+    circuit: object
+    steps: int
+    samples: int
+    steps_per_sample: int
+    first_step: int
+    readout: tuple | None = None
+
+
+class Algorithm(ABC):
+    """Base class of a learning algorithm (module docstring). Construct it with its options."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    encoding: ClassVar[str]                   #: how images become inputs, in words
+    headline: ClassVar[str]                   #: the measure reported as ``accuracy``
+    measures: ClassVar[tuple]                 #: its own measures (``evaluate`` returns each and ``accuracy``)
+    devices: ClassVar[tuple]                  #: ``reference`` and the Brian2 devices its circuits run on
+    options: ClassVar[Dict[str, Option]] = {}
+    default_hidden: ClassVar[tuple]
+    crop_defaults: ClassVar[Dict[str, int]] = {}  #: dataset -> pixels cut from each side (0 otherwise)
+
+    def __init__(self, **values):
+        unknown = sorted(set(values) - set(self.options))
+        if unknown:
+            known = ", ".join(f"{k} (default {o.default})" for k, o in self.options.items()) or "none"
+            raise ConfigError(f"{self.name} has no option {', '.join(unknown)}; its options: {known}")
+        self.values = {name: option.check(name, values.get(name, option.default))
+                       for name, option in self.options.items()}
+
+    def default_crop(self, dataset: str) -> int:
+        return self.crop_defaults.get(dataset, 0)
+
+    def check_sizes(self, sizes: Sizes) -> None:
+        """Refuse layer sizes the algorithm cannot build (ConfigError)."""
+
+    @abstractmethod
+    def encode(self, images: np.ndarray) -> np.ndarray: ...
+
+    @abstractmethod
+    def init_params(self, sizes: Sizes, seed: int) -> Params: ...
+
+    @abstractmethod
+    def train_epoch(self, params: Params, X, T, order, ctx: RunContext) -> Params: ...
+
+    @abstractmethod
+    def evaluate(self, params: Params, X, T, ctx: RunContext) -> dict: ...
+
+    @abstractmethod
+    def circuit(self, params: Params, X, T=None, phase: str = "inference") -> CircuitRun: ...
+
+    @abstractmethod
+    def learned_params(self, params: Params, weights: dict) -> Params: ...
+
+    def start_figures(self, out: Path, params: Params, X, T) -> None:
+        """Figures of a fresh run written before training (e.g. a raster of one training cycle)."""
+
+    def _check_phase(self, phase: str) -> str:
+        if phase not in PHASES:
+            raise ConfigError(f"unknown phase {phase!r}; {self.name} has the circuits {', '.join(PHASES)}")
+        return phase
+
+
+__all__ = ["Algorithm", "Option", "Params", "Sizes", "RunContext", "CircuitRun", "REFERENCE", "BRIAN_DEVICES",
+           "PHASES"]

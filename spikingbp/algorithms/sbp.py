@@ -1,0 +1,97 @@
+"""sBP (Renner et al. 2024) on the Algorithm interface: an adapter over ``spikingbp.circuits.sbp`` (the
+spiking circuit, on any Brian2 device) and ``spikingbp.reference.sbp`` (the numpy model, device
+``reference``). Params: ``W1`` (n_in, n_hidden) and ``W2`` (n_hidden, n_out), even int32 in [-254, 254]."""
+from __future__ import annotations
+
+import numpy as np
+
+from spikingbp.algorithms import register
+from spikingbp.algorithms.base import BRIAN_DEVICES, REFERENCE, Algorithm, CircuitRun, Option, Sizes
+from spikingbp.errors import ConfigError
+
+
+@register
+class SBP(Algorithm):
+    name = "sbp"
+    title = "sBP: exact backprop in a synfire-gated binary circuit (Renner et al. 2024)"
+    encoding = "binary pixels (uint8 > threshold), one sample per 12-step cycle"
+    headline = "argmax_potential"
+    measures = ("exact", "argmax_spikes", "argmax_potential")
+    devices = (REFERENCE, *BRIAN_DEVICES)
+    options = {"threshold": Option(127, int, "a pixel is on when its uint8 value exceeds this", 0, 254)}
+    default_hidden = (400,)
+    crop_defaults = {"mnist": 4}  # 28x28 -> 20x20 = 400 inputs, as in the paper
+
+    def check_sizes(self, sizes: Sizes) -> None:
+        if len(sizes.hidden) != 1:
+            raise ConfigError(f"sbp has exactly one hidden layer; got hidden sizes {list(sizes.hidden)}, "
+                              f"give e.g. --hidden 400")
+
+    def encode(self, images):
+        from spikingbp.data import binarize
+
+        return binarize(images, threshold=self.values["threshold"])
+
+    def init_params(self, sizes: Sizes, seed: int):
+        from spikingbp.reference import sbp as reference
+
+        self.check_sizes(sizes)
+        W1, W2 = reference.init_weights(sizes.n_in, sizes.hidden[0], sizes.n_out, rng=seed)
+        return {"W1": W1, "W2": W2}
+
+    def train_epoch(self, params, X, T, order, ctx):
+        from spikingbp.circuits import sbp as circuit
+        from spikingbp.reference import sbp as reference
+
+        if not ctx.on_circuit:
+            W1, W2 = reference.train_epoch(X, T, params["W1"], params["W2"], order=order,
+                                           on_sample=lambda _: ctx.advance(1))
+        else:
+            W1, W2 = circuit.train(params["W1"], params["W2"], X[order], T[order], ctx.device,
+                                   ctx.directory("train"), **ctx.device_options())
+            ctx.advance(len(order))
+        return {"W1": W1, "W2": W2}
+
+    def evaluate(self, params, X, T, ctx):
+        from spikingbp.circuits import sbp as circuit
+        from spikingbp.reference import sbp as reference
+
+        if not ctx.on_circuit:
+            scores = reference.accuracy(X, T, params["W1"], params["W2"])
+        else:
+            spikes, potentials = circuit.infer(params["W1"], params["W2"], X, ctx.device, ctx.directory("infer"),
+                                               **ctx.device_options())
+            prediction = reference.Prediction(spikes, np.argmax(spikes, axis=1), np.argmax(potentials, axis=1))
+            scores = reference.score(prediction, T)
+        values = {measure: float(getattr(scores, measure)) for measure in self.measures}
+        return {"accuracy": values[self.headline], **values}
+
+    def circuit(self, params, X, T=None, phase="inference"):
+        from spikingbp.circuits import sbp as circuit
+
+        n = len(X)
+        if self._check_phase(phase) == "train":
+            if T is None:
+                raise ConfigError("the sbp training circuit needs targets T")
+            return CircuitRun(circuit.training_circuit(params["W1"], params["W2"], X, T), circuit.training_steps(n),
+                              n, circuit.TRAINING_PHASES, int(circuit.phase_step(0, 0)))
+        return CircuitRun(circuit.inference_circuit(params["W1"], params["W2"], X), circuit.inference_steps(n), n,
+                          circuit.INFERENCE_PHASES, int(circuit.phase_step(0, 0)), readout=("o", 3))
+
+    def learned_params(self, params, weights):
+        n_in, n_hidden = params["W1"].shape
+        n_out = params["W2"].shape[1]
+        return {"W1": np.rint(weights["W1_h"]).astype(np.int32).reshape(n_in, n_hidden),
+                "W2": np.rint(weights["W2_o"]).astype(np.int32).reshape(n_hidden, n_out)}
+
+    def start_figures(self, out, params, X, T):
+        """``training_cycle.png``: the second training cycle (the first two samples given, initial weights),
+        recorded from the spiking circuit on the runtime device."""
+        from spikingbp.analysis.sbp_figures import plot_training_cycle
+        from spikingbp.circuits import sbp as circuit
+
+        first = slice(0, min(2, len(X)))
+        run = self.circuit(params, X[first], T[first], phase="train")
+        result = run.circuit.run(run.steps, "runtime", target="numpy")
+        plot_training_cycle(result, out / "training_cycle.png", int(circuit.phase_step(0, run.samples - 1)),
+                            title=f"sBP training cycle, sample {run.samples - 1} of the presentation order")
