@@ -45,3 +45,34 @@ def _fresh_brian_device():
     if not isinstance(get_device(), RuntimeDevice):
         with use_device("runtime"):
             pass
+
+
+def genn_model(directory) -> dict:
+    """What brian2genn generated in ``directory``: neuron populations (name -> size), the state variables
+    of each neuron model class, and the synapse populations' names, read from magicnetwork_model.cpp."""
+    import re
+
+    text = (Path(directory) / "magicnetwork_model.cpp").read_text()
+    neurons = {name: int(size) for name, size in re.findall(r'addNeuronPopulation<[^>]*>\("(\w+)", (\d+)', text)}
+    classes = re.findall(r"class (\w+)NEURON : public NeuronModels::Base(.*?)IMPLEMENT_MODEL", text, re.S)
+    variables = {name: set(re.findall(r'\{"(\w+)", "\w+"\}', body.split("SET_VARS", 1)[-1].split("});", 1)[0]))
+                 for name, body in classes}
+    synapses = re.findall(r"addSynapsePopulation<(\w+?)WEIGHTUPDATE", text)
+    return {"neurons": neurons, "variables": variables, "synapses": synapses}
+
+
+def assert_genn_matches_circuit(directory, circuit) -> dict:
+    """The generated GeNN model holds the circuit's merged groups with their sizes, a spike source of all
+    its sources, and a synapse population for every plastic projection."""
+    model = genn_model(directory)
+    expected = {f"{circuit.name}_{name.lower()}": size for name, (_, _, size) in circuit._layout().items()}
+    if circuit.sources:
+        expected[f"{circuit.name}_sources"] = sum(source.size for source in circuit.sources.values())
+    assert model["neurons"] == expected
+    from spikingbp.devices import use_device
+
+    with use_device("runtime", target="numpy"):  # the Synapses objects the circuit merges its projections into
+        built = circuit.build(record_spikes=())
+        merged = sorted(syn.name for syn in built.synapses.values())
+    assert sorted(model["synapses"]) == merged
+    return model

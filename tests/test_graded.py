@@ -15,6 +15,7 @@ from spikingbp.circuits.graded import (SpikingConfig, exact_strength, meanfield_
                                        spiking_sgsc, stage_gain, stage_gains)
 from spikingbp.errors import ConfigError
 from spikingbp.experiments.sgsc import run_sgsc
+from conftest import assert_genn_matches_circuit
 
 PA = 1e-12
 NUMPY = dict(device="runtime", target="numpy")
@@ -75,12 +76,14 @@ def test_spiking_readout_equals_recorded_current():
     """The amplitudes rebuilt from spikes equal the synaptic current the units hold."""
     circuit = spiking_sgsc(2, 2.95, [15 * PA, 25 * PA], config=SMALL)
     layout = circuit.layout
-    result = run_graded(circuit, seed=3, record_states={"x01": ["I_syn"], "x02": ["I_syn"]}, **NUMPY)
+    names = ("x00", "x01", "x02")
+    result = run_graded(circuit, seed=3, record_states={name: ["I_syn"] for name in names}, **NUMPY)
     amplitudes = layout.amplitudes_of(result)
-    for j, name in ((1, "x01"), (2, "x02")):
+    assert amplitudes[:, 1:].min() > 5 * PA  # the later stages carry a real current, not zeros
+    for j, name in enumerate(names):
         recorded = result.states[name]["I_syn"][layout.readout_step(j)]
         np.testing.assert_allclose(recorded.reshape(2, SMALL.n).mean(axis=1), amplitudes[:, j], rtol=1e-9)
-    assert np.all(amplitudes[:, 0] == [15 * PA, 25 * PA])
+    np.testing.assert_allclose(amplitudes[:, 0], [15 * PA, 25 * PA], rtol=1e-12)  # stage 0 holds the input
 
 
 def test_spiking_same_seed_same_run():
@@ -104,6 +107,15 @@ def test_gates_are_square_and_silent_outside():
     for j, gate in enumerate(layout.gate_populations["main"]):
         steps, units, size = result.spikes[gate]
         assert np.all(steps == layout.start_step + j * layout.period) and len(units) == size
+
+
+def test_full_job_gives_the_readme_numbers(tmp_path):
+    """The README's figures of ``spikingbp sgsc --out DIR`` (seed 0): S = 2.966, stage gains within 0.020 of 1
+    over 8 stages, routing by gate."""
+    summary = run_sgsc(tmp_path, seed=0, progress=None)
+    assert summary["calibrated_S"] == pytest.approx(2.966, abs=5e-4)
+    assert summary["gain_stages"] == 8 and summary["max_deviation"] <= 0.0205
+    assert all(summary["routing"][route]["correct"] for route in ("a", "b"))
 
 
 @pytest.fixture(scope="module")
@@ -134,8 +146,6 @@ def test_quick_job_graded_transfer(quick_job):
     by_stage = spiking.pivot_table(index="stage", columns="input", values="amplitude")
     assert list(by_stage.columns) == [10, 20, 30]
     assert (np.diff(by_stage.to_numpy(), axis=1) > 0).all(), by_stage
-    assert 2.3 < summary["calibrated_S"] < 3.6
-    assert summary["max_deviation"] < 0.15
     np.testing.assert_allclose(summary["meanfield"]["stage_gain_measured"],
                                summary["meanfield"]["stage_gain_closed_form"], rtol=2e-3)
 
@@ -194,4 +204,4 @@ def test_genn_code_generation(builder, tmp_path):
     record = {"x": ["I"]} if builder == "meanfield" else {"x00": ["I_syn"]}
     circuit.run(circuit.layout.steps_needed(), device="genn", directory=str(tmp_path / "genn"), compile=False,
                 run=False, record_spikes=builder != "meanfield", record_states=record)
-    assert (tmp_path / "genn" / "magicnetwork_model.cpp").is_file()
+    assert_genn_matches_circuit(tmp_path / "genn", circuit)

@@ -7,6 +7,8 @@ from spikingbp.circuits import neuron_group
 from spikingbp.devices import use_device
 from spikingbp.errors import ConfigError
 from spikingbp.models import IF, LIF, ERBPNeuron, LoihiCUBA, LoihiCUBAModulated, NoisyLIF
+from brian2 import Equations
+from conftest import genn_model
 
 
 def test_lif_charges_towards_rest_plus_input_and_fires_periodically():
@@ -41,7 +43,10 @@ def test_genn_code_generation(model, tmp_path):
     with use_device("genn", directory=str(tmp_path), compile=False, run=False):
         group = neuron_group(model, 3, "unit")
         Network(group, SpikeMonitor(group)).run(1 * ms)
-    assert (tmp_path / "magicnetwork_model.cpp").is_file()
+    generated = genn_model(tmp_path)
+    assert generated["neurons"] == {"unit": 3}
+    declared = {name for name in Equations(model.equations.format(target="a_in")).names}
+    assert declared <= generated["variables"]["unit"], declared - generated["variables"]["unit"]
 
 
 def test_wrong_units_are_named():

@@ -20,9 +20,12 @@ DT = 1 * ms
 
 @pytest.fixture(autouse=True)
 def _numpy_runtime():
-    """Runtime with the numpy target (no compilation); conftest restores the target afterwards."""
+    """Runtime with the numpy target (no compilation); the previous target is restored afterwards."""
+    previous = prefs.codegen.target
     prefs.codegen.target = "numpy"
     defaultclock.dt = DT
+    yield
+    prefs.codegen.target = previous
 
 
 def source(name, steps):

@@ -10,6 +10,7 @@ from spikingbp.data import binarize, load_dataset, one_hot
 from spikingbp.devices import find_genn
 from spikingbp.errors import ConfigError
 from spikingbp.reference import sbp as reference
+from conftest import assert_genn_matches_circuit
 
 
 def digits_problem(n_samples, hidden, seed=0):
@@ -126,7 +127,8 @@ def test_mnist_training_identical_on_cpp_standalone(mnist_dir, tmp_path):
 def test_training_circuit_passes_genn_code_generation(tmp_path):
     X, T, W1, W2 = digits_problem(n_samples=3, hidden=8)
     assert sbp.train(W1, W2, X, T, device="genn", directory=str(tmp_path / "genn"), compile=False, run=False) is None
-    assert (tmp_path / "genn" / "magicnetwork_model.cpp").is_file()
+    model = assert_genn_matches_circuit(tmp_path / "genn", sbp.training_circuit(W1, W2, X, T))
+    assert {"mod", "mod_in", "tnow", "u", "v"} <= model["variables"]["sbp_loihicubamodulated"]
 
 
 @pytest.mark.slow

@@ -14,6 +14,7 @@ from spikingbp.circuits.sgsc import (CONNECTION_TYPES, DATA_BIAS, MAX_DELAY, THR
                                      gating_chain, parse_type, push_pull, relay, wire)
 from spikingbp.devices import find_genn
 from spikingbp.errors import ConfigError
+from conftest import assert_genn_matches_circuit
 
 
 def spike_source(circuit, name, matrix, start=0):
@@ -294,7 +295,7 @@ def test_every_part_passes_genn_code_generation(part, tmp_path):
     steps, _ = PARTS[part](circuit, np.random.default_rng(0))
     out = circuit.run(steps, device="genn", directory=str(tmp_path / "genn"), compile=False, run=False)
     assert out is None
-    assert (tmp_path / "genn" / "magicnetwork_model.cpp").is_file()
+    assert_genn_matches_circuit(tmp_path / "genn", circuit)
 
 
 @pytest.mark.slow

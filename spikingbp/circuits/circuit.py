@@ -6,9 +6,9 @@ model). Everything is plain data, so the Lava translation and the analysis read 
 
 ``Circuit.run`` realises it in Brian2 compactly: populations that share a model become one
 ``NeuronGroup`` (each population a contiguous slice), all sources one ``SpikeGeneratorGroup``, and
-static projections that share pre group, post group, delay and synapse model one ``Synapses`` object,
-so that a circuit of hundreds of projections compiles quickly on cpp_standalone and GeNN. Plastic
-projections keep a ``Synapses`` object each.
+projections that share pre group, post group, delay, synapse model, target and parameters one
+``Synapses`` object (plastic ones too: sBP's three copies of W1 are one pathway), so that a circuit of
+hundreds of projections compiles quickly on cpp_standalone and GeNN.
 """
 from __future__ import annotations
 
@@ -316,7 +316,7 @@ class BrianCircuit:
             for source in circuit.sources.values():
                 self.offsets[source.name] = (self.source_group, self.offsets[source.name][1])
 
-        # Merge static projections with the same pre group, post group, delay and model.
+        # Merge projections with the same pre group, post group, model, delay, target and parameters.
         merged = defaultdict(list)
         self.synapses = {}
         self.synapse_indices = {}  # Synapses name -> (i, j) in creation order (what projection_slices index)

@@ -72,7 +72,7 @@ SBPRewardRule = SynapseModel(
     doc="sBP reward-gated coincidence rule (NxSDK dw = y0*x0*r1*4 - y0*x0*2): when pre and post fire in the "
         "same step t, w += step if the reward is present at step t (mod_post > 0.5, i.e. a reward spike at "
         "t - 1 through a Static synapse into mod_in), else w -= step; clipped to [w_min, w_max]. The weight is also "
-        "delivered ({target}_post += w, before the update). Post unit: LoihiCUBAModulated (decay_mod = 1).",
+        "delivered ({target}_post += w) after the update, so the spike carries the new weight. Post unit: LoihiCUBAModulated (decay_mod = 1).",
 )
 
 # ---------------------------------------------------------------------------------------------------
