@@ -1,5 +1,8 @@
 """spikingbp.data: IDX files, the dataset registry and the spike encoders."""
 import gzip
+import hashlib
+import struct
+import warnings
 
 import numpy as np
 import pytest
@@ -7,25 +10,31 @@ import pytest
 from spikingbp.data import (ENV_VAR, Dataset, binarize, dataset_names, find_data_dir, front_loaded_rates,
                             front_loaded_trains, load_dataset, one_hot, poisson_trains, rate_encode, read_idx,
                             write_idx)
-from spikingbp.data.datasets import IDX_FILES
+from spikingbp.data.datasets import IDX_FILES, DatasetMismatchWarning
 from spikingbp.errors import ConfigError, DataError
 
 IDX_DTYPES = [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64]
 
 
-def tiny_idx_dir(directory, n_train=6, n_test=4, gz=True, shape=(4, 4), seed=0):
-    """A directory holding the four IDX files of a tiny random 10-class dataset."""
+def tiny_idx_dir(directory, n_train=6, n_test=4, gz=True, shape=(4, 4), seed=0, on=0.19, dotted=False):
+    """A directory holding the four IDX files of a tiny random 10-class dataset whose images have a
+    fraction ``on`` of non-zero pixels (0.19: like MNIST digits, 0.5: like Fashion-MNIST)."""
     rng = np.random.default_rng(seed)
     directory.mkdir(parents=True, exist_ok=True)
     suffix = ".gz" if gz else ""
+
+    def images(n):
+        return np.where(rng.random((n,) + shape) < on, rng.integers(1, 256, (n,) + shape), 0).astype(np.uint8)
+
     arrays = {
-        "train_images": rng.integers(0, 256, (n_train,) + shape, dtype=np.uint8),
+        "train_images": images(n_train),
         "train_labels": rng.integers(0, 10, n_train).astype(np.uint8),
-        "test_images": rng.integers(0, 256, (n_test,) + shape, dtype=np.uint8),
+        "test_images": images(n_test),
         "test_labels": rng.integers(0, 10, n_test).astype(np.uint8),
     }
     for role, array in arrays.items():
-        write_idx(directory / f"{IDX_FILES[role]}{suffix}", array)
+        name = IDX_FILES[role].replace("-idx", ".idx") if dotted else IDX_FILES[role]
+        write_idx(directory / f"{name}{suffix}", array)
     return directory
 
 
@@ -87,6 +96,9 @@ def _valid_bytes():
     (b"\x1f\x8b" + b"not really gzip data", "gzip"),
     (gzip.compress(_valid_bytes())[:-6], "gzip"),
     (gzip.compress(_valid_bytes()[:-3]), "truncated"),
+    (bytes([0, 0, 0x08, 3]) + struct.pack(">3I", 65536, 65536, 65536) + bytes(8), "truncated or its header is corrupt"),
+    (bytes([0, 0, 0x08, 4]) + struct.pack(">4I", 65536, 65536, 65536, 65536), "truncated or its header is corrupt"),
+    (bytes([0, 0, 0x08, 2, 0, 0, 0, 0, 0, 0, 0, 3]), "dimension of size 0"),
 ])
 def test_corrupt_idx_raises_data_error_naming_file(tmp_path, content, problem):
     path = tmp_path / "corrupt-idx1-ubyte"
@@ -169,7 +181,7 @@ def test_env_var_may_name_the_idx_directory(tmp_path, monkeypatch):
 
 def test_env_var_may_name_a_parent(tmp_path, monkeypatch):
     tiny_idx_dir(tmp_path / "mnist-10k", n_train=5)
-    tiny_idx_dir(tmp_path / "fashion-mnist", n_train=7, gz=False)
+    tiny_idx_dir(tmp_path / "fashion-mnist", n_train=7, gz=False, on=0.5)
     monkeypatch.setenv(ENV_VAR, str(tmp_path))
     assert load_dataset("mnist").n_train == 5
     assert load_dataset("fashion_mnist").n_train == 7
@@ -196,6 +208,52 @@ def test_mixed_plain_and_gzip_names(tmp_path, no_env):
     write_idx(directory / f"{plain.name}.gz", read_idx(plain))
     plain.unlink()
     assert load_dataset("mnist", data_dir=directory).n_test == 4
+
+
+def test_torchvision_layout_and_dotted_names(tmp_path, no_env):
+    tiny_idx_dir(tmp_path / "MNIST" / "raw", n_train=5, dotted=True)         # torchvision, mirror names
+    tiny_idx_dir(tmp_path / "FashionMNIST" / "raw", n_train=7, gz=False, on=0.5)
+    assert find_data_dir("mnist", tmp_path) == tmp_path / "MNIST" / "raw"
+    assert load_dataset("mnist", data_dir=tmp_path).n_train == 5
+    assert load_dataset("fashion-mnist", data_dir=tmp_path).n_train == 7
+
+
+def test_not_found_lists_the_files_seen(tmp_path, no_env):
+    (tmp_path / "train-images.idx3").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("")
+    with pytest.raises(DataError, match=r"it holds: notes.txt, train-images.idx3\)"):
+        load_dataset("mnist", data_dir=tmp_path)
+
+
+def test_files_of_another_dataset_are_named(tmp_path, no_env):
+    digits_like = tiny_idx_dir(tmp_path / "a", n_train=40, on=0.19)
+    clothes_like = tiny_idx_dir(tmp_path / "b", n_train=40, on=0.5)
+    with pytest.warns(DatasetMismatchWarning, match="look like mnist, not fashion-mnist"):
+        load_dataset("fashion-mnist", data_dir=digits_like)
+    with pytest.warns(DatasetMismatchWarning, match="look like fashion-mnist, not mnist"):
+        load_dataset("mnist", data_dir=clothes_like)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the matching pairs pass silently
+        load_dataset("mnist", data_dir=digits_like)
+        load_dataset("fashion-mnist", data_dir=clothes_like)
+
+
+def test_published_checksums_identify_the_dataset(tmp_path, no_env, monkeypatch):
+    import spikingbp.data.datasets as datasets
+
+    directory = tiny_idx_dir(tmp_path, n_train=40, on=0.5)  # looks like clothes, but its checksum says MNIST
+    checksum = hashlib.md5((directory / f"{IDX_FILES['train_images']}.gz").read_bytes()).hexdigest()
+    monkeypatch.setitem(datasets.PUBLISHED_MD5, "mnist", {checksum})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_dataset("mnist", data_dir=directory)
+    with pytest.warns(DatasetMismatchWarning, match="are the published mnist files"):
+        load_dataset("fashion-mnist", data_dir=directory)
+
+
+def test_digits_refuses_a_data_dir(tmp_path):
+    with pytest.raises(ConfigError, match="digits is embedded and reads no data directory"):
+        load_dataset("digits", data_dir=tmp_path)
 
 
 def test_find_data_dir_without_any_location(no_env):

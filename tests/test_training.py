@@ -277,3 +277,40 @@ def test_circuit_engine_equals_reference_and_resumes(tmp_path):
     assert resumed.resumed_from_epoch == 1
     np.testing.assert_array_equal(resumed.params["W1"], circuit.params["W1"])
     np.testing.assert_array_equal(resumed.params["W2"], circuit.params["W2"])
+
+
+@pytest.mark.slow
+def test_sigkill_on_cpp_standalone_then_rerun_ends_with_the_uninterrupted_weights(tmp_path):
+    """The make-run path: a training process killed (SIGKILL, with its simulation binary) after its first
+    checkpoint, then rerun, ends with the params and metrics of an uninterrupted run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "killed"
+    settings = dict(SMALL, hidden=16, limit=150, limit_test=40, epochs=3)
+    args = [sys.executable, "-m", "spikingbp.cli", "train", "--device", "cpp_standalone", "--epochs", "3",
+            "--limit", "150", "--limit-test", "40", "--hidden", "16", "--seed", str(SMALL["seed"]), "--quiet",
+            "--out", str(out)]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not (out / "checkpoint.npz").exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, process.stderr.read()
+    with np.load(out / "checkpoint.npz") as checkpoint:
+        assert 1 <= int(checkpoint["epochs_done"]) < 3   # killed in the middle of the run
+    assert not (out / "weights_final.npz").exists()
+    rerun = subprocess.run(args, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    uninterrupted = train(TrainConfig(out=tmp_path / "uninterrupted", **settings))  # reference = circuit
+    with np.load(out / "weights_final.npz") as final:
+        for name in ("W1", "W2"):
+            np.testing.assert_array_equal(final[name], uninterrupted.params[name])
+    metrics = pd.read_csv(out / "metrics.csv")
+    accuracy = [c for c in metrics.columns if c.startswith(("train_", "test_"))]
+    np.testing.assert_array_equal(metrics[accuracy], pd.read_csv(uninterrupted.out / "metrics.csv")[accuracy])
+    np.testing.assert_array_equal(np.load(out / "order.npy"), np.load(uninterrupted.out / "order.npy"))
