@@ -104,14 +104,17 @@ def cmd_export_lava(args) -> int:
 
     run = load_run(args.run_dir)
     data = run.data(args.data_dir, limit=args.limit)
-    inference = run.algorithm.circuit(run.final, data.X_test, phase="inference")
-    network = translate(inference.circuit, inference.steps, refractory="ignore")
+    if args.phase == "inference":
+        exported = run.algorithm.circuit(run.final, data.X_test, phase="inference")
+    else:  # the training circuit from the final weights: what on-chip learning would continue from
+        exported = run.algorithm.circuit(run.final, data.X_train, data.T_train, phase="train")
+    network = translate(exported.circuit, exported.steps, refractory="ignore")
     network.build()
     report = network.report(fixed_point=True)
     print(report)
-    out = Path(args.run_dir) / "lava_export.json"
+    out = Path(args.run_dir) / ("lava_export.json" if args.phase == "inference" else f"lava_export_{args.phase}.json")
     with atomic_open(out, "w") as stream:
-        json.dump({"circuit": f"{run.algorithm.name}-inference", "samples": inference.samples,
+        json.dump({"circuit": f"{run.algorithm.name}-{args.phase}", "samples": exported.samples,
                    "report": report.to_dict()}, stream, indent=1)
     print(f"wrote {out}")
     return 0
@@ -227,11 +230,13 @@ def build_parser() -> argparse.ArgumentParser:
     sgsc.add_argument("--quick", action="store_true", help="smaller populations and fewer stages")
     sgsc.set_defaults(func=cmd_sgsc)
 
-    export = command("export-lava", help="build the Lava (lava-nc) network of a trained run's inference circuit "
-                     "and report which processes are Loihi-deployable")
+    export = command("export-lava", help="build the Lava (lava-nc) network of a trained run's inference (or "
+                     "training) circuit and report which processes are Loihi-deployable")
     export.add_argument("run_dir", help="the --out directory of a finished 'spikingbp train'")
     export.add_argument("--data-dir", default=None, help="directory of IDX files (default: the run's)")
-    export.add_argument("--limit", type=int, default=10, help="test samples fed to the exported network")
+    export.add_argument("--limit", type=int, default=10, help="samples fed to the exported network")
+    export.add_argument("--phase", default="inference", choices=("inference", "train"),
+                        help="which circuit: inference (test samples) or train (training samples, final weights)")
     export.set_defaults(func=cmd_export_lava)
 
     verify = command("verify-lava", help="run Brian2 and Lava side by side; per sample, whether spikes (and "

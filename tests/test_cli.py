@@ -176,6 +176,17 @@ def test_verify_and_export_lava_on_a_trained_run(trained_run, capsys):
     assert printed.strip().endswith(f"wrote {out / 'lava_export.json'}")
 
 
+def test_export_lava_of_the_training_circuit(trained_run, capsys):
+    assert main(["export-lava", str(trained_run), "--phase", "train", "--limit", "2"]) == 0
+    exported = json.loads((trained_run / "lava_export_train.json").read_text())
+    assert exported["circuit"] == "sbp-train" and exported["samples"] == 2
+    plastic = [p for p in exported["report"]["processes"] if p["role"] == "plastic synapses"]
+    assert sorted(p["name"] for p in plastic) == sorted(
+        ["W1_h", "W1_h_lt", "W1_h_gt", "W2_o", "W2_o_lt", "W2_o_gt", "W2Tp_hT", "W2Tm_hT"])
+    assert not any(p["loihi_deployable"] for p in plastic)
+    assert "SBPPlasticSynapses" in capsys.readouterr().out
+
+
 def test_export_lava_into_a_closed_pipe_is_quiet(trained_run):
     shell = f"{' '.join(COMMAND)} export-lava {trained_run} --limit 4 | head -3; echo \"status ${{PIPESTATUS[0]}}\""
     done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True)

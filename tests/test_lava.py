@@ -260,3 +260,18 @@ def test_disconnected_populations_run_in_one_lava_network():
     assert result.identical, "\n".join(result.lines())
     assert all(c.brian_spikes > 3 for c in result.populations.values())
     assert any(name.startswith("link_") for name in translate(circuit, 30).build().processes)
+
+
+def test_rules_are_table_entries():
+    """A plastic projection is translated by its rule's entry; a rule without one is refused with the list."""
+    from spikingbp.lava.rules import RULES
+    from spikingbp.models.plasticity import ThreeFactorSTDP
+
+    assert list(RULES) == ["SBPRewardRule"] and RULES["SBPRewardRule"].process.__name__ == "SBPPlasticSynapses"
+    circuit = Circuit("stdp")
+    circuit.add_population("a", 2, LoihiCUBA)
+    circuit.add_population("b", 2, LoihiCUBAModulated)
+    circuit.connect("a", "b", 2.0, pattern="all_to_all", synapse=ThreeFactorSTDP, name="learned")
+    with pytest.raises(ConfigError, match=r"'learned': synapse model ThreeFactorSTDP has no lava translation "
+                                          r"\(supported: Static, SBPRewardRule\)"):
+        translate(circuit, 5)

@@ -30,23 +30,13 @@ How the circuit maps (and why):
   (t + 1 + 0); ``DelayDense`` with delay d delivers at t + 1 + d (checked in the tests).
 * Static projections into ``mod_in`` (the reward of ``LoihiCUBAModulated``): the same Dense processes,
   but their output feeds the reward input of the plastic processes whose post units they reach.
-* Plastic projections (``SBPRewardRule``): ``SBPPlasticSynapses``, a process of this module with its own
-  Python models (floating and fixed point), implementing the rule exactly: at step t, every synapse whose
-  pre and post units both fired at t changes by +step if the post unit's reward compartment
-  (mod[t] = mod[t-1] (1 - decay_mod) + mod_in[t]) exceeds 0.5, else by -step, clipped to [w_min, w_max];
-  the pre spike is then delivered with the updated weight at t + 1.
-
-Why not ``LearningDense`` with a product-series rule: lava 0.10 cannot express the rule exactly.
-(1) Its learning Dense models compute the activation of step t in ``run_spk`` from the weights before
-the learning phase of that step, so a spike is delivered with the old weight; sBP's backward pass
-needs the updated one (the phase-5 spikes of o reach hT through the W2^T copies they just changed).
-(2) A Loihi2F rule has no third factor besides traces driven by the post spikes themselves; a Loihi3F
-rule needs a neuron that sends its reward as y2/y3 every step, and lava 0.10's ``LearningLIF`` models
-send neither the back-propagated spike nor the y traces. (3) The fixed-point learning engine clips
-mixed-sign weights to [-256, 254] (``clip_weights(..., learning_simulation=True)``), not the symmetric
-[-254, 254] that keeps the -W2^T copy exact. The rule itself is a product series (dw = 4 x0 y0 r - 2 x0
-y0, which the authors ran on Loihi 1 through NxSDK), so the custom process is CPU-only in lava, marked
-``loihi_deployable=False``, not a limit of the hardware.
+* The translation is three tables: ``NEURONS`` (neuron model -> how its units become LIF units),
+  ``STATIC`` (static synapse models -> Dense / DelayDense) and ``spikingbp.lava.rules.RULES``
+  (plasticity rule -> its lava process, e.g. ``SBPPlasticSynapses`` for ``SBPRewardRule`` in
+  ``spikingbp.lava.rules.sbp``, which also says why lava 0.10's ``LearningDense`` cannot express it).
+  Every plastic process is wired the same way: pre and post spikes in, activation out one step later with
+  the updated weights, and the reward input where the rule has a third factor. A model in none of the
+  tables is refused with an error naming the population or projection.
 """
 from __future__ import annotations
 
@@ -55,108 +45,46 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from lava.magma.core.decorator import implements, requires, tag
-from lava.magma.core.model.py.model import PyLoihiProcessModel
-from lava.magma.core.model.py.ports import PyInPort, PyOutPort
-from lava.magma.core.model.py.type import LavaPyType
-from lava.magma.core.process.ports.ports import InPort, OutPort
-from lava.magma.core.process.process import AbstractProcess
-from lava.magma.core.process.variable import Var
-from lava.magma.core.resources import CPU
-from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
 from spikingbp.errors import ConfigError
 from spikingbp.lava import fixed_point as fxp
+from spikingbp.lava.rules import RULES, RuleTranslation, rule_for
+from spikingbp.lava.rules.sbp import SBPPlasticSynapses
 from spikingbp.models.neurons import LoihiCUBA, LoihiCUBAModulated
-from spikingbp.models.plasticity import SBPRewardRule
 from spikingbp.models.synapses import Static
 
-NEURON_MODELS = (LoihiCUBA, LoihiCUBAModulated)
+
+@dataclass(frozen=True)
+class NeuronTranslation:
+    """How units of one neuron model become lava ``LIF`` units: every model here is Loihi's CUBA
+    compartment (decay_u, decay_v, vth, bias, refractory_steps); ``reward_compartment`` says whether its
+    ``decay_mod`` and ``mod_in`` belong to the plastic processes that read them."""
+
+    model: object
+    reward_compartment: bool = False
+
+
+#: Neuron model name -> its translation. A model not listed is refused with an error naming the population.
+NEURONS = {entry.model.name: entry for entry in (NeuronTranslation(LoihiCUBA),
+                                                  NeuronTranslation(LoihiCUBAModulated, reward_compartment=True))}
+
+
+@dataclass(frozen=True)
+class StaticTranslation:
+    """A static synapse model: Dense / DelayDense processes, into ``a_in`` or (``reward_target``) into the
+    reward input of the plastic processes of a post unit with a reward compartment."""
+
+    model: object
+    reward_target: str = "mod_in"
+
+
+#: Static synapse model name -> its translation; plastic rules are in ``spikingbp.lava.rules.RULES``.
+STATIC = {Static.name: StaticTranslation(Static)}
 REFRACTORY_MODES = ("exact", "ignore")
 SOURCES = "sources"  # the name of the one RingBuffer that holds every spike source
 
 _HOST_IO = ("host I/O: lava runs RingBuffer sources and sinks on the CPU; on Loihi, spikes enter and leave "
             "through lava-loihi's I/O processes instead")
-
-
-# ===================================================================================================
-# The plastic process: SBPRewardRule, exactly.
-# ===================================================================================================
-class SBPPlasticSynapses(AbstractProcess):
-    """Plastic synapses ``pre_index[k] -> post_index[k]`` with the sBP reward rule (module docstring).
-
-    Ports: ``s_in`` (pre spikes), ``s_in_bap`` (post spikes of the same step), ``mod_in`` (input of the
-    post units' reward compartment, as a Dense delivers it), ``a_out`` (activation to the post units,
-    one step later, with the updated weights). Vars: ``weights``, ``mod`` and the indices."""
-
-    def __init__(self, *, n_pre: int, n_post: int, pre_index, post_index, weights, step: float,
-                 w_min: float, w_max: float, decay_mod, name: str | None = None):
-        super().__init__(n_pre=n_pre, n_post=n_post, step=step, w_min=w_min, w_max=w_max, name=name)
-        n_syn = len(weights)
-        self.s_in = InPort(shape=(n_pre,))
-        self.s_in_bap = InPort(shape=(n_post,))
-        self.mod_in = InPort(shape=(n_post,))
-        self.a_out = OutPort(shape=(n_post,))
-        self.weights = Var(shape=(n_syn,), init=np.asarray(weights))
-        self.pre_index = Var(shape=(n_syn,), init=np.asarray(pre_index, np.int64))
-        self.post_index = Var(shape=(n_syn,), init=np.asarray(post_index, np.int64))
-        self.decay_mod = Var(shape=(n_post,), init=np.asarray(decay_mod, float))
-        self.mod = Var(shape=(n_post,), init=0)
-        self.a_buff = Var(shape=(n_post,), init=0)
-
-
-class _AbstractSBPPlasticModel(PyLoihiProcessModel):
-    def run_spk(self):
-        # what arrived at step t - 1 reaches the post units now (as Dense does)
-        self.a_out.send(self.a_buff)
-        pre = self.s_in.recv().astype(bool)
-        post = self.s_in_bap.recv().astype(bool)
-        self.mod[:] = self.mod * (1 - self.decay_mod) + self.mod_in.recv()
-        active = pre[self.pre_index]
-        coincident = active & post[self.post_index]
-        if coincident.any():
-            rewarded = self.mod[self.post_index[coincident]] > 0.5
-            step = self.proc_params["step"]
-            updated = self.weights[coincident] + np.where(rewarded, step, -step)
-            self.weights[coincident] = np.clip(updated, self.proc_params["w_min"], self.proc_params["w_max"])
-        delivered = np.bincount(self.post_index[active], weights=self.weights[active],
-                                minlength=self.proc_params["n_post"])
-        self.a_buff = delivered.astype(self.a_buff.dtype)
-
-
-@implements(proc=SBPPlasticSynapses, protocol=LoihiProtocol)
-@requires(CPU)
-@tag("floating_pt")
-class PySBPPlasticModelFloat(_AbstractSBPPlasticModel):
-    s_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, bool, precision=1)
-    s_in_bap: PyInPort = LavaPyType(PyInPort.VEC_DENSE, bool, precision=1)
-    mod_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
-    a_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
-    weights: np.ndarray = LavaPyType(np.ndarray, float)
-    pre_index: np.ndarray = LavaPyType(np.ndarray, np.int64)
-    post_index: np.ndarray = LavaPyType(np.ndarray, np.int64)
-    decay_mod: np.ndarray = LavaPyType(np.ndarray, float)
-    mod: np.ndarray = LavaPyType(np.ndarray, float)
-    a_buff: np.ndarray = LavaPyType(np.ndarray, float)
-
-
-@implements(proc=SBPPlasticSynapses, protocol=LoihiProtocol)
-@requires(CPU)
-@tag("fixed_pt")
-class PySBPPlasticModelFixed(_AbstractSBPPlasticModel):
-    """Integer weights in activation units (scale * circuit units); the reward compartment stays a float
-    (it is the Python stand-in of the third factor, not a Loihi register)."""
-
-    s_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, bool, precision=1)
-    s_in_bap: PyInPort = LavaPyType(PyInPort.VEC_DENSE, bool, precision=1)
-    mod_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int32, precision=24)
-    a_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32, precision=24)
-    weights: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=24)
-    pre_index: np.ndarray = LavaPyType(np.ndarray, np.int64)
-    post_index: np.ndarray = LavaPyType(np.ndarray, np.int64)
-    decay_mod: np.ndarray = LavaPyType(np.ndarray, float)
-    mod: np.ndarray = LavaPyType(np.ndarray, float)
-    a_buff: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=24)
 
 
 # ===================================================================================================
@@ -213,7 +141,7 @@ class StaticBucket:
 
 @dataclass
 class PlasticLink:
-    """One SBPRewardRule projection: one SBPPlasticSynapses process."""
+    """One plastic projection (or its part between two unit groups): one process of its rule."""
 
     name: str
     pre: str
@@ -221,9 +149,8 @@ class PlasticLink:
     pre_index: np.ndarray
     post_index: np.ndarray
     weights: np.ndarray             #: initial weights, circuit units
-    step: float
-    w_min: float
-    w_max: float
+    rule: RuleTranslation
+    params: dict                    #: the rule's parameters, circuit units
     order: np.ndarray | None = None  #: position of each synapse in the projection (for multi-group splits)
     error: float = 0.0
 
@@ -300,28 +227,22 @@ class _Plan:
     def _check_models(self):
         circuit = self.circuit
         for population in circuit.populations.values():
-            if not any(population.model is model for model in NEURON_MODELS):
+            entry = NEURONS.get(population.model.name)
+            if entry is None or entry.model is not population.model:
                 raise ConfigError(f"population {population.name!r}: the lava translation supports "
-                                  f"{[m.name for m in NEURON_MODELS]}, not {population.model.name}")
+                                  f"{list(NEURONS)}, not {population.model.name}")
         for projection in circuit.projections.values():
             post_model = circuit.populations[projection.post].model
             target = projection.target or "a_in"
-            if projection.synapse is SBPRewardRule:
-                if target != "a_in" or projection.delay != 0:
-                    raise ConfigError(f"projection {projection.name!r}: SBPRewardRule is translated with delay 0 "
-                                      f"into a_in only (got delay {projection.delay}, target {target!r})")
-                if post_model is not LoihiCUBAModulated:
-                    raise ConfigError(f"projection {projection.name!r}: SBPRewardRule needs a LoihiCUBAModulated "
-                                      f"post population, {projection.post!r} is {post_model.name}")
-            elif projection.synapse is Static:
-                if target not in ("a_in", "mod_in"):
-                    raise ConfigError(f"projection {projection.name!r}: target {target!r} has no lava "
-                                      f"counterpart; use a_in, or mod_in of a LoihiCUBAModulated population")
-                if target == "mod_in" and post_model is not LoihiCUBAModulated:
-                    raise ConfigError(f"projection {projection.name!r}: mod_in exists only on LoihiCUBAModulated")
-            else:
-                raise ConfigError(f"projection {projection.name!r}: synapse model {projection.synapse.name} has "
-                                  f"no lava translation (supported: Static, SBPRewardRule)")
+            static = STATIC.get(projection.synapse.name)
+            if static is None:
+                rule_for(projection).check(projection, post_model)
+                continue
+            reward = NEURONS[post_model.name].reward_compartment
+            if target not in ("a_in", static.reward_target) or (target == static.reward_target and not reward):
+                with_reward = [name for name, e in NEURONS.items() if e.reward_compartment]
+                raise ConfigError(f"projection {projection.name!r}: target {target!r} of {post_model.name} has no "
+                                  f"lava counterpart; use a_in, or {static.reward_target} of {', '.join(with_reward)}")
 
     # ------------------------------------------------------------------------------ units
     def _group_units(self):
@@ -342,7 +263,7 @@ class _Plan:
             blocked = np.maximum(refractory.astype(np.int64) - 1, 0)
             period = blocked if self.refractory == "exact" else np.zeros(n, np.int64)
             keys = list(zip(per_unit("decay_u"), per_unit("decay_v"), per_unit("vth"), period))
-            decay_mod = per_unit("decay_mod") if "decay_mod" in values else np.ones(n)
+            decay_mod = per_unit("decay_mod") if NEURONS[population.model.name].reward_compartment else np.ones(n)
             bias = per_unit("bias")
             group_of = np.empty(n, np.int64)
             index_in = np.empty(n, np.int64)
@@ -401,22 +322,29 @@ class _Plan:
             if (projection.target or "a_in") != "a_in":
                 continue
             magnitude = np.abs(projection.weight)
-            if projection.synapse is SBPRewardRule:
+            if projection.synapse.name not in STATIC:
                 params = projection.synapse.resolve(**projection.params)
-                magnitude = np.maximum(magnitude, max(abs(float(params["w_min"])), abs(float(params["w_max"]))))
+                magnitude = np.maximum(magnitude, rule_for(projection).weight_limit(params))
             else:
                 weight_max.append(magnitude.max(initial=0.0))
             total = inputs.setdefault(projection.post, np.zeros(self.circuit.populations[projection.post].size))
             np.add.at(total, projection.j, magnitude)
-        return fxp.choose_scale([g.vth for g in self.groups], [g.bias_vector() for g in self.groups], weight_max,
-                                [t.max(initial=0.0) for t in inputs.values()])
+        chosen = fxp.choose_scale([g.vth for g in self.groups], [g.bias_vector() for g in self.groups], weight_max,
+                                  [t.max(initial=0.0) for t in inputs.values()])
+        if chosen < 1 and inputs:
+            population, total = max(((name, t.max(initial=0.0)) for name, t in inputs.items()), key=lambda x: x[1])
+            self.notes.append(
+                f"scale {chosen:g} < 1: the largest one-step input, into {population!r}, can reach {total:.0f} circuit "
+                f"units (every weight at its bound, silencing gates included), while Loihi's 24-bit u holds "
+                f"{fxp.CURRENT_MAX:.0f} at scale 1 and one synapse {fxp.WEIGHT_MAX} (see spikingbp.lava.fixed_point)")
+        return chosen
 
     # ------------------------------------------------------------------------------ static
     def _bucket_static(self):
         self.buckets: list[StaticBucket] = []
         self.projection_buckets = {}  # projection -> bucket names
         for projection in self.circuit.projections.values():
-            if projection.synapse is not Static:
+            if projection.synapse.name not in STATIC:
                 continue
             target = projection.target or "a_in"
             names = []
@@ -484,19 +412,18 @@ class _Plan:
         self.plastic: list[PlasticLink] = []
         self.projection_plastic = {}
         for projection in self.circuit.projections.values():
-            if projection.synapse is not SBPRewardRule:
+            if projection.synapse.name in STATIC:
                 continue
-            params = projection.synapse.resolve(**projection.params)
+            rule = rule_for(projection)
+            params = {key: float(value) for key, value in projection.synapse.resolve(**projection.params).items()}
             names = []
             parts = list(self._split(projection))
             for pre, post, positions, ii, jj in parts:
                 name = projection.name if len(parts) == 1 else f"{projection.name}_{pre}_to_{post}"
-                link = PlasticLink(name, pre, post, ii, jj, projection.weight[positions].astype(float),
-                                   float(params["step"]), float(params["w_min"]), float(params["w_max"]),
+                link = PlasticLink(name, pre, post, ii, jj, projection.weight[positions].astype(float), rule, params,
                                    positions)
                 if self.fixed_point:
-                    scaled = np.array([*link.weights, link.step, link.w_min, link.w_max]) * self.scale
-                    link.error = float(np.abs(scaled - np.round(scaled)).max(initial=0.0)) / self.scale
+                    link.error = rule.grid_error(link.weights, params, self.scale)
                 self.plastic.append(link)
                 names.append(name)
             self.projection_plastic[projection.name] = names
@@ -558,13 +485,12 @@ class _Plan:
             rows.append(ProcessReport(bucket.name, cls, role, f"{bucket.weights.shape[0]}x{bucket.weights.shape[1]}",
                                       ", ".join(bucket.projections), not problems, reason))
         for link in self.plastic:
-            reason = ("custom Python process (SBPPlasticSynapses) implementing SBPRewardRule exactly; lava 0.10's "
-                      "LearningDense delivers the pre-update weight, has no reward factor its LIF models send, "
-                      "and clips fixed-point weights to [-256, 254] (see spikingbp.lava.translate)")
+            reason = link.rule.reason
             if fixed and link.error:
                 reason += f"; weights off the integer grid at scale {self.scale:g} by up to {link.error:.3g}"
-            rows.append(ProcessReport(link.name, "SBPPlasticSynapses", "plastic synapses",
-                                      f"{len(link.weights)} synapses", f"{link.pre} -> {link.post}", False, reason))
+            rows.append(ProcessReport(link.name, link.rule.process.__name__, "plastic synapses",
+                                      f"{len(link.weights)} synapses", f"{link.pre} -> {link.post}",
+                                      link.rule.deployable and not link.error, reason))
         if self.source_size:
             rows.append(ProcessReport(SOURCES, "RingBuffer (source)", "io", f"{self.source_size} units",
                                       ", ".join(self.circuit.sources), False, _HOST_IO))
@@ -717,19 +643,18 @@ class LavaNetwork:
 
         for link in plan.plastic:
             group = plan.groups[plan.group_names.index(link.post)]
+            rule, params = link.rule, dict(link.params)
             if fixed_point:
                 weights = np.round(link.weights * plan.scale).astype(np.int32)
-                step, w_min, w_max = (int(round(x * plan.scale)) for x in (link.step, link.w_min, link.w_max))
+                params.update({key: int(round(params[key] * plan.scale)) for key in rule.scaled_params})
             else:
-                weights, step, w_min, w_max = link.weights, link.step, link.w_min, link.w_max
-            process = SBPPlasticSynapses(n_pre=plan.node_size(link.pre), n_post=group.size,
-                                         pre_index=link.pre_index, post_index=link.post_index, weights=weights,
-                                         step=step, w_min=w_min, w_max=w_max,
-                                         decay_mod=group.decay_mod_vector(), name=f"{prefix}_{link.name}")
+                weights = link.weights
+            process = rule.make(plan.node_size(link.pre), group.size, link.pre_index, link.post_index, weights,
+                                params, group.decay_mod_vector(), f"{prefix}_{link.name}")
             lifs[link.pre].s_out.connect(process.s_in)
             lifs[link.post].s_out.connect(process.s_in_bap)
             process.a_out.connect(lifs[link.post].a_in)
-            for bucket_name, dense in mod_buckets.get(link.post, []):
+            for bucket_name, dense in (mod_buckets.get(link.post, []) if rule.uses_reward else []):
                 dense.a_out.connect(process.mod_in)
                 edges.append((bucket_name, link.name))
             edges += [(link.pre, link.name), (link.post, link.name)]
@@ -791,7 +716,7 @@ class LavaNetwork:
         with warnings.catch_warnings():
             # lava's model search executes every module of this package as a loose file, where dataclasses
             # cannot resolve their module; the models of SBPPlasticSynapses are found in its own module first
-            warnings.filterwarnings("ignore", message=r"Cannot import module .*(translate|verify|fixed_point)")
+            warnings.filterwarnings("ignore", message=r"Cannot import module .*(translate|verify|fixed_point|rules|sbp)")
             anchor.run(condition=RunSteps(num_steps=int(steps)),
                        run_cfg=Loihi2SimCfg(select_tag="fixed_pt" if fixed_point else "floating_pt"))
         try:
@@ -832,4 +757,5 @@ def translate(circuit, steps: int, *, refractory: str = "exact", scale="auto", d
 
 
 __all__ = ["translate", "LavaNetwork", "LavaResult", "BuiltNetwork", "TranslationReport", "ProcessReport",
-           "SBPPlasticSynapses", "UnitGroup", "StaticBucket", "PlasticLink", "REFRACTORY_MODES"]
+           "SBPPlasticSynapses", "UnitGroup", "StaticBucket", "PlasticLink", "REFRACTORY_MODES", "NEURONS",
+           "STATIC", "RULES", "NeuronTranslation", "StaticTranslation"]
