@@ -287,3 +287,54 @@ def test_records_identical_on_genn(tmp_path):
     if find_genn() is None:
         pytest.skip("GeNN 4.x not found (set GENN_PATH to run this comparison on genn)")
     _records_identical_on("genn", tmp_path)
+
+
+def sample_update_circuit(sample_steps=10):
+    """x (a source) -> d through SSNNRateRule (eta 0.1); d is driven to spike by another source."""
+    from spikingbp.models.plasticity import SSNNRateRule
+
+    circuit = Circuit("rate", sample_steps=sample_steps)
+    circuit.add_source("x", 1, [0, 0, 0], [1, 3, 11])             # forward spikes: 2 in sample 0, 1 in sample 1
+    circuit.add_source("drive", 1, [0, 0, 0], [1, 11, 13])        # d fires one step later: 2, 12, 14
+    circuit.add_population("d", 1, LoihiCUBA, decay_u=1.0, decay_v=1.0, vth=1024.0)
+    circuit.connect("drive", "d", 2000.0, pattern="one_to_one")
+    circuit.connect("x", "d", 0.0, pattern="one_to_one", synapse=SSNNRateRule, eta=0.1, name="rate")
+    return circuit
+
+
+def test_sample_update_is_part_of_the_synapse_model():
+    """SSNNRateRule's counts restart at every sample (Circuit(sample_steps=10)): w moves by eta/2 times the
+    product of the counts per sample, 0.05 * (2 * 1) + 0.05 * (1 * 2) = 0.2, not by the pairs across samples."""
+    from spikingbp.models.plasticity import SSNNRateRule
+
+    result = sample_update_circuit().run(20, target="numpy", record_weights=["rate"])
+    assert result.spike_matrix("d")[[2, 12, 14], 0].all() and result.spike_counts("d")[0] == 3
+    np.testing.assert_allclose(result.weights["rate"], [0.2], rtol=1e-12)
+    without_reset = sample_update_circuit(sample_steps=1000).run(20, target="numpy", record_weights=["rate"])
+    np.testing.assert_allclose(without_reset.weights["rate"], [0.05 * 3 * 3], rtol=1e-12)  # one long sample
+    circuit = Circuit("no_length")
+    circuit.add_source("x", 1, [0], [1])
+    circuit.add_population("d", 1, LoihiCUBA)
+    with pytest.raises(ConfigError, match=r"SSNNRateRule updates at every sample start.*sample_steps=N"):
+        circuit.connect("x", "d", 0.0, pattern="one_to_one", synapse=SSNNRateRule)
+
+
+def test_seed_on_genn_is_refused():
+    from spikingbp.errors import DeviceError
+
+    with pytest.raises(DeviceError, match="brian2genn cannot seed"):
+        sample_update_circuit().run(20, device="genn", seed=1, compile=False, run=False)
+
+
+@pytest.mark.slow
+def test_seed_reaches_cpp_standalone(tmp_path):
+    """The same seed gives the same noisy run on cpp_standalone, another seed another run."""
+    from spikingbp.circuits.graded import SpikingConfig, run_graded, spiking_sgsc
+
+    circuit = spiking_sgsc(1, 2.95, [20e-12], config=SpikingConfig(n=20))
+    runs = [run_graded(circuit, seed=seed, device="cpp_standalone", directory=str(tmp_path / "build"))
+            for seed in (7, 7, 8)]
+    names = list(circuit.populations)
+    assert sum(runs[0].spike_counts(name).sum() for name in names) > 0
+    assert all(np.array_equal(runs[0].spike_matrix(name), runs[1].spike_matrix(name)) for name in names)
+    assert not all(np.array_equal(runs[0].spike_matrix(name), runs[2].spike_matrix(name)) for name in names)

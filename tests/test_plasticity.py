@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from brian2 import Network, SpikeGeneratorGroup, StateMonitor, defaultclock, ms, nA, pA, prefs
 
-from spikingbp.circuits.build import add_sample_update, neuron_group, synapses
+from spikingbp.circuits.build import neuron_group, sample_update, synapses
 from spikingbp.devices import use_device
 from spikingbp.errors import ConfigError
 from spikingbp.models.neurons import ERBPNeuron, LoihiCUBA, LoihiCUBAModulated
@@ -147,7 +147,7 @@ def test_ssnn_rate_is_eta_product_of_counts_per_sample():
     # d- at 13, 14, 16. The last step of each sample is silent.
     x, d_plus, d_minus = [1, 3, 4, 11, 12], [2, 6, 15], [5, 13, 14, 16]
     net, s_plus, s_minus = ssnn_network(SSNNRateRule, x, d_plus, d_minus, w0=1.0, eta=eta)
-    net.add(add_sample_update(s_plus, t_sample), add_sample_update(s_minus, t_sample))
+    net.add(sample_update(s_plus, SSNNRateRule, t_sample), sample_update(s_minus, SSNNRateRule, t_sample))
     net.run(10 * DT)  # sample 0
     # eta (sum s_d)(sum s_x) = eta * (2 - 1)/2 * 3, split by stream: +eta/2 * 2 * 3 and -eta/2 * 1 * 3
     assert s_plus.w[0] == 1.0 + eta / 2 * 2 * 3
@@ -166,7 +166,7 @@ def test_ssnn_rate_and_stochastic_differ():
     net.run(12 * DT)
     assert s_plus.w[0] == 0.0
     net, s_plus, _ = ssnn_network(SSNNRateRule, [2], [4], [6], w0=0.0, eta=eta)
-    net.add(add_sample_update(s_plus, 10 * DT))
+    net.add(sample_update(s_plus, SSNNRateRule, 10 * DT))
     net.run(12 * DT)
     assert s_plus.w[0] == eta / 2 * 1 * 1
 
@@ -174,7 +174,7 @@ def test_ssnn_rate_and_stochastic_differ():
 def test_ssnn_rate_counts_do_not_cross_samples():
     # forward spike at 3 (sample 0), gradient spike at 13 (sample 1): no pair within a sample
     net, s_plus, _ = ssnn_network(SSNNRateRule, [3], [13], [15], w0=0.0, eta=0.5)
-    net.add(add_sample_update(s_plus, 10 * DT))
+    net.add(sample_update(s_plus, SSNNRateRule, 10 * DT))
     net.run(18 * DT)
     assert s_plus.w[0] == 0.0
 
@@ -282,7 +282,7 @@ def _ssnn_stochastic():
 
 def _ssnn_rate():
     net, s_plus, s_minus = ssnn_network(SSNNRateRule, [1, 2, 5, 7], [2, 3, 6], [5, 7], w0=0.0, eta=0.25)
-    net.add(add_sample_update(s_plus, 5 * DT), add_sample_update(s_minus, 5 * DT))
+    net.add(sample_update(s_plus, SSNNRateRule, 5 * DT), sample_update(s_minus, SSNNRateRule, 5 * DT))
     return net, 11 * DT
 
 

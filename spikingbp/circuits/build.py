@@ -86,22 +86,19 @@ def synapses(pre, post, model: SynapseModel, name: str, *, target: str = "a_in",
     return syn
 
 
-def add_sample_update(syn, t_sample, model: SynapseModel = None):
-    """Run ``model``'s sample-boundary code (``spikingbp.models.plasticity.SAMPLE_UPDATES``; default the
-    SSNN-BP rate rule) on ``syn`` at t = 0, t_sample, 2 t_sample, ...; add the result to the Network.
+def sample_update(syn, model: SynapseModel, t_sample):
+    """Run ``model.sample_update`` on ``syn`` at t = 0, t_sample, 2 t_sample, ...; returns the operation
+    (add it to the Network).
 
     A ``run_regularly`` in its default ('start') slot. Under brian2genn it runs before the step's synapse
     update, which still processes the spikes of the previous step, so spikes in the last step of a sample
     are counted in the next sample there (Brian2 counts them in their own sample); keep that step silent
     where the two backends must agree.
     """
-    from spikingbp.models.plasticity import SAMPLE_UPDATES, SSNNRateRule
-
-    model = model or SSNNRateRule
-    if model.name not in SAMPLE_UPDATES:
-        raise ConfigError(f"{model.name} has no sample-boundary update; rules that have one: {sorted(SAMPLE_UPDATES)}")
+    if not model.sample_update:
+        raise ConfigError(f"{model.name} has no sample update; models that have one declare sample_update")
     # brian2genn finds run_regularly operations by "_run_regularly" in their name, and drops others
-    return syn.run_regularly(SAMPLE_UPDATES[model.name], dt=t_sample, name=f"{syn.name}_run_regularly_sample")
+    return syn.run_regularly(model.sample_update, dt=t_sample, name=f"{syn.name}_run_regularly_sample")
 
 
-__all__ = ["neuron_group", "synapses", "add_sample_update"]
+__all__ = ["neuron_group", "synapses", "sample_update"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from spikingbp.errors import ConfigError
+from spikingbp.errors import ConfigError, DeviceError
 from spikingbp.models.base import NeuronModel, SynapseModel
 from spikingbp.models.synapses import Static, StaticCurrent
 
@@ -93,13 +93,23 @@ class CircuitResult:
 
 
 class Circuit:
-    """A named collection of populations, spike sources and projections on one time step ``dt``."""
+    """A named collection of populations, spike sources and projections on one time step ``dt``.
 
-    def __init__(self, name: str, dt=None):
+    ``sample_steps``: the length of one sample in steps, where a synapse model has a ``sample_update``
+    (run at the start of every sample). ``layout``: what the builder records about how to read the circuit
+    (e.g. ``spikingbp.circuits.graded.GradedLayout``: stages, copies, readout steps); None for none."""
+
+    def __init__(self, name: str, dt=None, *, sample_steps: int | None = None, layout=None):
         from brian2 import ms
 
+        if sample_steps is not None and (isinstance(sample_steps, bool) or not isinstance(sample_steps, (int, np.integer))
+                                         or sample_steps < 1):
+            raise ConfigError(f"circuit {name!r}: sample_steps must be a positive whole number of steps, "
+                              f"got {sample_steps!r}")
         self.name = name
         self.dt = dt if dt is not None else 1 * ms
+        self.sample_steps = None if sample_steps is None else int(sample_steps)
+        self.layout = layout
         self.populations: dict[str, Population] = {}
         self.sources: dict[str, SpikeSource] = {}
         self.projections: dict[str, Projection] = {}
@@ -190,6 +200,9 @@ class Circuit:
             raise ConfigError(f"projection {pre!r} -> {post!r}: delay must be a non-negative integer number "
                               f"of steps, got {delay!r}")
         synapse.resolve(**params)
+        if synapse.sample_update and self.sample_steps is None:
+            raise ConfigError(f"projection {pre!r} -> {post!r}: {synapse.name} updates at every sample start; "
+                              f"give the circuit its sample length, Circuit(..., sample_steps=N)")
         if name is None:  # a generated name is made unique; an explicit one must be new
             name = f"{pre}__{post}__{kind or synapse.name}" + (f"_d{delay}" if delay else "")
             base, k = name, 1
@@ -252,19 +265,31 @@ class Circuit:
         return BrianCircuit(self, record_spikes, record_states or {}, tuple(record_weights))
 
     def run(self, steps: int, device: str = "runtime", directory: str | None = None, *,
-            record_spikes=True, record_states=None, record_weights=(), **device_options) -> CircuitResult:
+            record_spikes=True, record_states=None, record_weights=(), seed: int | None = None,
+            **device_options) -> CircuitResult:
         """Build and run for ``steps`` time steps on ``device`` (see ``spikingbp.devices.use_device``).
 
-        Returns a ``CircuitResult``, or ``None`` when ``run=False`` (code generation only)."""
+        ``seed`` seeds the random numbers of the run (noise, random connectivity) on the device that runs
+        it (``brian2.seed``: numpy and cython on runtime, the generated program on cpp_standalone and
+        cuda); brian2genn cannot be seeded, so a seed there is refused. Returns a ``CircuitResult``, or
+        ``None`` when ``run=False`` (code generation only)."""
         from brian2 import defaultclock
+        from brian2 import seed as brian_seed
 
         from spikingbp.devices import compiler_interrupts, use_device
 
         if not isinstance(steps, (int, np.integer)) or steps < 1:
             raise ConfigError(f"steps must be a positive integer, got {steps!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ConfigError(f"seed must be a non-negative integer or None, got {seed!r}")
+        if seed is not None and device == "genn":
+            raise DeviceError("brian2genn cannot seed its random numbers; run with seed=None on genn (its draws "
+                              "then differ from run to run) or use another device")
         self._check_records(record_spikes, record_states, record_weights)
         with use_device(device, directory, **device_options):
             defaultclock.dt = self.dt
+            if seed is not None:
+                brian_seed(int(seed))
             built = self.build(record_spikes, record_states, record_weights)
             with compiler_interrupts():
                 built.network.run(steps * self.dt)
@@ -280,7 +305,7 @@ class BrianCircuit:
     def __init__(self, circuit: Circuit, record_spikes, record_states: dict, record_weights: tuple):
         from brian2 import Network, SpikeGeneratorGroup, SpikeMonitor, StateMonitor
 
-        from spikingbp.circuits.build import neuron_group, synapses
+        from spikingbp.circuits.build import neuron_group, sample_update, synapses
 
         self.circuit = circuit
         self.network = Network()
@@ -345,6 +370,8 @@ class BrianCircuit:
             self.synapses[name] = syn
             self.synapse_indices[syn.name] = (i, j)
             self.network.add(syn)
+            if first.synapse.sample_update:
+                self.network.add(sample_update(syn, first.synapse, circuit.sample_steps * circuit.dt))
             start = 0
             for p in projections:
                 self.projection_slices[p.name] = (syn, slice(start, start + len(p.i)))

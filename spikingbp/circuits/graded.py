@@ -209,15 +209,13 @@ def run_graded(circuit: Circuit, *, seed: int | None = 0, steps: int | None = No
                record_spikes=True, record_states=None, **device_options) -> CircuitResult:
     """Run a circuit of this module for ``circuit.layout.steps_needed()`` steps (or ``steps``).
 
-    The background noise of the runtime device draws from numpy's global generator, which ``seed``
-    seeds first (brian2genn cannot be seeded this way; the seed is ignored there)."""
-    if seed is not None and device == "runtime":
-        np.random.seed(seed)
+    ``seed`` seeds the background noise on whichever device runs it (``Circuit.run``); None leaves it
+    unseeded (needed on genn, which cannot be seeded)."""
     if record_states is None and circuit.layout.kind == "meanfield":
         record_states = {name: ["I"] for name in circuit.populations}
         record_spikes = False
     return circuit.run(steps or circuit.layout.steps_needed(), device, record_spikes=record_spikes,
-                       record_states=record_states, **device_options)
+                       record_states=record_states, seed=seed, **device_options)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -85,6 +85,7 @@ class SynapseModel:
     method: str = "euler"
     post_requires: tuple = ("{target}",)  # post variables needed; {target} = the input variable
     pre_requires: tuple = ()
+    sample_update: str | None = None  # code run at the start of every sample (Circuit(sample_steps=...))
     doc: str = ""
 
     def resolve(self, **overrides) -> dict:

@@ -114,7 +114,7 @@ SSNNStochasticRule = SynapseModel(
 # forward spikes counted so far (a same-step pair once: the pre pathway runs first). At the end of a
 # sample w has moved by exactly the product of the counts, with no apply step that has to touch w
 # (brian2genn keeps only the synaptic variables that pathway code uses, so a w written only by a
-# run_regularly would not exist in GeNN). ``spikingbp.circuits.build.add_sample_update`` clears the counts at every sample start.
+# run_regularly would not exist in GeNN). The model's ``sample_update`` clears the counts at every sample start.
 SSNN_RATE_EQUATIONS = """
 w : 1                                 # this stream's share of the weight
 eta : 1 (constant)                    # learning rate
@@ -123,7 +123,7 @@ count_x : 1                           # forward (presynaptic) spikes so far in t
 count_d : 1                           # gradient (post-synaptic) spikes so far in the current sample
 """
 
-# Run by ``spikingbp.circuits.build.add_sample_update`` at t = 0, t_sample, 2 t_sample, ... (run_regularly, default slot).
+# The sample update: run at t = 0, t_sample, 2 t_sample, ... (``spikingbp.circuits.build.sample_update``).
 SSNN_RATE_RESET = _code(
     ('count_x = 0', 'start counting the next sample'),
     ('count_d = 0', 'start counting the next sample'),
@@ -145,10 +145,11 @@ SSNNRateRule = SynapseModel(
         "stream": Parameter(1.0, "+1 for the d+ stream, -1 for the d- stream", -1.0, 1.0),
     },
     post_requires=(),
+    sample_update=SSNN_RATE_RESET,
     doc="SSNN-BP rate update for one gradient stream: over a sample, w moves by stream * eta/2 * (gradient "
         "spikes) * (forward spikes), accumulated pair by pair, so that at each sample end the change is "
-        "the product of the counts; spikingbp.circuits.build.add_sample_update(syn, t_sample) restarts the counts at each multiple "
-        "of t_sample. Summed over the d+ and d- synapses this is eta (sum_t s_d)(sum_t s_x). Delivers nothing.",
+        "the product of the counts; its sample_update restarts the counts at each multiple of the sample "
+        "length (a Circuit's sample_steps). Summed over the d+ and d- synapses this is eta (sum_t s_d)(sum_t s_x). Delivers nothing.",
 )
 
 # ---------------------------------------------------------------------------------------------------
@@ -243,9 +244,6 @@ ThreeFactorSTDP = SynapseModel(
         "the modulator source through a Static synapse into mod_in (decay_mod sets how long it lasts).",
 )
 
-# Rules that need a periodic step at sample boundaries, and its code.
-SAMPLE_UPDATES = {"SSNNRateRule": SSNN_RATE_RESET}
-
 
 __all__ = ["SBPRewardRule", "SSNNStochasticRule", "SSNNRateRule", "ERBPBoxcarRule",
-           "ThreeFactorSTDP", "SSNN_RATE_RESET", "SAMPLE_UPDATES"]
+           "ThreeFactorSTDP", "SSNN_RATE_RESET"]
