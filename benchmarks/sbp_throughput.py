@@ -83,7 +83,7 @@ def main():
         directory = os.path.join(build_root, f"h{hidden}_t{threads}")
         run_worker(args.data_dir, 12, hidden, threads, directory)  # compile once per structure
         result = run_worker(args.data_dir, n, hidden, threads, directory)
-        rows.append(dict(engine=f"cpp_standalone, {threads} thread{'s' if threads > 1 else ''}", hidden=hidden,
+        rows.append(dict(device=f"cpp_standalone, {threads} thread{'s' if threads > 1 else ''}", hidden=hidden,
                          samples=n, seconds=round(result["seconds"], 2),
                          samples_per_s=round(n / result["seconds"], 1),
                          reference_samples_per_s=round(reference_rate(args.data_dir, n, hidden), 1),
@@ -92,10 +92,10 @@ def main():
         row = rows[-1]
         row["reference_ratio"] = round(row["reference_samples_per_s"] / row["samples_per_s"], 1)
         print(json.dumps(row), flush=True)
-    print("\n| engine | hidden | samples | seconds | samples/s | numpy reference samples/s | reference / circuit | "
+    print("\n| device | hidden | samples | seconds | samples/s | numpy reference samples/s | reference / circuit | "
           "peak RSS MB | identical |\n|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['engine']} | {r['hidden']} | {r['samples']} | {r['seconds']} | {r['samples_per_s']} | "
+        print(f"| {r['device']} | {r['hidden']} | {r['samples']} | {r['seconds']} | {r['samples_per_s']} | "
               f"{r['reference_samples_per_s']} | {r['reference_ratio']} | {r['peak_rss_mb']} | {r['identical']} |")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))

@@ -259,6 +259,7 @@ def train(config: TrainConfig | Mapping) -> RunResult:
                              bar.update if config.progress else None)
         for epoch in range(resumed_from_epoch + 1, config.epochs + 1):
             bar.set_description(f"epoch {epoch}/{config.epochs}")
+            context.epoch = epoch
             order = epoch_order(config.seed, epoch, n_train)
             started = time.perf_counter()
             params = algorithm.train_epoch(params, data.X_train, data.T_train, order, context)

@@ -86,12 +86,16 @@ class Sizes:
 @dataclass
 class RunContext:
     """Where and how a run executes: ``device`` (``reference`` or a Brian2 device), the directory for
-    compiled programs (``build_dir / <program>``), the seed, and ``on_samples(n)``, called as samples finish."""
+    compiled programs (``build_dir / <program>``), the seed and the epoch being trained (from 1; 0 outside
+    training), so that an algorithm that draws per sample (Poisson trains, dropout masks, noise) can seed
+    each epoch's draws from (seed, epoch) and a resumed run draws the same, and ``on_samples(n)``, called
+    as samples finish."""
 
     device: str = REFERENCE
     build_dir: Path | None = None
     seed: int = 0
     on_samples: Callable[[int], None] | None = None
+    epoch: int = 0
 
     @property
     def on_circuit(self) -> bool:
