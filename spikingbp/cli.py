@@ -76,7 +76,8 @@ def cmd_train(args) -> int:
     config = TrainConfig(out=args.out, algorithm=args.algorithm, device=args.device, dataset=args.dataset,
                          data_dir=args.data_dir, epochs=args.epochs, limit=args.limit, limit_test=args.limit_test,
                          hidden=None if args.hidden is None else _hidden(args.hidden), seed=args.seed,
-                         crop=args.crop, options=_options(args.option), progress=not args.quiet)
+                         crop=args.crop, options=_options(args.option), progress=not args.quiet, chunk=args.chunk,
+                         cache=args.cache)
     result = train(config)
     last = result.metrics.iloc[-1]
     algorithm = config.make_algorithm()
@@ -220,6 +221,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0, help="(default: 0)")
     train.add_argument("--device", default="reference", choices=all_devices(),
                        help="where it runs: 'reference' is the plain numpy model (default: reference)")
+    train.add_argument("--chunk", type=int, default=1000, help="samples per compiled run and per checkpoint on "
+                       "reference, runtime and cpp_standalone (default: 1000)")
+    train.add_argument("--cache", default=None, help="where compiled programs are kept, one per network shape "
+                       "(default: $SPIKINGBP_CACHE or ~/.cache/spikingbp)")
     train.add_argument("--out", required=True, help="run directory; a rerun with the same config resumes")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(func=cmd_train)

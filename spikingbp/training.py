@@ -39,6 +39,7 @@ from tqdm.auto import tqdm
 
 import spikingbp
 from spikingbp.algorithms import REFERENCE, REGISTRY, Algorithm, RunContext, Sizes, algorithm_class, create
+from spikingbp.circuits.program import RERUNNABLE_DEVICES, ProgramCache
 from spikingbp.errors import ConfigError, DataError, DeviceError
 from spikingbp.io import atomic_open, check_creatable_dir, make_dir
 
@@ -47,7 +48,10 @@ logger = logging.getLogger(__name__)
 #: Configuration fields that may change between a run and its resumption: ``epochs`` (a resumed run may
 #: train longer), and fields that do not change the result (where the data lies, where the run goes,
 #: whether a progress bar is shown).
-RESUMABLE_CHANGES = ("epochs", "out", "data_dir", "progress")
+RESUMABLE_CHANGES = ("epochs", "out", "data_dir", "progress", "chunk", "cache")
+#: Devices on which an epoch runs as chunks of ``chunk`` samples (nothing to compile, or a compiled program
+#: that reruns: ``spikingbp.circuits.program``); on genn and cuda an epoch is one build and one run.
+CHUNKED_DEVICES = (REFERENCE, "runtime", *RERUNNABLE_DEVICES)
 
 CONFIG_FILE = "config.json"
 WEIGHTS_INITIAL_FILE = "weights_initial.npz"
@@ -82,6 +86,8 @@ class TrainConfig:
     crop: int | None = None         #: pixels cut from each image side (None: the algorithm's default)
     options: dict = dataclasses.field(default_factory=dict)  #: the algorithm's own options
     progress: bool = True           #: show a progress bar over samples
+    chunk: int = 1000               #: samples per compiled run and per checkpoint (CHUNKED_DEVICES)
+    cache: str | None = None        #: where compiled programs are kept (None: $SPIKINGBP_CACHE or ~/.cache)
 
     def __post_init__(self):
         from spikingbp.data import dataset_names
@@ -114,6 +120,9 @@ class TrainConfig:
         self._set("options", dict(cls(**dict(self.options)).values))
         if not isinstance(self.progress, bool):
             raise ConfigError(f"progress={self.progress!r} must be True or False")
+        self._set("chunk", _integer(self.chunk, "chunk", minimum=1, example="--chunk 1000"))
+        if self.cache is not None:
+            self._set("cache", str(self.cache))
 
     def _set(self, name: str, value) -> None:
         object.__setattr__(self, name, value)
@@ -157,7 +166,7 @@ class RunResult:
 def metrics_columns(algorithm: Algorithm) -> tuple:
     """The columns of ``metrics.csv`` for ``algorithm``."""
     return (("epoch", "train_accuracy", "test_accuracy") + tuple(f"train_{m}" for m in algorithm.measures)
-            + tuple(f"test_{m}" for m in algorithm.measures) + ("samples_per_second",))
+            + tuple(f"test_{m}" for m in algorithm.measures) + ("samples_per_second", "epoch_seconds"))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -235,13 +244,14 @@ def train(config: TrainConfig | Mapping) -> RunResult:
     initial = algorithm.init_params(sizes, config.seed)
     make_dir(out)
     if state is None:
-        state = {"params": initial, "epochs_done": 0, "order": np.zeros(0, np.int64), "metrics": []}
+        state = {"params": initial, "epochs_done": 0, "order": np.zeros(0, np.int64), "metrics": [], "position": 0,
+                 "train_seconds": 0.0, "wall_seconds": 0.0}
     else:
         logger.info("resuming %s after epoch %d of %d", out, state["epochs_done"], config.epochs)
     if not (out / WEIGHTS_INITIAL_FILE).is_file():
         _write_npz(out / WEIGHTS_INITIAL_FILE, **initial)
     _write_json(out / CONFIG_FILE, record)
-    if state["epochs_done"] == 0:
+    if state["epochs_done"] == 0 and state["position"] == 0:
         first = epoch_order(config.seed, 1, len(data.X_train))[:2]
         algorithm.start_figures(out, initial, data.X_train[first], data.T_train[first])
 
@@ -253,25 +263,39 @@ def train(config: TrainConfig | Mapping) -> RunResult:
     metrics_rows = list(state["metrics"])
     remaining_epochs = config.epochs - resumed_from_epoch
     n_train = len(data.X_train)
-    with tqdm(total=remaining_epochs * n_train, unit="sample", disable=not config.progress,
+    chunk = config.chunk if config.device in CHUNKED_DEVICES else n_train
+    position, train_seconds, wall_seconds = state["position"], state["train_seconds"], state["wall_seconds"]
+    with tqdm(total=remaining_epochs * n_train, initial=position, unit="sample", disable=not config.progress,
               dynamic_ncols=True) as bar:
+        programs = ProgramCache(config.cache, on_compile=lambda label: bar.write(
+            f"compiling the {label} program, once per shape (kept in {programs.root})"))
         context = RunContext(config.device, out / "build" / config.device, config.seed,
-                             bar.update if config.progress else None)
+                             bar.update if config.progress else None, chunk=chunk, programs=programs)
         for epoch in range(resumed_from_epoch + 1, config.epochs + 1):
             bar.set_description(f"epoch {epoch}/{config.epochs}")
             context.epoch = epoch
             order = epoch_order(config.seed, epoch, n_train)
-            started = time.perf_counter()
-            params = algorithm.train_epoch(params, data.X_train, data.T_train, order, context)
-            seconds = time.perf_counter() - started
+            wall_started = time.perf_counter() - wall_seconds
+            while position < n_train:  # one chunk at a time, each followed by a checkpoint
+                part = order[position:position + chunk]
+                started = time.perf_counter()
+                params = algorithm.train_epoch(params, data.X_train, data.T_train, part, context)
+                train_seconds += time.perf_counter() - started
+                position += len(part)
+                if position < n_train:
+                    _write_checkpoint(out, record, params, epoch - 1, np.concatenate(orders), metrics_rows, columns,
+                                      position=position, train_seconds=train_seconds,
+                                      wall_seconds=time.perf_counter() - wall_started)
             train_scores = algorithm.evaluate(params, data.X_train, data.T_train, context)
             test_scores = algorithm.evaluate(params, data.X_test, data.T_test, context)
             metrics_rows.append([epoch, train_scores["accuracy"], test_scores["accuracy"],
                                  *(train_scores[m] for m in algorithm.measures),
-                                 *(test_scores[m] for m in algorithm.measures), n_train / max(seconds, 1e-12)])
+                                 *(test_scores[m] for m in algorithm.measures), n_train / max(train_seconds, 1e-12),
+                                 time.perf_counter() - wall_started])
             orders.append(order)
             bar.set_postfix(test_accuracy=f"{test_scores['accuracy']:.3f}")
             _write_epoch_files(out, record, params, epoch, np.concatenate(orders), metrics_rows, columns)
+            position, train_seconds, wall_seconds = 0, 0.0, 0.0
 
     metrics = _metrics_frame(metrics_rows, columns)
     _write_npz(out / WEIGHTS_FINAL_FILE, **params)
@@ -346,12 +370,17 @@ def _resume_state(out: Path, config: TrainConfig, record: dict, columns: tuple) 
                 f"checkpoint {checkpoint_path} records a presentation order or metrics that seed={config.seed} and "
                 f"{epochs_done} epochs do not give; the run directory was changed by hand or by another spikingbp "
                 f"version. Delete {out} or give a new --out")
-        if epochs_done > config.epochs:
+        position = int(state.get("position", 0))
+        if not 0 <= position < n_train:
+            raise DataError(f"checkpoint {checkpoint_path} says {position} samples of epoch {epochs_done + 1} are done, "
+                            f"outside 0..{n_train - 1}; delete {out} or give a new --out")
+        if epochs_done > config.epochs or (epochs_done == config.epochs and position):
             raise ConfigError(
                 f"{out} already holds {epochs_done} trained epochs, more than --epochs {config.epochs}; ask for "
                 f"--epochs {epochs_done} or more to continue it, or give a new --out (or delete {out})")
         return {"params": params, "epochs_done": epochs_done, "order": state["order"].astype(np.int64),
-                "metrics": metrics}
+                "metrics": metrics, "position": position, "train_seconds": float(state.get("train_seconds", 0.0)),
+                "wall_seconds": float(state.get("wall_seconds", 0.0))}
     if config_path.is_file():  # a run that stopped before its first checkpoint: start over, if it is ours
         try:
             previous = json.loads(config_path.read_text())
@@ -397,8 +426,15 @@ def _write_epoch_files(out: Path, record: dict, params: dict, epochs_done: int, 
     config = record["config"]
     plot_learning_curves(metrics, out / CURVES_FILE,
                          title=f"{config['algorithm']} on {config['dataset']}, {record['network']['label']}")
+    _write_checkpoint(out, record, params, epochs_done, order, metrics_rows, columns)
+
+
+def _write_checkpoint(out: Path, record: dict, params: dict, epochs_done: int, order: np.ndarray, metrics_rows: list,
+                      columns: tuple, *, position: int = 0, train_seconds: float = 0.0, wall_seconds: float = 0.0):
+    """checkpoint.npz: the params after ``epochs_done`` epochs and ``position`` samples of the next one."""
     _write_npz(out / CHECKPOINT_FILE, **{PARAM_PREFIX + name: value for name, value in params.items()},
-               epochs_done=np.int64(epochs_done), order=order,
+               epochs_done=np.int64(epochs_done), position=np.int64(position), train_seconds=np.float64(train_seconds),
+               wall_seconds=np.float64(wall_seconds), order=order,
                metrics=np.asarray(metrics_rows, dtype=np.float64).reshape(-1, len(columns)),
                metrics_columns=np.asarray(columns), config=np.asarray(json.dumps(record)))
 

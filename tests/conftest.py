@@ -31,6 +31,18 @@ def fashion_dir() -> Path:
     return _dataset_dir("fashion-mnist")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _program_cache(tmp_path_factory):
+    """Compiled programs of the whole session in one temporary cache (also for the CLI subprocesses)."""
+    previous = os.environ.get("SPIKINGBP_CACHE")
+    os.environ["SPIKINGBP_CACHE"] = str(tmp_path_factory.mktemp("program-cache"))
+    yield Path(os.environ["SPIKINGBP_CACHE"])
+    if previous is None:
+        os.environ.pop("SPIKINGBP_CACHE", None)
+    else:
+        os.environ["SPIKINGBP_CACHE"] = previous
+
+
 @pytest.fixture(autouse=True)
 def _fresh_brian_device():
     """Every test starts in a fresh Brian2 scope with default dt, and ends on the runtime device."""

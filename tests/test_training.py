@@ -69,9 +69,10 @@ def test_run_directory_contents(finished_run):
     assert tuple(metrics.columns[:3]) == ("epoch", "train_accuracy", "test_accuracy")
     np.testing.assert_array_equal(metrics["test_accuracy"], metrics["test_argmax_potential"])  # sBP's headline
     assert list(metrics["epoch"]) == [1, 2]
-    accuracies = metrics.drop(columns=["epoch", "samples_per_second"]).to_numpy()
+    accuracies = metrics.drop(columns=["epoch", "samples_per_second", "epoch_seconds"]).to_numpy()
     assert np.all((0 <= accuracies) & (accuracies <= 1))
     assert np.all(metrics["samples_per_second"] > 0)
+    assert np.all(metrics["epoch_seconds"] > 300 / metrics["samples_per_second"])  # wall time includes training
     assert metrics["test_argmax_potential"].iloc[-1] > 0.3      # well above chance (0.1) even this small
 
     assert (out / "learning_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -93,8 +94,8 @@ def test_resume_gives_the_weights_of_an_uninterrupted_run(tmp_path, finished_run
     metrics = pd.read_csv(out / "metrics.csv")
     reference = pd.read_csv(finished_run.out / "metrics.csv")
     assert list(metrics["epoch"]) == [1, 2]
-    pd.testing.assert_frame_equal(metrics.drop(columns="samples_per_second"),
-                                  reference.drop(columns="samples_per_second"))
+    timing = ["samples_per_second", "epoch_seconds"]
+    pd.testing.assert_frame_equal(metrics.drop(columns=timing), reference.drop(columns=timing))
     with np.load(out / "weights_final.npz") as final:
         np.testing.assert_array_equal(final["W1"], finished_run.params["W1"])
 
@@ -314,3 +315,67 @@ def test_sigkill_on_cpp_standalone_then_rerun_ends_with_the_uninterrupted_weight
     accuracy = [c for c in metrics.columns if c.startswith(("train_", "test_"))]
     np.testing.assert_array_equal(metrics[accuracy], pd.read_csv(uninterrupted.out / "metrics.csv")[accuracy])
     np.testing.assert_array_equal(np.load(out / "order.npy"), np.load(uninterrupted.out / "order.npy"))
+
+
+# ---------------------------------------------------------------------------------------------- chunks
+TINY = dict(SMALL, hidden=8, limit=30, limit_test=12, epochs=2)
+
+
+@pytest.mark.parametrize("device", ["runtime", pytest.param("cpp_standalone", marks=pytest.mark.slow)])
+def test_chunked_equals_unchunked_bit_for_bit(device, tmp_path):
+    """Epochs as chunks of 7 samples (the last one padded) equal one run per epoch, and the reference."""
+    whole = train(TrainConfig(out=tmp_path / "whole", **TINY, device=device, chunk=1000))
+    chunked = train(TrainConfig(out=tmp_path / "chunked", **TINY, device=device, chunk=7))
+    reference = train(TrainConfig(out=tmp_path / "reference", **TINY))
+    for name in ("W1", "W2"):
+        np.testing.assert_array_equal(chunked.params[name], whole.params[name])
+        np.testing.assert_array_equal(chunked.params[name], reference.params[name])
+    accuracy = [c for c in whole.metrics.columns if c.startswith(("train_", "test_"))]
+    np.testing.assert_array_equal(chunked.metrics[accuracy], whole.metrics[accuracy])
+    with np.load(tmp_path / "chunked" / "weights_initial.npz") as initial:
+        assert not np.array_equal(chunked.params["W1"], initial["W1"])  # it learned
+
+
+@pytest.mark.slow
+def test_a_second_run_of_the_same_shape_compiles_nothing(tmp_path):
+    cache = tmp_path / "cache"
+    train(TrainConfig(out=tmp_path / "first", **TINY, device="cpp_standalone", chunk=10, cache=str(cache)))
+    programs = sorted(path.name for path in cache.iterdir())
+    assert len(programs) == 2  # the training and the inference program
+    built = {name: (cache / name / "main").stat().st_mtime_ns for name in programs}
+    other = dict(TINY, seed=9, limit=23, limit_test=17, epochs=1)          # other weights, data, seed, counts
+    train(TrainConfig(out=tmp_path / "second", **other, device="cpp_standalone", chunk=10, cache=str(cache)))
+    assert sorted(path.name for path in cache.iterdir()) == programs
+    assert {name: (cache / name / "main").stat().st_mtime_ns for name in programs} == built
+    for name in programs:
+        assert json.loads((cache / name / "manifest.json").read_text())["compilations"] == 1
+
+
+@pytest.mark.slow
+def test_sigkill_after_the_first_chunk_then_rerun_gives_the_uninterrupted_weights(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "killed"
+    args = [sys.executable, "-m", "spikingbp.cli", "train", "--device", "cpp_standalone", "--epochs", "1",
+            "--limit", "300", "--limit-test", "20", "--hidden", "16", "--seed", "5", "--chunk", "20", "--quiet",
+            "--out", str(out)]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not (out / "checkpoint.npz").exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    with np.load(out / "checkpoint.npz") as checkpoint:
+        position = int(checkpoint["position"])
+        assert int(checkpoint["epochs_done"]) == 0 and 20 <= position < 300  # killed inside the epoch
+    rerun = subprocess.run(args, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    uninterrupted = train(TrainConfig(out=tmp_path / "whole", **dict(SMALL, hidden=16, limit=300, limit_test=20,
+                                                                      epochs=1)))
+    with np.load(out / "weights_final.npz") as final:
+        for name in ("W1", "W2"):
+            np.testing.assert_array_equal(final[name], uninterrupted.params[name])

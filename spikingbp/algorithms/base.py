@@ -96,6 +96,8 @@ class RunContext:
     seed: int = 0
     on_samples: Callable[[int], None] | None = None
     epoch: int = 0
+    chunk: int = 1000                 #: samples per compiled run (the program is built for this many)
+    programs: object = None           #: a ``spikingbp.circuits.program.ProgramCache`` (None: build per run)
 
     @property
     def on_circuit(self) -> bool:

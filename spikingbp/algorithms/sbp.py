@@ -46,11 +46,29 @@ class SBP(Algorithm):
         if not ctx.on_circuit:
             W1, W2 = reference.train_epoch(X, T, params["W1"], params["W2"], order=order,
                                            on_sample=lambda _: ctx.advance(1))
-        else:
+        elif self._programs(ctx):
+            W1, W2 = params["W1"], params["W2"]
+            n_in, n_hidden, n_out = W1.shape[0], W1.shape[1], W2.shape[1]
+            for start in range(0, len(order), ctx.chunk):
+                part = order[start:start + ctx.chunk]
+                training = circuit.training_circuit(W1, W2, X[part], T[part])
+                program = ctx.programs.get(
+                    training, circuit.training_steps(ctx.chunk), circuit.training_capacity(ctx.chunk, n_in, n_out),
+                    variable_weights=circuit.PLASTIC_PROJECTIONS, record_weights=circuit.PLASTIC_PROJECTIONS,
+                    label=f"{n_in}-{n_hidden}-{n_out} training ({ctx.chunk} samples a run)")
+                W1, W2 = circuit.learned_weights(program.run(training), n_in, n_hidden, n_out)
+                ctx.advance(len(part))
+        else:  # a device whose program cannot be rerun: one build and run for all of ``order``
             W1, W2 = circuit.train(params["W1"], params["W2"], X[order], T[order], ctx.device,
                                    ctx.directory("train"), **ctx.device_options())
             ctx.advance(len(order))
         return {"W1": W1, "W2": W2}
+
+    @staticmethod
+    def _programs(ctx) -> bool:
+        from spikingbp.circuits.program import RERUNNABLE_DEVICES
+
+        return ctx.programs is not None and ctx.device in RERUNNABLE_DEVICES
 
     def evaluate(self, params, X, T, ctx):
         from spikingbp.circuits import sbp as circuit
@@ -59,8 +77,21 @@ class SBP(Algorithm):
         if not ctx.on_circuit:
             scores = reference.accuracy(X, T, params["W1"], params["W2"])
         else:
-            spikes, potentials = circuit.infer(params["W1"], params["W2"], X, ctx.device, ctx.directory("infer"),
-                                               **ctx.device_options())
+            if self._programs(ctx):
+                W1, W2 = params["W1"], params["W2"]
+                outputs = []
+                for start in range(0, len(X), ctx.chunk):
+                    inference = circuit.inference_circuit(W1, W2, X[start:start + ctx.chunk])
+                    program = ctx.programs.get(
+                        inference, circuit.inference_steps(ctx.chunk), circuit.inference_capacity(ctx.chunk, len(W1)),
+                        variable_weights=("W1", "W2"), record_spikes=circuit.INFERENCE_SPIKES,
+                        record_states=circuit.INFERENCE_STATES,
+                        label=f"{W1.shape[0]}-{W1.shape[1]}-{W2.shape[1]} inference ({ctx.chunk} samples a run)")
+                    outputs.append(circuit.inference_outputs(program.run(inference), len(X[start:start + ctx.chunk])))
+                spikes, potentials = (np.concatenate(parts) for parts in zip(*outputs))
+            else:
+                spikes, potentials = circuit.infer(params["W1"], params["W2"], X, ctx.device, ctx.directory("infer"),
+                                                   **ctx.device_options())
             prediction = reference.Prediction(spikes, np.argmax(spikes, axis=1), np.argmax(potentials, axis=1))
             scores = reference.score(prediction, T)
         values = {measure: float(getattr(scores, measure)) for measure in self.measures}

@@ -121,6 +121,17 @@ def inference_steps(n_samples: int) -> int:
     return int(phase_step(3, n_samples - 1, INFERENCE_PHASES)) + 1
 
 
+def training_capacity(n_samples: int, n_in: int, n_out: int) -> int:
+    """The most source spikes a training circuit of ``n_samples`` can hold: every input and target bit on,
+    two reward spikes per sample and the kick (what a compiled training program is built for)."""
+    return n_samples * (n_in + n_out + 2) + 1
+
+
+def inference_capacity(n_samples: int, n_in: int) -> int:
+    """The most source spikes an inference circuit of ``n_samples`` can hold."""
+    return n_samples * n_in + 1
+
+
 def _check_inputs(W1, W2, inputs, targets=None):
     W1, W2 = np.asarray(W1), np.asarray(W2)
     if W1.ndim != 2 or W2.ndim != 2 or W1.shape[1] != W2.shape[0]:
@@ -223,7 +234,13 @@ def train(W1, W2, inputs, targets, device: str = "runtime", directory: str | Non
                          record_weights=PLASTIC_PROJECTIONS, **device_options)
     if result is None:  # code generation only
         return None
-    weights = weights_of(result, *W1.shape, W2.shape[1])
+    return learned_weights(result, *W1.shape, W2.shape[1], check_copies=check_copies)
+
+
+def learned_weights(result, n_in: int, n_hidden: int, n_out: int, *, check_copies: bool = True):
+    """(W1, W2) int32 after a training run that recorded ``PLASTIC_PROJECTIONS``; with ``check_copies``
+    every copy must equal W1, W2 or +-W2^T (``CircuitError`` otherwise)."""
+    weights = weights_of(result, n_in, n_hidden, n_out)
     W1_new, W2_new = weights["W1_h"], weights["W2_o"]
     if check_copies:
         copies = {"W1_h_lt": W1_new, "W1_h_gt": W1_new, "W2_o_lt": W2_new, "W2_o_gt": W2_new,
@@ -255,11 +272,22 @@ def inference_circuit(W1, W2, inputs, name: str = "sbp_inference") -> Circuit:
 def infer(W1, W2, inputs, device: str = "runtime", directory: str | None = None, **device_options):
     """Run the inference circuit; returns (output spikes (N, n_out) bool, output potentials a2 (N, n_out) int)."""
     circuit = inference_circuit(W1, W2, inputs)  # checks the arguments
-    result = circuit.run(inference_steps(len(inputs)), device, directory, record_spikes=("o",),
-                         record_states={"o": ("u",)}, **device_options)
+    result = circuit.run(inference_steps(len(inputs)), device, directory, record_spikes=INFERENCE_SPIKES,
+                         record_states=INFERENCE_STATES, **device_options)
     if result is None:
         return None
-    readout = phase_step(3, np.arange(len(inputs)), INFERENCE_PHASES)
+    return inference_outputs(result, len(inputs))
+
+
+#: What an inference run records for ``inference_outputs``.
+INFERENCE_SPIKES = ("o",)
+INFERENCE_STATES = {"o": ("u",)}
+
+
+def inference_outputs(result, n_samples: int):
+    """(output spikes (N, n_out) bool, output potentials a2 (N, n_out) int) of the first ``n_samples``
+    samples of an inference run that recorded ``INFERENCE_SPIKES`` and ``INFERENCE_STATES``."""
+    readout = phase_step(3, np.arange(n_samples), INFERENCE_PHASES)
     spikes = result.spike_matrix("o")[readout]
     gate = CONNECTION_TYPES["g"].weight  # u = a2 + the g03 gate's weight in the readout step
     potentials = np.rint(result.states["o"]["u"][readout] - gate).astype(np.int64)
@@ -267,4 +295,5 @@ def infer(W1, W2, inputs, device: str = "runtime", directory: str | None = None,
 
 
 __all__ = ["TRAINING_ROWS", "INFERENCE_ROWS", "training_circuit", "inference_circuit", "train", "infer",
-           "phase_step", "training_steps", "largest_inputs", "inference_steps", "weights_of", "PLASTIC_PROJECTIONS"]
+           "phase_step", "training_steps", "largest_inputs", "learned_weights", "inference_outputs",
+           "training_capacity", "inference_capacity", "INFERENCE_SPIKES", "INFERENCE_STATES", "inference_steps", "weights_of", "PLASTIC_PROJECTIONS"]

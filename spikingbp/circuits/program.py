@@ -1,0 +1,294 @@
+"""Compiled circuits: one cpp_standalone program per circuit shape, rerun with new spikes and weights.
+
+Brian2 2.5.4 has no ``run_args`` for values (2.6 added them, and brian2genn needs < 2.6): a cpp_standalone
+binary loads every initial value from the files in ``static_arrays/`` when it starts, and writes every
+final value to ``results/``. A ``Program`` is such a built project plus a manifest (``manifest.json``):
+which static-array files hold what changes from run to run (the spikes of all sources, the weights of the
+projections named variable) and which results files hold what a run reports (spikes and states of
+populations, final weights of projections). ``Program.run(circuit)`` writes the circuit's spikes and
+variable weights into those files, calls the binary and reads the results: no Brian2 and no compiler.
+
+Sizes are fixed when the program is built: the sources hold ``capacity`` spikes, the real ones followed by
+padding spikes of one extra, unconnected source unit at steps after the run's end (never emitted), and
+every other array keeps the size it was built with. ``signature(circuit)`` is what the generated code
+depends on (populations, projections with their indices and constant weights, sources' sizes, steps,
+records, versions); two circuits with one signature share a program.
+
+``ProgramCache`` keeps programs in directories named by the signature's hash, under
+``$SPIKINGBP_CACHE`` (default ``~/.cache/spikingbp``, or ``$XDG_CACHE_HOME/spikingbp``), shared by every run
+directory, seed and sample count; each directory records how often it was compiled in ``manifest.json``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from spikingbp.circuits.circuit import Circuit, CircuitResult
+from spikingbp.errors import CircuitError, ConfigError
+from spikingbp.io import atomic_open
+
+CACHE_ENV = "SPIKINGBP_CACHE"
+MANIFEST = "manifest.json"
+PADDING = "_padding"  # the source unit that carries the padding spikes
+#: Devices whose compiled program can be rerun with new values (brian2genn and brian2cuda rebuild per run).
+RERUNNABLE_DEVICES = ("cpp_standalone",)
+
+
+def default_cache() -> Path:
+    """``$SPIKINGBP_CACHE``, else ``$XDG_CACHE_HOME/spikingbp``, else ``~/.cache/spikingbp``."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser()
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "spikingbp"
+
+
+def _digest(array) -> str:
+    array = np.ascontiguousarray(array)
+    return hashlib.sha256(array.tobytes() + str(array.dtype).encode()).hexdigest()[:16]
+
+
+def signature(circuit: Circuit, steps: int, capacity: int, variable_weights=(), record_spikes=(),
+              record_states=None, record_weights=(), threads: int = 0) -> dict:
+    """What the generated program of ``circuit`` depends on: everything but the spikes of its sources and
+    the weights of ``variable_weights``."""
+    import brian2
+
+    import spikingbp
+
+    def plain(value):
+        return value.tolist() if isinstance(value, np.ndarray) else repr(value)
+
+    return {
+        "versions": {"spikingbp": spikingbp.__version__, "brian2": brian2.__version__},
+        "steps": int(steps), "capacity": int(capacity), "dt": float(circuit.dt), "threads": int(threads),
+        "sample_steps": circuit.sample_steps, "name": circuit.name,
+        "populations": [[p.name, p.size, p.model.name, sorted((k, plain(v)) for k, v in p.params.items())]
+                        for p in circuit.populations.values()],
+        "sources": [[s.name, s.size] for s in circuit.sources.values()],
+        "projections": [[p.name, p.pre, p.post, _digest(p.i), _digest(p.j), p.delay, p.synapse.name,
+                         sorted((k, plain(v)) for k, v in p.params.items()), p.kind, p.target,
+                         "variable" if p.name in variable_weights else _digest(p.weight)]
+                        for p in circuit.projections.values()],
+        "records": {"spikes": list(record_spikes), "states": {k: list(v) for k, v in (record_states or {}).items()},
+                    "weights": list(record_weights), "variable": list(variable_weights)},
+    }
+
+
+@dataclasses.dataclass
+class Program:
+    """A built cpp_standalone project of one circuit shape and its manifest (module docstring)."""
+
+    directory: Path
+    manifest: dict
+
+    @classmethod
+    def load(cls, directory) -> "Program":
+        directory = Path(directory)
+        manifest = json.loads((directory / MANIFEST).read_text())
+        return cls(directory, manifest)
+
+    @property
+    def steps(self) -> int:
+        return int(self.manifest["signature"]["steps"])
+
+    def run(self, circuit: Circuit) -> CircuitResult:
+        """Run the program on ``circuit``'s spikes and variable weights (its signature must be this one's).
+
+        The binary opens ``static_arrays/`` and ``results/`` relative to its working directory, so each run
+        gets a scratch directory of its own: links to the program's files, the changed files written
+        fresh. The program directory is never modified, so a run killed half-way leaves it intact and runs
+        in parallel processes do not meet."""
+        manifest = self.manifest
+        scratch = Path(tempfile.mkdtemp(prefix="spikingbp-run-"))
+        try:
+            (scratch / "results").mkdir()
+            (scratch / "static_arrays").mkdir()
+            changed = {place["file"] for place in manifest["sources"].values()} | \
+                      {place["file"] for place in manifest["weights"].values()}
+            for path in (self.directory / "static_arrays").iterdir():
+                if f"static_arrays/{path.name}" not in changed:
+                    (scratch / "static_arrays" / path.name).symlink_to(path)
+            self._write_sources(circuit, scratch)
+            for file in {place["file"] for place in manifest["weights"].values()}:
+                values = np.fromfile(self.directory / file, dtype=np.float64)  # the built values: constant parts
+                for name, place in manifest["weights"].items():
+                    if place["file"] == file:
+                        values[place["start"]:place["stop"]] = circuit.projections[name].weight
+                values.tofile(scratch / file)
+            started = time.perf_counter()
+            done = subprocess.run([str(self.directory / "main")], cwd=scratch, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+            if done.returncode != 0:
+                if done.returncode == -signal.SIGINT:  # Ctrl-C reached the binary too
+                    raise KeyboardInterrupt
+                raise CircuitError(f"the compiled program in {self.directory} failed (exit {done.returncode}): "
+                                   f"{done.stderr.strip()[-500:]}; delete that directory to rebuild it")
+            self.last_run_seconds = time.perf_counter() - started
+            return self._read_results(scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def _write_sources(self, circuit: Circuit, directory: Path) -> None:
+        files = self.manifest["sources"]
+        steps = self.steps
+        indices, times, offset = [], [], 0
+        for name, size in self.manifest["source_sizes"]:
+            source = circuit.sources[name]
+            if source.size != size:
+                raise ConfigError(f"source {name!r} has {source.size} units; the program was built for {size}")
+            keep = source.steps < steps + 1
+            indices.append(source.indices[keep] + offset)
+            times.append(source.steps[keep])
+            offset += size
+        indices, times = np.concatenate(indices), np.concatenate(times)
+        capacity = int(self.manifest["signature"]["capacity"])
+        if len(indices) > capacity:
+            raise CircuitError(f"{len(indices)} source spikes do not fit the program's capacity of {capacity}")
+        order = np.lexsort((indices, times))
+        padding = capacity - len(indices)
+        indices = np.concatenate([indices[order], np.full(padding, offset, np.int64)])
+        times = np.concatenate([times[order], steps + 2 + np.arange(padding)])
+        dt = float(self.manifest["signature"]["dt"])
+        seconds = times * dt
+        values = {"neuron_index": indices, "spike_time": seconds, "spike_number": np.arange(capacity),
+                  "_timebins": (seconds + 1e-3 * dt) / dt}  # timebins as SpikeGeneratorGroup.before_run makes them
+        for name, place in files.items():
+            np.asarray(values[name]).astype(place["dtype"]).tofile(directory / place["file"])
+
+    def _read_results(self, directory: Path) -> CircuitResult:
+        manifest = self.manifest
+        steps, dt = self.steps, float(manifest["signature"]["dt"])
+        spikes = {}
+        for name, place in manifest["spikes"].items():
+            units = np.fromfile(directory / place["i"], dtype=np.int32).astype(np.int64)
+            step = np.round(np.fromfile(directory / place["t"], dtype=np.float64) / dt).astype(np.int64)
+            mine = (units >= place["offset"]) & (units < place["offset"] + place["size"])
+            spikes[name] = (step[mine], units[mine] - place["offset"], place["size"])
+        states = {}
+        for name, variables in manifest["states"].items():
+            states[name] = {variable: np.fromfile(directory / place["file"], dtype=np.float64).reshape(
+                -1, place["units"]) for variable, place in variables.items()}
+        weights = {name: np.fromfile(directory / place["file"], dtype=np.float64)[place["start"]:place["stop"]]
+                   for name, place in manifest["results"].items()}
+        return CircuitResult(steps, spikes, states, weights)
+
+
+class ProgramCache:
+    """Programs by signature in ``root`` (default ``default_cache()``); ``get`` builds what is missing."""
+
+    def __init__(self, root=None, *, on_compile=None):
+        self.root = Path(root).expanduser() if root is not None else default_cache()
+        self.on_compile = on_compile  # called with a description before a program is compiled
+        self.compiled = 0             # programs this cache object compiled
+
+    def directory(self, key: dict) -> Path:
+        return self.root / hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]
+
+    def get(self, circuit: Circuit, steps: int, capacity: int, *, variable_weights=(), record_spikes=(),
+            record_states=None, record_weights=(), threads: int = 0, label: str | None = None) -> Program:
+        key = signature(circuit, steps, capacity, variable_weights, record_spikes, record_states, record_weights,
+                        threads)
+        directory = self.directory(key)
+        if (directory / MANIFEST).is_file() and (directory / "main").is_file():
+            return Program.load(directory)
+        if self.on_compile is not None:
+            self.on_compile(label or circuit.name)
+        self.root.mkdir(parents=True, exist_ok=True)
+        building = directory.with_name(f".{directory.name}.{os.getpid()}.building")
+        shutil.rmtree(building, ignore_errors=True)
+        try:
+            manifest = _build(circuit, steps, capacity, building, key, variable_weights, record_spikes,
+                              record_states or {}, record_weights, threads)
+            with atomic_open(building / MANIFEST, "w") as stream:
+                json.dump(manifest, stream, indent=1)
+            if directory.exists():  # another process built it meanwhile
+                shutil.rmtree(building, ignore_errors=True)
+            else:
+                os.replace(building, directory)
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+        self.compiled += 1
+        return Program.load(directory)
+
+
+def _build(circuit: Circuit, steps: int, capacity: int, directory: Path, key: dict, variable_weights,
+           record_spikes, record_states: dict, record_weights, threads: int) -> dict:
+    """Build ``circuit`` (its sources padded to ``capacity`` spikes) as a cpp_standalone project in
+    ``directory`` and return the manifest."""
+    from brian2 import defaultclock, get_device
+
+    from spikingbp.devices import compiler_interrupts, use_device
+
+    template = _padded(circuit, steps, capacity)
+    started = time.perf_counter()
+    with use_device("cpp_standalone", str(directory), threads=threads):
+        defaultclock.dt = template.dt
+        built = template.build(list(record_spikes), record_states, tuple(record_weights) + tuple(
+            name for name in variable_weights if name not in record_weights))
+        with compiler_interrupts():
+            built.network.run(steps * template.dt)
+        device = get_device()
+        static = {}  # Brian2 array name -> its static-array file (the last one set)
+        for action, arguments in device.main_queue:
+            if action == "set_by_array":
+                static[arguments[0]] = arguments[1]
+
+        def static_file(variable):
+            return "static_arrays/" + static[device.get_array_name(variable, access_data=False)]
+
+        group = built.source_group
+        sources = {name: {"file": static_file(group.variables[name]),
+                          "dtype": str(device.static_arrays[static[device.get_array_name(
+                              group.variables[name], access_data=False)]].dtype)}
+                   for name in ("neuron_index", "spike_time", "spike_number", "_timebins")
+                   if device.get_array_name(group.variables[name], access_data=False) in static}
+        weights, results = {}, {}
+        for name in variable_weights:
+            syn, part = built.projection_slices[name]
+            weights[name] = {"file": static_file(syn.variables["w"]), "start": part.start, "stop": part.stop}
+        for name in record_weights:
+            syn, part = built.projection_slices[name]
+            results[name] = {"file": device.get_array_filename(syn.variables["w"]), "start": part.start,
+                             "stop": part.stop}
+        spikes = {}
+        for name in record_spikes:
+            group_of, offset = built.offsets[name]
+            monitor = built.spike_monitors[group_of.name]
+            spikes[name] = {"i": device.get_array_filename(monitor.variables["i"]),
+                            "t": device.get_array_filename(monitor.variables["t"]), "offset": int(offset),
+                            "size": template.populations[name].size}
+        states = {name: {variable: {"file": device.get_array_filename(monitor.variables[variable]),
+                                    "units": template.populations[name].size} for variable in variables}
+                  for name, (monitor, variables) in built.state_monitors.items()}
+    return {"signature": key, "sources": sources, "source_sizes": [[s.name, s.size] for s in circuit.sources.values()],
+            "weights": weights, "results": results, "spikes": spikes, "states": states,
+            "compile_seconds": round(time.perf_counter() - started, 1), "compilations": 1}
+
+
+def _padded(circuit: Circuit, steps: int, capacity: int) -> Circuit:
+    """A shallow copy of ``circuit`` with one more source unit whose spikes, after the run's end, fill the
+    sources up to ``capacity`` spikes."""
+    real = sum(len(s.indices) for s in circuit.sources.values())
+    if real > capacity:
+        raise ConfigError(f"circuit {circuit.name!r} has {real} source spikes, more than the capacity {capacity}")
+    template = Circuit(circuit.name, circuit.dt, sample_steps=circuit.sample_steps, layout=circuit.layout)
+    template.populations = dict(circuit.populations)
+    template.sources = dict(circuit.sources)
+    template.projections = dict(circuit.projections)
+    padding = capacity - real
+    template.add_source(PADDING, 1, np.zeros(padding, np.int64), steps + 2 + np.arange(padding))
+    return template
+
+
+__all__ = ["Program", "ProgramCache", "signature", "default_cache", "RERUNNABLE_DEVICES", "CACHE_ENV"]
