@@ -27,6 +27,7 @@ def _version(package: str) -> str:
 
 def cmd_info(args) -> int:
     from spikingbp.algorithms import REGISTRY
+    from spikingbp.circuits.program import RERUNNABLE_DEVICES, default_cache
     from spikingbp.data import dataset_names, find_data_dir
     from spikingbp.devices import available_devices
 
@@ -34,9 +35,12 @@ def cmd_info(args) -> int:
     print("\nstack:")
     for package in STACK:
         print(f"  {package:<13} {_version(package)}")
-    print("\ndevices:")
+    print(f"\ndevices (chunks: how an epoch runs; compiled programs are kept in {default_cache()}):")
     for name, (usable, reason) in available_devices().items():
-        print(f"  {name:<15} {'yes' if usable else 'no ':<4} {reason}")
+        chunks = ("chunks, nothing compiled" if name == "runtime" else
+                  "chunks, one program per shape, rerun" if name in RERUNNABLE_DEVICES else
+                  "one build per epoch (its program cannot be rerun with new values)")
+        print(f"  {name:<15} {'yes' if usable else 'no ':<4} {reason}; {chunks}")
     print("\nalgorithms:")
     for name, cls in REGISTRY.items():
         print(f"  {name:<14} {cls.title}; devices: {', '.join(cls.devices)}")

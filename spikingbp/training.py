@@ -12,10 +12,13 @@ The run directory (``config.out``) holds::
     weights_final.npz     the same after the last epoch
     order.npy             indices into the training split, in presentation order over all epochs
     metrics.csv           one row per epoch: train_accuracy, test_accuracy (the algorithm's headline
-                          measure), train_/test_ of each of its own measures, samples_per_second
+                          measure), train_/test_ of each of its own measures, samples_per_second (of the
+                          training runs alone) and epoch_seconds (wall clock, evaluation included)
     learning_curves.png   the measures per epoch
-    checkpoint.npz        the state after the last finished epoch (params, epochs done, order, metrics)
-    build/<device>/       compiled programs of a Brian2 device (cpp_standalone, genn, cuda)
+    checkpoint.npz        the state after the last finished chunk: params, epochs done, samples of the
+                          next epoch done (``position``), order, metrics
+    build/<device>/       the per-epoch builds of genn and cuda (cpp_standalone programs live in the
+                          shared cache of ``spikingbp.circuits.program``)
 
 plus the figures the algorithm writes at the start (sBP: ``training_cycle.png``). Every file is written
 under a temporary name and renamed, so an interrupted run never leaves a half-written file. Nothing is
@@ -29,6 +32,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import sys
 import time
 from pathlib import Path
 from typing import Mapping
@@ -268,7 +272,7 @@ def train(config: TrainConfig | Mapping) -> RunResult:
     with tqdm(total=remaining_epochs * n_train, initial=position, unit="sample", disable=not config.progress,
               dynamic_ncols=True) as bar:
         programs = ProgramCache(config.cache, on_compile=lambda label: bar.write(
-            f"compiling the {label} program, once per shape (kept in {programs.root})"))
+            f"compiling the {label} program, once per shape (kept in {programs.root})", file=sys.stderr))
         context = RunContext(config.device, out / "build" / config.device, config.seed,
                              bar.update if config.progress else None, chunk=chunk, programs=programs)
         for epoch in range(resumed_from_epoch + 1, config.epochs + 1):
