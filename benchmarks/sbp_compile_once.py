@@ -41,7 +41,7 @@ def timed_run(args, out: Path, env: dict) -> dict:
     metrics = pd.read_csv(out / "metrics.csv")
     return {"wall_seconds": round(time.perf_counter() - started, 1),
             "seconds_to_first_chunk": None if first_chunk is None else round(first_chunk, 2),
-            "compiled": stderr.count("compiling the "),
+            "programs_compiled": stderr.count("compiling the "),
             "epochs": [{"epoch": int(r.epoch), "train_samples_per_second": round(r.samples_per_second),
                         "epoch_seconds": round(r.epoch_seconds, 1), "test_accuracy": round(r.test_accuracy, 4)}
                        for r in metrics.itertuples()]}
