@@ -255,9 +255,7 @@ def train(config: TrainConfig | Mapping) -> RunResult:
     if not (out / WEIGHTS_INITIAL_FILE).is_file():
         _write_npz(out / WEIGHTS_INITIAL_FILE, **initial)
     _write_json(out / CONFIG_FILE, record)
-    if state["epochs_done"] == 0 and state["position"] == 0:
-        first = epoch_order(config.seed, 1, len(data.X_train))[:2]
-        algorithm.start_figures(out, initial, data.X_train[first], data.T_train[first])
+    fresh = state["epochs_done"] == 0 and state["position"] == 0
 
     resumed_from_epoch = state["epochs_done"]
     if resumed_from_epoch < config.epochs:  # weights_final.npz marks a finished run; this one is not yet
@@ -290,6 +288,10 @@ def train(config: TrainConfig | Mapping) -> RunResult:
                     _write_checkpoint(out, record, params, epoch - 1, np.concatenate(orders), metrics_rows, columns,
                                       position=position, train_seconds=train_seconds,
                                       wall_seconds=time.perf_counter() - wall_started)
+                if fresh:  # drawn after the first chunk, so that training starts at once
+                    first = epoch_order(config.seed, 1, n_train)[:2]
+                    algorithm.start_figures(out, initial, data.X_train[first], data.T_train[first])
+                    fresh = False
             train_scores = algorithm.evaluate(params, data.X_train, data.T_train, context)
             test_scores = algorithm.evaluate(params, data.X_test, data.T_test, context)
             metrics_rows.append([epoch, train_scores["accuracy"], test_scores["accuracy"],
