@@ -106,7 +106,6 @@ def test_resume_gives_the_weights_of_an_uninterrupted_run(tmp_path, finished_run
 
 
 def test_resume_after_a_crash_inside_an_epoch(tmp_path, finished_run, monkeypatch):
-    import spikingbp.training as training
 
     out = tmp_path / "crashed"
     sbp_class = type(create("sbp"))
@@ -280,28 +279,36 @@ def test_circuit_engine_equals_reference_and_resumes(tmp_path):
     np.testing.assert_array_equal(resumed.params["W2"], circuit.params["W2"])
 
 
+def kill_at_first_checkpoint(args, out):
+    """Start ``args`` (a training command into ``out``) and SIGKILL it, with its simulation binary, as soon
+    as its first checkpoint exists."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not (out / "checkpoint.npz").exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, process.stderr.read()
+
+
 @pytest.mark.slow
 def test_sigkill_on_cpp_standalone_then_rerun_ends_with_the_uninterrupted_weights(tmp_path):
     """The make-run path: a training process killed (SIGKILL, with its simulation binary) after its first
     checkpoint, then rerun, ends with the params and metrics of an uninterrupted run."""
-    import os
-    import signal
     import subprocess
     import sys
-    import time
 
     out = tmp_path / "killed"
     settings = dict(SMALL, hidden=16, limit=150, limit_test=40, epochs=3)
     args = [sys.executable, "-m", "spikingbp.cli", "train", "--device", "cpp_standalone", "--epochs", "3",
             "--limit", "150", "--limit-test", "40", "--hidden", "16", "--seed", str(SMALL["seed"]), "--quiet",
             "--out", str(out)]
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    deadline = time.monotonic() + 300
-    while not (out / "checkpoint.npz").exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    assert process.returncode == -signal.SIGKILL, process.stderr.read()
+    kill_at_first_checkpoint(args, out)
     with np.load(out / "checkpoint.npz") as checkpoint:
         assert 1 <= int(checkpoint["epochs_done"]) < 3   # killed in the middle of the run
     assert not (out / "weights_final.npz").exists()
@@ -353,22 +360,14 @@ def test_a_second_run_of_the_same_shape_compiles_nothing(tmp_path):
 
 @pytest.mark.slow
 def test_sigkill_after_the_first_chunk_then_rerun_gives_the_uninterrupted_weights(tmp_path):
-    import os
-    import signal
     import subprocess
     import sys
-    import time
 
     out = tmp_path / "killed"
     args = [sys.executable, "-m", "spikingbp.cli", "train", "--device", "cpp_standalone", "--epochs", "1",
             "--limit", "300", "--limit-test", "20", "--hidden", "16", "--seed", "5", "--chunk", "20", "--quiet",
             "--out", str(out)]
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    deadline = time.monotonic() + 300
-    while not (out / "checkpoint.npz").exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    kill_at_first_checkpoint(args, out)
     with np.load(out / "checkpoint.npz") as checkpoint:
         position = int(checkpoint["position"])
         assert int(checkpoint["epochs_done"]) == 0 and 20 <= position < 300  # killed inside the epoch
