@@ -106,7 +106,6 @@ def test_resume_gives_the_weights_of_an_uninterrupted_run(tmp_path, finished_run
 
 
 def test_resume_after_a_crash_inside_an_epoch(tmp_path, finished_run, monkeypatch):
-
     out = tmp_path / "crashed"
     sbp_class = type(create("sbp"))
     real_train_epoch = sbp_class.train_epoch
