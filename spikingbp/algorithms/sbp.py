@@ -81,13 +81,14 @@ class SBP(Algorithm):
                 W1, W2 = params["W1"], params["W2"]
                 outputs = []
                 for start in range(0, len(X), ctx.chunk):
-                    inference = circuit.inference_circuit(W1, W2, X[start:start + ctx.chunk])
+                    part = X[start:start + ctx.chunk]
+                    inference = circuit.inference_circuit(W1, W2, part)
                     program = ctx.programs.get(
                         inference, circuit.inference_steps(ctx.chunk), circuit.inference_capacity(ctx.chunk, len(W1)),
                         variable_weights=("W1", "W2"), record_spikes=circuit.INFERENCE_SPIKES,
                         record_states=circuit.INFERENCE_STATES,
                         label=f"{W1.shape[0]}-{W1.shape[1]}-{W2.shape[1]} inference ({ctx.chunk} samples a run)")
-                    outputs.append(circuit.inference_outputs(program.run(inference), len(X[start:start + ctx.chunk])))
+                    outputs.append(circuit.inference_outputs(program.run(inference), len(part)))
                 spikes, potentials = (np.concatenate(parts) for parts in zip(*outputs))
             else:
                 spikes, potentials = circuit.infer(params["W1"], params["W2"], X, ctx.device, ctx.directory("infer"),
@@ -110,10 +111,10 @@ class SBP(Algorithm):
                           circuit.INFERENCE_PHASES, int(circuit.phase_step(0, 0)), readout=("o", 3))
 
     def learned_params(self, params, weights):
-        n_in, n_hidden = params["W1"].shape
-        n_out = params["W2"].shape[1]
-        return {"W1": np.rint(weights["W1_h"]).astype(np.int32).reshape(n_in, n_hidden),
-                "W2": np.rint(weights["W2_o"]).astype(np.int32).reshape(n_hidden, n_out)}
+        from spikingbp.circuits import sbp as circuit
+
+        matrices = circuit.weights_of(weights, *params["W1"].shape, params["W2"].shape[1])
+        return {"W1": matrices["W1_h"], "W2": matrices["W2_o"]}
 
     def start_figures(self, out, params, X, T):
         """``training_cycle.png``: the second training cycle (the first two samples given, initial weights),

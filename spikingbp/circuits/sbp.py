@@ -207,13 +207,14 @@ def training_circuit(W1, W2, inputs, targets, name: str = "sbp") -> Circuit:
     return circuit
 
 
-def weights_of(result, n_in: int, n_hidden: int, n_out: int) -> dict:
-    """All plastic weight copies of a training run as integer matrices in (pre, post) layout:
+def weights_of(weights: dict, n_in: int, n_hidden: int, n_out: int) -> dict:
+    """All plastic weight copies of a training run (its recorded ``weights``, projection name -> values, from
+    Brian2 or Lava) as integer matrices in (pre, post) layout:
     ``W1_h``, ``W1_h_lt``, ``W1_h_gt`` (n_in, n_hidden); ``W2_o``, ... (n_hidden, n_out); ``W2Tp_hT`` and
     ``W2Tm_hT`` (n_out, n_hidden). Projections were built all_to_all, so synapse k is (k // n_post, k % n_post)."""
     shapes = {"W1": (n_in, n_hidden), "W2": (n_hidden, n_out), "W2Tp": (n_out, n_hidden), "W2Tm": (n_out, n_hidden)}
     matrices = {}
-    for name, values in result.weights.items():
+    for name, values in weights.items():
         rounded = np.rint(values)
         if np.any(np.abs(values - rounded) > 1e-9):
             raise CircuitError(f"plastic weights of {name} left the integer grid; the circuit is not exact")
@@ -240,7 +241,7 @@ def train(W1, W2, inputs, targets, device: str = "runtime", directory: str | Non
 def learned_weights(result, n_in: int, n_hidden: int, n_out: int, *, check_copies: bool = True):
     """(W1, W2) int32 after a training run that recorded ``PLASTIC_PROJECTIONS``; with ``check_copies``
     every copy must equal W1, W2 or +-W2^T (``CircuitError`` otherwise)."""
-    weights = weights_of(result, n_in, n_hidden, n_out)
+    weights = weights_of(result.weights, n_in, n_hidden, n_out)
     W1_new, W2_new = weights["W1_h"], weights["W2_o"]
     if check_copies:
         copies = {"W1_h_lt": W1_new, "W1_h_gt": W1_new, "W2_o_lt": W2_new, "W2_o_gt": W2_new,
