@@ -203,8 +203,9 @@ def test_interrupt_while_compiling_exits_130_and_the_rerun_resumes(tmp_path):
     temp.mkdir()
     args = ["train", "--device", "cpp_standalone", "--epochs", "1", "--limit", "20", "--limit-test", "10",
             "--hidden", "8", "--quiet", "--out", str(out)]
+    cache = {"SPIKINGBP_CACHE": str(tmp_path / "cache")}  # empty: the program must compile
     process = subprocess.Popen(COMMAND + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "TMPDIR": str(temp)}, start_new_session=True)
+                               env={**os.environ, "TMPDIR": str(temp), **cache}, start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not _compiler_running(process.pid):
         time.sleep(0.2)
@@ -216,7 +217,7 @@ def test_interrupt_while_compiling_exits_130_and_the_rerun_resumes(tmp_path):
     assert err.strip().splitlines()[-1] == "spikingbp train: interrupted; run the same command again to resume"
     assert "Traceback" not in err and "Brian 2 encountered" not in err
     assert not list(temp.glob("brian_debug_*.log"))
-    done = run_command(args)
+    done = run_command(args, env=cache)
     assert done.returncode == 0, done.stderr
 
 
