@@ -50,23 +50,40 @@ def genn_version(path: str) -> str | None:
         return None
 
 
-def available_devices() -> dict:
-    """Which devices can build and run here: name -> (usable, reason)."""
+def _runtime_status():
+    return True, "numpy, and cython where a C compiler is present"
+
+
+def _cpp_standalone_status():
+    compiler = shutil.which("g++") or shutil.which("c++")
+    return bool(compiler), "C++ compiler found" if compiler else "no C++ compiler (g++) on PATH"
+
+
+def _genn_status():
     genn = find_genn()
+    return (genn is not None, f"GeNN {genn_version(genn)} at {genn}" if genn else
+            "code generation only: GeNN 4.x not found (set GENN_PATH)")
+
+
+def _cuda_status():
     cuda_installed = importlib.util.find_spec("brian2cuda") is not None
     nvcc = shutil.which("nvcc") or os.environ.get("CUDA_PATH")
-    compiler = shutil.which("g++") or shutil.which("c++")
-    return {
-        "runtime": (True, "numpy, and cython where a C compiler is present"),
-        "cpp_standalone": (bool(compiler), "C++ compiler found" if compiler else "no C++ compiler (g++) on PATH"),
-        "genn": (genn is not None,
-                 f"GeNN {genn_version(genn)} at {genn}" if genn else
-                 "code generation only: GeNN 4.x not found (set GENN_PATH)"),
-        "cuda": (cuda_installed and bool(nvcc),
-                 "brian2cuda and nvcc found" if cuda_installed and nvcc else
-                 ("brian2cuda not installed (pip install 'spikingbp[cuda]')" if not cuda_installed
-                  else "brian2cuda installed, but no CUDA toolkit (nvcc) found")),
-    }
+    if cuda_installed and nvcc:
+        return True, "brian2cuda and nvcc found"
+    return False, ("brian2cuda not installed (pip install 'spikingbp[cuda]')" if not cuda_installed
+                   else "brian2cuda installed, but no CUDA toolkit (nvcc) found")
+
+
+#: How to tell whether each device can build and run here (only genn's check imports Brian2).
+DEVICE_STATUS = {"runtime": _runtime_status, "cpp_standalone": _cpp_standalone_status, "genn": _genn_status,
+                 "cuda": _cuda_status}
+
+
+def available_devices(names=DEVICES) -> dict:
+    """Which of the devices ``names`` (default: all) can build and run here: name -> (usable, reason)."""
+    for name in names:
+        _check_name(name)
+    return {name: DEVICE_STATUS[name]() for name in names}
 
 
 @contextmanager

@@ -35,10 +35,9 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
-import pandas as pd
 from tqdm.auto import tqdm
 
 import spikingbp
@@ -46,6 +45,9 @@ from spikingbp.algorithms import REFERENCE, REGISTRY, Algorithm, RunContext, Siz
 from spikingbp.circuits.program import RERUNNABLE_DEVICES, ProgramCache
 from spikingbp.errors import ConfigError, DataError, DeviceError
 from spikingbp.io import atomic_open, check_creatable_dir, make_dir
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -338,7 +340,7 @@ def _check_device(device: str) -> None:
 
     if device == REFERENCE:
         return
-    usable, reason = available_devices()[device]
+    usable, reason = available_devices((device,))[device]
     if not usable:
         raise DeviceError(f"--device {device} cannot run here: {reason}; choose another --device "
                           f"(spikingbp info lists the usable ones)")
@@ -446,6 +448,8 @@ def _write_checkpoint(out: Path, record: dict, params: dict, epochs_done: int, o
 
 
 def _metrics_frame(rows: list, columns: tuple) -> pd.DataFrame:
+    import pandas as pd  # here: a chunk of a compiled program starts without pandas (or Brian2) loaded
+
     frame = pd.DataFrame(np.asarray(rows, dtype=np.float64).reshape(-1, len(columns)), columns=list(columns))
     frame["epoch"] = frame["epoch"].astype(np.int64)
     return frame

@@ -166,3 +166,20 @@ def test_bad_inputs_are_named(change, message):
     args.update(change)
     with pytest.raises(ConfigError, match=message):
         sbp.training_circuit(args["W1"], args["W2"], args["X"], args["T"])
+
+
+def test_run_inputs_are_what_the_circuits_hold():
+    """``training_inputs``/``inference_inputs`` (what a compiled program reruns with, no Brian2) give every
+    source of the circuit and the weights of its variable projections, unit for unit and synapse for synapse."""
+    X, T, W1, W2 = digits_problem(n_samples=5, hidden=7)
+    for circuit, (sources, weights) in ((sbp.training_circuit(W1, W2, X, T), sbp.training_inputs(W1, W2, X, T)),
+                                        (sbp.inference_circuit(W1, W2, X), sbp.inference_inputs(W1, W2, X))):
+        assert list(sources) == list(circuit.sources)
+        for name, source in circuit.sources.items():
+            assert sources[name].size == source.size
+            np.testing.assert_array_equal(sources[name].indices, source.indices, err_msg=name)
+            np.testing.assert_array_equal(sources[name].steps, source.steps, err_msg=name)
+        assert set(weights) <= set(circuit.projections)
+        for name, values in weights.items():
+            np.testing.assert_array_equal(values, circuit.projections[name].weight, err_msg=name)
+    assert sorted(weights) == ["W1", "W2"] and len(sbp.training_inputs(W1, W2, X, T)[1]) == 8

@@ -177,7 +177,9 @@ def test_unusable_device_writes_nothing(tmp_path, monkeypatch):
 
     usable = devices.available_devices()
     monkeypatch.setattr(devices, "available_devices",
-                        lambda: {**usable, "genn": (False, "code generation only: GeNN 4.x not found (set GENN_PATH)")})
+                        lambda names=devices.DEVICES: {**{name: usable[name] for name in names},
+                                                       "genn": (False, "code generation only: GeNN 4.x not found "
+                                                                       "(set GENN_PATH)")})
     out = tmp_path / "new" / "run"
     with pytest.raises(DeviceError, match="--device genn cannot run here: .*GENN_PATH"):
         train(small_config(out, device="genn"))
@@ -346,12 +348,15 @@ def test_chunked_equals_unchunked_bit_for_bit(device, tmp_path):
 def test_a_second_run_of_the_same_shape_compiles_nothing(tmp_path):
     cache = tmp_path / "cache"
     train(TrainConfig(out=tmp_path / "first", **TINY, device="cpp_standalone", chunk=10, cache=str(cache)))
-    programs = sorted(path.name for path in cache.iterdir())
+    programs = sorted(path.parent.name for path in cache.glob("*/manifest.json"))
     assert len(programs) == 2  # the training and the inference program
+    shapes = sorted((cache / "shapes").iterdir())
+    assert sorted(json.loads(path.read_text())["program"] for path in shapes) == programs
     built = {name: (cache / name / "main").stat().st_mtime_ns for name in programs}
     other = dict(TINY, seed=9, limit=23, limit_test=17, epochs=1)          # other weights, data, seed, counts
     train(TrainConfig(out=tmp_path / "second", **other, device="cpp_standalone", chunk=10, cache=str(cache)))
-    assert sorted(path.name for path in cache.iterdir()) == programs
+    assert sorted(path.name for path in cache.iterdir()) == programs + ["shapes"]
+    assert sorted((cache / "shapes").iterdir()) == shapes
     assert {name: (cache / name / "main").stat().st_mtime_ns for name in programs} == built
     for name in programs:
         assert json.loads((cache / name / "manifest.json").read_text())["compilations"] == 1
@@ -377,3 +382,36 @@ def test_sigkill_after_the_first_chunk_then_rerun_gives_the_uninterrupted_weight
     with np.load(out / "weights_final.npz") as final:
         for name in ("W1", "W2"):
             np.testing.assert_array_equal(final[name], uninterrupted.params[name])
+
+
+@pytest.mark.slow
+def test_a_cached_shape_trains_without_importing_brian2(tmp_path):
+    """The chunk loop of an indexed shape finds its program and reruns it with numpy alone: no Brian2
+    (1.5-2 s to import, most of a fresh run's wait for its first chunk) and no compiler."""
+    import subprocess
+    import sys
+
+    train(TrainConfig(out=tmp_path / "first", **TINY, device="cpp_standalone", chunk=10))  # indexes the shape
+    code = f"""
+import sys
+import numpy as np
+from spikingbp.algorithms import RunContext, create
+from spikingbp.circuits.program import ProgramCache
+from spikingbp.reference import sbp as reference
+from spikingbp.training import load_data
+
+algorithm = create("sbp")
+data = load_data(algorithm, {TINY["dataset"]!r}, limit_train=10)
+params = algorithm.init_params(data.sizes(({TINY["hidden"]},)), 5)
+cache = ProgramCache()
+context = RunContext("cpp_standalone", None, 5, chunk=10, programs=cache)
+order = np.arange(10)
+learned = algorithm.train_epoch(params, data.X_train, data.T_train, order, context)
+W1, W2 = reference.train_epoch(data.X_train, data.T_train, params["W1"], params["W2"], order=order)
+print("brian2" in sys.modules, cache.compiled, np.array_equal(learned["W1"], W1), np.array_equal(learned["W2"], W2),
+      int((learned["W1"] != params["W1"]).sum()))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+    imported, compiled, same_W1, same_W2, changed = done.stdout.split()
+    assert (imported, compiled, same_W1, same_W2) == ("False", "0", "True", "True"), done.stdout
+    assert int(changed) > 0  # it learned

@@ -51,12 +51,14 @@ class SBP(Algorithm):
             n_in, n_hidden, n_out = W1.shape[0], W1.shape[1], W2.shape[1]
             for start in range(0, len(order), ctx.chunk):
                 part = order[start:start + ctx.chunk]
-                training = circuit.training_circuit(W1, W2, X[part], T[part])
-                program = ctx.programs.get(
-                    training, circuit.training_steps(ctx.chunk), circuit.training_capacity(ctx.chunk, n_in, n_out),
+                program = ctx.programs.program(
+                    {"circuit": "sbp.training", "sizes": [n_in, n_hidden, n_out]},
+                    lambda: circuit.training_circuit(W1, W2, X[part], T[part]),
+                    circuit.training_steps(ctx.chunk), circuit.training_capacity(ctx.chunk, n_in, n_out),
                     variable_weights=circuit.PLASTIC_PROJECTIONS, record_weights=circuit.PLASTIC_PROJECTIONS,
                     label=f"{n_in}-{n_hidden}-{n_out} training ({ctx.chunk} samples a run)")
-                W1, W2 = circuit.learned_weights(program.run(training), n_in, n_hidden, n_out)
+                result = program.run(*circuit.training_inputs(W1, W2, X[part], T[part]))
+                W1, W2 = circuit.learned_weights(result, n_in, n_hidden, n_out)
                 ctx.advance(len(part))
         else:  # a device whose program cannot be rerun: one build and run for all of ``order``
             W1, W2 = circuit.train(params["W1"], params["W2"], X[order], T[order], ctx.device,
@@ -80,15 +82,18 @@ class SBP(Algorithm):
             if self._programs(ctx):
                 W1, W2 = params["W1"], params["W2"]
                 outputs = []
+                n_in, n_hidden, n_out = W1.shape[0], W1.shape[1], W2.shape[1]
                 for start in range(0, len(X), ctx.chunk):
                     part = X[start:start + ctx.chunk]
-                    inference = circuit.inference_circuit(W1, W2, part)
-                    program = ctx.programs.get(
-                        inference, circuit.inference_steps(ctx.chunk), circuit.inference_capacity(ctx.chunk, len(W1)),
+                    program = ctx.programs.program(
+                        {"circuit": "sbp.inference", "sizes": [n_in, n_hidden, n_out]},
+                        lambda: circuit.inference_circuit(W1, W2, part),
+                        circuit.inference_steps(ctx.chunk), circuit.inference_capacity(ctx.chunk, n_in),
                         variable_weights=("W1", "W2"), record_spikes=circuit.INFERENCE_SPIKES,
                         record_states=circuit.INFERENCE_STATES,
-                        label=f"{W1.shape[0]}-{W1.shape[1]}-{W2.shape[1]} inference ({ctx.chunk} samples a run)")
-                    outputs.append(circuit.inference_outputs(program.run(inference), len(part)))
+                        label=f"{n_in}-{n_hidden}-{n_out} inference ({ctx.chunk} samples a run)")
+                    result = program.run(*circuit.inference_inputs(W1, W2, part))
+                    outputs.append(circuit.inference_outputs(result, len(part)))
                 spikes, potentials = (np.concatenate(parts) for parts in zip(*outputs))
             else:
                 spikes, potentials = circuit.infer(params["W1"], params["W2"], X, ctx.device, ctx.directory("infer"),

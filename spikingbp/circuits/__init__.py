@@ -1,4 +1,15 @@
-"""Circuit builders: assemble models (``spikingbp.models``) into Brian2 networks."""
-from spikingbp.circuits.build import neuron_group, synapses
+"""Circuit builders: assemble models (``spikingbp.models``) into Brian2 networks.
+
+Importing this package imports no Brian2: a compiled program (``spikingbp.circuits.program``) reruns with
+numpy and the sBP timing (``spikingbp.circuits.sbp``) alone; ``neuron_group`` and ``synapses`` load
+``spikingbp.circuits.build`` (and Brian2) when first used."""
 
 __all__ = ["neuron_group", "synapses"]
+
+
+def __getattr__(name):
+    if name in __all__:
+        from spikingbp.circuits import build
+
+        return getattr(build, name)
+    raise AttributeError(f"module 'spikingbp.circuits' has no attribute {name!r}")

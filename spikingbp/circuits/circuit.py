@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from spikingbp.circuits.spikes import CircuitResult, SpikeSource
 from spikingbp.errors import ConfigError, DeviceError
 from spikingbp.models.base import NeuronModel, SynapseModel
 from spikingbp.models.synapses import Static, StaticCurrent
@@ -32,16 +33,6 @@ class Population:
     size: int
     model: NeuronModel
     params: dict = field(default_factory=dict)
-
-
-@dataclass
-class SpikeSource:
-    """``size`` spike generators; unit ``indices[k]`` spikes at step ``steps[k]``."""
-
-    name: str
-    size: int
-    indices: np.ndarray
-    steps: np.ndarray
 
 
 @dataclass
@@ -68,28 +59,6 @@ class Projection:
     @property
     def plastic(self) -> bool:
         return not any(self.synapse is model for model in STATIC_MODELS)
-
-
-@dataclass
-class CircuitResult:
-    """What a run recorded: spikes as (step, unit) pairs, state traces (steps, units) after each step,
-    and final weights of the projections asked for (in the order of the projection's synapses)."""
-
-    steps: int
-    spikes: dict
-    states: dict
-    weights: dict
-
-    def spike_matrix(self, population: str) -> np.ndarray:
-        """Spikes of ``population`` as a bool array (steps, units)."""
-        step, unit, size = self.spikes[population]
-        matrix = np.zeros((self.steps, size), bool)
-        matrix[step, unit] = True
-        return matrix
-
-    def spike_counts(self, population: str) -> np.ndarray:
-        step, unit, size = self.spikes[population]
-        return np.bincount(unit, minlength=size)
 
 
 class Circuit:

@@ -5,8 +5,9 @@ binary loads every initial value from the files in ``static_arrays/`` when it st
 final value to ``results/``. A ``Program`` is such a built project plus a manifest (``manifest.json``):
 which static-array files hold what changes from run to run (the spikes of all sources, the weights of the
 projections named variable) and which results files hold what a run reports (spikes and states of
-populations, final weights of projections). ``Program.run(circuit)`` writes the circuit's spikes and
-variable weights into those files, calls the binary and reads the results: no Brian2 and no compiler.
+populations, final weights of projections). ``Program.run(sources, weights)`` writes a run's spikes and
+variable weights into those files, calls the binary and reads the results: no Brian2 and no compiler
+(this module imports neither).
 
 Sizes are fixed when the program is built: the sources hold ``capacity`` spikes, the real ones followed by
 padding spikes of one extra, unconnected source unit at steps after the run's end (never emitted), and
@@ -17,11 +18,18 @@ records, versions); two circuits with one signature share a program.
 ``ProgramCache`` keeps programs in directories named by the signature's hash, under
 ``$SPIKINGBP_CACHE`` (default ``~/.cache/spikingbp``, or ``$XDG_CACHE_HOME/spikingbp``), shared by every run
 directory, seed and sample count; each directory records how often it was compiled in ``manifest.json``.
+A signature needs the circuit, and building a circuit needs Brian2 (1.5-2 s to import); so the cache also
+keeps a shape index (``shapes/``): what a caller calls the shape (e.g. sBP training, 400-400-10, 1000 samples
+a run) together with a digest of spikingbp's own source files -> the program's directory. A run whose shape
+is indexed finds its program without building a circuit; any change to the package's code misses the index
+once, and the rebuilt circuit's signature finds the program again (or compiles one that differs).
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
+import importlib.metadata
 import json
 import os
 import shutil
@@ -30,15 +38,20 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Mapping
 
 import numpy as np
 
-from spikingbp.circuits.circuit import Circuit, CircuitResult
+from spikingbp.circuits.spikes import CircuitResult, SpikeSource
 from spikingbp.errors import CircuitError, ConfigError
 from spikingbp.io import atomic_open
 
+if TYPE_CHECKING:
+    from spikingbp.circuits.circuit import Circuit
+
 CACHE_ENV = "SPIKINGBP_CACHE"
 MANIFEST = "manifest.json"
+SHAPES = "shapes"  # the shape index: one small JSON file per shape
 PADDING = "_padding"  # the source unit that carries the padding spikes
 #: Devices whose compiled program can be rerun with new values (brian2genn and brian2cuda rebuild per run).
 RERUNNABLE_DEVICES = ("cpp_standalone",)
@@ -57,26 +70,43 @@ def _digest(array) -> str:
     return hashlib.sha256(array.tobytes() + str(array.dtype).encode()).hexdigest()[:16]
 
 
+def _text_digest(value) -> str:
+    return hashlib.sha256(repr(value).encode()).hexdigest()[:16]
+
+
+def _versions() -> dict:
+    import spikingbp
+
+    return {"spikingbp": spikingbp.__version__, "brian2": importlib.metadata.version("brian2")}
+
+
+@functools.lru_cache(maxsize=None)
+def source_digest() -> str:
+    """A digest of spikingbp's own Python source files: the circuits and models a shape stands for."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def signature(circuit: Circuit, steps: int, capacity: int, variable_weights=(), record_spikes=(),
               record_states=None, record_weights=(), threads: int = 0) -> dict:
     """What the generated program of ``circuit`` depends on: everything but the spikes of its sources and
-    the weights of ``variable_weights``."""
-    import brian2
-
-    import spikingbp
-
+    the weights of ``variable_weights``. Models enter with their whole description (equations, code,
+    defaults), so that an edited model builds a new program."""
     def plain(value):
         return value.tolist() if isinstance(value, np.ndarray) else repr(value)
 
     return {
-        "versions": {"spikingbp": spikingbp.__version__, "brian2": brian2.__version__},
+        "versions": _versions(),
         "steps": int(steps), "capacity": int(capacity), "dt": float(circuit.dt), "threads": int(threads),
         "sample_steps": circuit.sample_steps, "name": circuit.name,
-        "populations": [[p.name, p.size, p.model.name, sorted((k, plain(v)) for k, v in p.params.items())]
-                        for p in circuit.populations.values()],
+        "populations": [[p.name, p.size, p.model.name, _text_digest(p.model),
+                         sorted((k, plain(v)) for k, v in p.params.items())] for p in circuit.populations.values()],
         "sources": [[s.name, s.size] for s in circuit.sources.values()],
         "projections": [[p.name, p.pre, p.post, _digest(p.i), _digest(p.j), p.delay, p.synapse.name,
-                         sorted((k, plain(v)) for k, v in p.params.items()), p.kind, p.target,
+                         _text_digest(p.synapse), sorted((k, plain(v)) for k, v in p.params.items()), p.kind, p.target,
                          "variable" if p.name in variable_weights else _digest(p.weight)]
                         for p in circuit.projections.values()],
         "records": {"spikes": list(record_spikes), "states": {k: list(v) for k, v in (record_states or {}).items()},
@@ -101,8 +131,9 @@ class Program:
     def steps(self) -> int:
         return int(self.manifest["signature"]["steps"])
 
-    def run(self, circuit: Circuit) -> CircuitResult:
-        """Run the program on ``circuit``'s spikes and variable weights (its signature must be this one's).
+    def run(self, sources: Mapping[str, SpikeSource], weights: Mapping[str, np.ndarray]) -> CircuitResult:
+        """Run the program on the spikes of ``sources`` (every source of its circuit, by name) and the
+        ``weights`` of its variable projections (by name, in the order of their synapses).
 
         The binary opens ``static_arrays/`` and ``results/`` relative to its working directory, so each run
         gets a scratch directory of its own: links to the program's files, the changed files written
@@ -118,12 +149,18 @@ class Program:
             for path in (self.directory / "static_arrays").iterdir():
                 if f"static_arrays/{path.name}" not in changed:
                     (scratch / "static_arrays" / path.name).symlink_to(path)
-            self._write_sources(circuit, scratch)
+            self._write_sources(sources, scratch)
+            missing = sorted(set(manifest["weights"]) - set(weights))
+            if missing:
+                raise ConfigError(f"the program in {self.directory} needs the weights of {missing}")
             for file in {place["file"] for place in manifest["weights"].values()}:
                 values = np.fromfile(self.directory / file, dtype=np.float64)  # the built values: constant parts
                 for name, place in manifest["weights"].items():
                     if place["file"] == file:
-                        values[place["start"]:place["stop"]] = circuit.projections[name].weight
+                        if np.shape(weights[name]) != (place["stop"] - place["start"],):
+                            raise ConfigError(f"projection {name!r} has {place['stop'] - place['start']} synapses "
+                                              f"in the program; got weights of shape {np.shape(weights[name])}")
+                        values[place["start"]:place["stop"]] = weights[name]
                 values.tofile(scratch / file)
             started = time.perf_counter()
             done = subprocess.run([str(self.directory / "main")], cwd=scratch, stdout=subprocess.DEVNULL,
@@ -138,12 +175,14 @@ class Program:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    def _write_sources(self, circuit: Circuit, directory: Path) -> None:
+    def _write_sources(self, sources: Mapping[str, SpikeSource], directory: Path) -> None:
         files = self.manifest["sources"]
         steps = self.steps
         indices, times, offset = [], [], 0
         for name, size in self.manifest["source_sizes"]:
-            source = circuit.sources[name]
+            if name not in sources:
+                raise ConfigError(f"the program in {self.directory} needs the spikes of source {name!r}")
+            source = sources[name]
             if source.size != size:
                 raise ConfigError(f"source {name!r} has {source.size} units; the program was built for {size}")
             keep = source.steps < steps + 1
@@ -192,7 +231,31 @@ class ProgramCache:
         self.compiled = 0             # programs this cache object compiled
 
     def directory(self, key: dict) -> Path:
-        return self.root / hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]
+        return self.root / _key_hash(key)
+
+    def program(self, shape: dict, circuit: Callable[[], "Circuit"], steps: int, capacity: int, *,
+                variable_weights=(), record_spikes=(), record_states=None, record_weights=(), threads: int = 0,
+                label: str | None = None) -> Program:
+        """The program of ``shape``: a small JSON-able description of what ``circuit()`` builds, that
+        determines the circuit up to the spikes of its sources and the weights of ``variable_weights``
+        (e.g. ``{"circuit": "sbp.training", "sizes": [400, 400, 10]}``). Found in the shape index without
+        building the circuit (and without Brian2); otherwise ``circuit()`` is built and ``get`` finds or
+        compiles its program, which the index then records. The other arguments are those of ``get``."""
+        key = {"shape": shape, "source": source_digest(), "versions": _versions(), "steps": int(steps),
+               "capacity": int(capacity), "threads": int(threads), "variable": list(variable_weights),
+               "records": [list(record_spikes), {k: list(v) for k, v in (record_states or {}).items()},
+                           list(record_weights)]}
+        index = self.root / SHAPES / f"{_key_hash(key)}.json"
+        if index.is_file():
+            directory = self.root / json.loads(index.read_text())["program"]
+            if (directory / MANIFEST).is_file() and (directory / "main").is_file():
+                return Program.load(directory)
+        program = self.get(circuit(), steps, capacity, variable_weights=variable_weights, record_spikes=record_spikes,
+                           record_states=record_states, record_weights=record_weights, threads=threads, label=label)
+        index.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_open(index, "w") as stream:
+            json.dump({"shape": shape, "program": program.directory.name}, stream)
+        return program
 
     def get(self, circuit: Circuit, steps: int, capacity: int, *, variable_weights=(), record_spikes=(),
             record_states=None, record_weights=(), threads: int = 0, label: str | None = None) -> Program:
@@ -220,6 +283,10 @@ class ProgramCache:
             raise
         self.compiled += 1
         return Program.load(directory)
+
+
+def _key_hash(key: dict) -> str:
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]
 
 
 def _build(circuit: Circuit, steps: int, capacity: int, directory: Path, key: dict, variable_weights,
@@ -279,6 +346,8 @@ def _build(circuit: Circuit, steps: int, capacity: int, directory: Path, key: di
 def _padded(circuit: Circuit, steps: int, capacity: int) -> Circuit:
     """A shallow copy of ``circuit`` with one more source unit whose spikes, after the run's end, fill the
     sources up to ``capacity`` spikes."""
+    from spikingbp.circuits.circuit import Circuit
+
     real = sum(len(s.indices) for s in circuit.sources.values())
     if real > capacity:
         raise ConfigError(f"circuit {circuit.name!r} has {real} source spikes, more than the capacity {capacity}")
@@ -291,4 +360,4 @@ def _padded(circuit: Circuit, steps: int, capacity: int) -> Circuit:
     return template
 
 
-__all__ = ["Program", "ProgramCache", "signature", "default_cache", "RERUNNABLE_DEVICES", "CACHE_ENV"]
+__all__ = ["Program", "ProgramCache", "signature", "source_digest", "default_cache", "RERUNNABLE_DEVICES", "CACHE_ENV"]

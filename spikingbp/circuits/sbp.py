@@ -15,14 +15,17 @@ Population names (spec name in brackets): ``x``, ``m_x`` [m_x6]; ``h`` [h1], ``h
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from spikingbp.circuits.circuit import Circuit
-from spikingbp.circuits.sgsc import (CONNECTION_TYPES, DATA_BIAS, THRESHOLD, add_layer, gating_chain, parse_type,
-                                     silencing_weight, wire)
+from spikingbp.circuits.sgsc import (CONNECTION_TYPES, DATA_BIAS, THRESHOLD, add_layer, gating_chain, kick,
+                                     parse_type, silencing_weight, wire)
+from spikingbp.circuits.spikes import SpikeSource
 from spikingbp.errors import CircuitError, ConfigError
-from spikingbp.models.neurons import LoihiCUBAModulated
-from spikingbp.models.plasticity import SBPRewardRule
+
+if TYPE_CHECKING:
+    from spikingbp.circuits.circuit import Circuit
 
 TRAINING_PHASES = 12
 INFERENCE_PHASES = 4
@@ -162,8 +165,35 @@ def _sample_spikes(bits: np.ndarray, steps: np.ndarray):
 
 
 def _add_learning_layer(circuit: Circuit, name: str, size: int, refractory_steps: int):
+    from spikingbp.models.neurons import LoihiCUBAModulated
+
     return circuit.add_population(name, size, LoihiCUBAModulated, decay_u=1.0, decay_v=1.0, vth=THRESHOLD,
                                   bias=DATA_BIAS, refractory_steps=refractory_steps)
+
+
+#: The plastic projections of the training circuit: name -> (pre, post, what its weights are).
+PLASTIC = {**{f"W1_{post}": ("x", post, "W1") for post in HIDDEN_LEARNING},
+           **{f"W2_{post}": ("h", post, "W2") for post in OUTPUT_LEARNING},
+           "W2Tp_hT": ("o", "hT", "+W2T"), "W2Tm_hT": ("oT_minus", "hT", "-W2T")}
+PLASTIC_PROJECTIONS = tuple(PLASTIC)
+
+
+def training_inputs(W1, W2, inputs, targets):
+    """What a training run of ``inputs`` (N, n_in) bool with one-hot ``targets`` (N, n_out) from ``W1``,
+    ``W2`` feeds its circuit, as plain arrays: the spike sources (kick, input, target, reward) by name and the
+    weights of ``PLASTIC_PROJECTIONS`` (pre-major, as all_to_all numbers its synapses). The training
+    circuit is built from these, and a compiled training program reruns with them (no Brian2)."""
+    W1, W2, inputs, targets = _check_inputs(W1, W2, inputs, targets)
+    cycles = np.arange(len(inputs))
+    # The reward is present in phases 5 and 7: its spike arrives in the modulator one step later.
+    reward_steps = np.sort(np.concatenate([phase_step(5, cycles) - 1, phase_step(7, cycles) - 1]))
+    sources = {"g_kick": kick(),
+               "input": SpikeSource("input", W1.shape[0], *_sample_spikes(inputs, phase_step(1, cycles) - 1)),
+               "target": SpikeSource("target", W2.shape[1], *_sample_spikes(targets, phase_step(3, cycles) - 1)),
+               "reward": SpikeSource("reward", 1, np.zeros(len(reward_steps), np.int64), reward_steps)}
+    matrices = {"W1": W1, "W2": W2, "+W2T": W2.T, "-W2T": -W2.T}
+    weights = {name: matrices[which].astype(float).ravel() for name, (_, _, which) in PLASTIC.items()}
+    return sources, weights
 
 
 def training_circuit(W1, W2, inputs, targets, name: str = "sbp") -> Circuit:
@@ -171,9 +201,11 @@ def training_circuit(W1, W2, inputs, targets, name: str = "sbp") -> Circuit:
     (N, n_out), presented in that order, starting from weights ``W1`` (n_in, n_hidden) and ``W2``
     (n_hidden, n_out). Three plastic copies of W1 (into h, h_lt, h_gt) and of W2 (into o, o_lt, o_gt),
     and W2Tp = +W2^T (o -> hT) and W2Tm = -W2^T (oT_minus -> hT), all learning by ``SBPRewardRule``."""
-    W1, W2, inputs, targets = _check_inputs(W1, W2, inputs, targets)
-    n_in, n_hidden, n_out = W1.shape[0], W1.shape[1], W2.shape[1]
-    n_samples = len(inputs)
+    from spikingbp.circuits.circuit import Circuit
+    from spikingbp.models.plasticity import SBPRewardRule
+
+    sources, weights = training_inputs(W1, W2, inputs, targets)  # checks the arguments
+    n_in, n_hidden, n_out = np.shape(W1)[0], np.shape(W1)[1], np.shape(W2)[1]
     circuit = Circuit(name)
     gating_chain(circuit, TRAINING_PHASES)
     for population, size in (("x", n_in), ("m_x", n_in), ("m_h", n_hidden), ("c_h", n_hidden),
@@ -185,21 +217,13 @@ def training_circuit(W1, W2, inputs, targets, name: str = "sbp") -> Circuit:
         _add_learning_layer(circuit, population, n_out, refractory_steps=2)
     _add_learning_layer(circuit, "hT", n_hidden, refractory_steps=0)  # fires in phases 5 and 6 in a row
 
-    cycles = np.arange(n_samples)
-    circuit.add_source("input", n_in, *_sample_spikes(inputs, phase_step(1, cycles) - 1))
-    circuit.add_source("target", n_out, *_sample_spikes(targets, phase_step(3, cycles) - 1))
-    # The reward is present in phases 5 and 7: its spike arrives in the modulator one step later.
-    reward_steps = np.sort(np.concatenate([phase_step(5, cycles) - 1, phase_step(7, cycles) - 1]))
-    circuit.add_source("reward", 1, np.zeros(len(reward_steps), np.int64), reward_steps)
+    for source in (sources["input"], sources["target"], sources["reward"]):  # the kick came with the chain
+        circuit.add_source(source.name, source.size, source.indices, source.steps)
     for population in LEARNING:
         circuit.connect("reward", population, 1.0, pattern="all_to_all", target="mod_in", kind="reward")
-
-    plastic = [("W1", "x", post, W1) for post in HIDDEN_LEARNING] + \
-              [("W2", "h", post, W2) for post in OUTPUT_LEARNING] + \
-              [("W2Tp", "o", "hT", W2.T), ("W2Tm", "oT_minus", "hT", -W2.T)]
-    for label, pre, post, weights in plastic:
-        circuit.connect(pre, post, weights, pattern="all_to_all", synapse=SBPRewardRule, kind="p",
-                        name=f"{label}_{post}")
+    for projection, (pre, post, _) in PLASTIC.items():
+        circuit.connect(pre, post, weights[projection], pattern="all_to_all", synapse=SBPRewardRule, kind="p",
+                        name=projection)
     # The summed plastic input arrives ungated in the phases gi silences (a1 in 8 and 0, a2 in 6, 8, 10, 0):
     # gi must hold back the largest sum the weights can reach, or units fire outside their phase.
     inhibition = {name: silencing_weight(bound) for name, bound in largest_inputs(circuit, TRAINING_ROWS).items()}
@@ -221,8 +245,6 @@ def weights_of(weights: dict, n_in: int, n_hidden: int, n_out: int) -> dict:
         matrices[name] = rounded.astype(np.int32).reshape(shapes[name.split("_")[0]])
     return matrices
 
-
-PLASTIC_PROJECTIONS = ("W1_h", "W1_h_lt", "W1_h_gt", "W2_o", "W2_o_lt", "W2_o_gt", "W2Tp_hT", "W2Tm_hT")
 
 
 def train(W1, W2, inputs, targets, device: str = "runtime", directory: str | None = None, *,
@@ -253,20 +275,32 @@ def learned_weights(result, n_in: int, n_hidden: int, n_out: int, *, check_copie
     return W1_new, W2_new
 
 
+def inference_inputs(W1, W2, inputs):
+    """What an inference run of ``inputs`` feeds its circuit: the source ``input`` and the weights of the
+    projections ``W1`` and ``W2`` (pre-major), as plain arrays (see ``training_inputs``)."""
+    W1, W2, inputs, _ = _check_inputs(W1, W2, inputs)
+    cycles = np.arange(len(inputs))
+    sources = {"g_kick": kick(), "input": SpikeSource(
+        "input", W1.shape[0], *_sample_spikes(inputs, phase_step(1, cycles, INFERENCE_PHASES) - 1))}
+    return sources, {"W1": W1.astype(float).ravel(), "W2": W2.astype(float).ravel()}
+
+
 def inference_circuit(W1, W2, inputs, name: str = "sbp_inference") -> Circuit:
     """The 4-phase forward circuit: x -> h -> o with static weights, one sample per cycle."""
-    W1, W2, inputs, _ = _check_inputs(W1, W2, inputs)
+    from spikingbp.circuits.circuit import Circuit
+
+    sources, weights = inference_inputs(W1, W2, inputs)  # checks the arguments
+    n_in, n_hidden, n_out = np.shape(W1)[0], np.shape(W1)[1], np.shape(W2)[1]
     circuit = Circuit(name)
     gating_chain(circuit, INFERENCE_PHASES)
-    add_layer(circuit, "x", W1.shape[0], refractory_steps=2)
-    add_layer(circuit, "h", W1.shape[1], refractory_steps=2)
-    add_layer(circuit, "o", W2.shape[1], refractory_steps=2)
-    cycles = np.arange(len(inputs))
-    circuit.add_source("input", W1.shape[0],
-                       *_sample_spikes(inputs, phase_step(1, cycles, INFERENCE_PHASES) - 1))
+    add_layer(circuit, "x", n_in, refractory_steps=2)
+    add_layer(circuit, "h", n_hidden, refractory_steps=2)
+    add_layer(circuit, "o", n_out, refractory_steps=2)
+    source = sources["input"]
+    circuit.add_source(source.name, source.size, source.indices, source.steps)
     wire(circuit, INFERENCE_ROWS)
-    circuit.connect("x", "h", W1, pattern="all_to_all", kind="f", name="W1")
-    circuit.connect("h", "o", W2, pattern="all_to_all", kind="f", name="W2")
+    circuit.connect("x", "h", weights["W1"], pattern="all_to_all", kind="f", name="W1")
+    circuit.connect("h", "o", weights["W2"], pattern="all_to_all", kind="f", name="W2")
     return circuit
 
 
@@ -295,6 +329,7 @@ def inference_outputs(result, n_samples: int):
     return spikes, potentials
 
 
-__all__ = ["TRAINING_ROWS", "INFERENCE_ROWS", "training_circuit", "inference_circuit", "train", "infer",
-           "phase_step", "training_steps", "largest_inputs", "learned_weights", "inference_outputs",
-           "training_capacity", "inference_capacity", "INFERENCE_SPIKES", "INFERENCE_STATES", "inference_steps", "weights_of", "PLASTIC_PROJECTIONS"]
+__all__ = ["TRAINING_ROWS", "INFERENCE_ROWS", "PLASTIC", "PLASTIC_PROJECTIONS", "INFERENCE_SPIKES", "INFERENCE_STATES",
+           "training_circuit", "inference_circuit", "training_inputs", "inference_inputs", "train", "infer",
+           "phase_step", "training_steps", "inference_steps", "training_capacity", "inference_capacity",
+           "largest_inputs", "learned_weights", "weights_of", "inference_outputs"]

@@ -9,12 +9,15 @@ input against. The connection types are a table, so that a circuit is a list of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from spikingbp.circuits.circuit import Circuit
+from spikingbp.circuits.spikes import SpikeSource
 from spikingbp.errors import ConfigError
-from spikingbp.models.neurons import LoihiCUBA
+
+if TYPE_CHECKING:
+    from spikingbp.circuits.circuit import Circuit
 
 THRESHOLD = 1024.0   # vth in weight units
 DATA_BIAS = -8192.0  # data, memory and error units: silent unless gated
@@ -56,6 +59,8 @@ def parse_type(kind: str) -> tuple[ConnectionType, int]:
 
 def add_layer(circuit: Circuit, name: str, size: int, *, gate: bool = False, refractory_steps: int = 0):
     """Binary units: data units (bias -8192) or, with ``gate=True``, gating units (bias 0)."""
+    from spikingbp.models.neurons import LoihiCUBA  # here: the tables above are read without Brian2
+
     return circuit.add_population(name, size, LoihiCUBA, decay_u=1.0, decay_v=1.0, vth=THRESHOLD,
                                   bias=0.0 if gate else DATA_BIAS, refractory_steps=refractory_steps)
 
@@ -82,6 +87,11 @@ def silencing_weight(largest_input: float) -> float:
     return float(min(default, np.floor(needed / 64) * 64))
 
 
+def kick(prefix: str = "g", kick_step: int = 0) -> SpikeSource:
+    """The source that starts the gating chain ``prefix``: one spike at ``kick_step``."""
+    return SpikeSource(f"{prefix}_kick", 1, np.zeros(1, np.int64), np.full(1, kick_step, np.int64))
+
+
 def gating_chain(circuit: Circuit, stages: int, *, prefix: str = "g", ring: bool = True,
                  kick_step: int = 0) -> list[str]:
     """``stages`` one-unit gates ``g00, g01, ...``; a kick source fires ``g00`` at ``kick_step + 1``, and
@@ -91,7 +101,8 @@ def gating_chain(circuit: Circuit, stages: int, *, prefix: str = "g", ring: bool
     names = [f"{prefix}{k:02d}" for k in range(stages)]
     for name in names:
         add_layer(circuit, name, 1, gate=True)
-    circuit.add_source(f"{prefix}_kick", 1, [0], [kick_step])
+    source = kick(prefix, kick_step)
+    circuit.add_source(source.name, source.size, source.indices, source.steps)
     rows = [(f"{prefix}_kick", names[0], "1ge")]
     rows += [(a, b, "1ge") for a, b in zip(names, names[1:])]
     if ring:
