@@ -25,12 +25,14 @@ from spikingbp.io import atomic_open
 
 @dataclass(frozen=True)
 class Row:
-    """One band of the raster: the units ``units`` (indices, a slice, or None: all) of ``population``."""
+    """One band of the raster: the units ``units`` (indices, a slice, or None: all) of ``population``;
+    ``height`` (in height units) overrides the band's height."""
 
     population: str
     label: str | None = None
     units: object = None
     color: str = "black"
+    height: float | None = None
 
     @property
     def name(self) -> str:
@@ -51,14 +53,14 @@ class Phase:
 
 
 def as_row(row) -> Row:
-    """A ``Row`` from a Row, a population name, or a tuple (population, label[, units[, color]])."""
+    """A ``Row`` from a Row, a population name, or a tuple (population, label[, units[, color[, height]]])."""
     if isinstance(row, Row):
         return row
     if isinstance(row, str):
         return Row(row)
-    if isinstance(row, tuple) and 1 <= len(row) <= 4:
+    if isinstance(row, tuple) and 1 <= len(row) <= 5:
         return Row(*row)
-    raise ConfigError(f"a raster row is a Row, a population name or (population, label[, units[, color]]); "
+    raise ConfigError(f"a raster row is a Row, a population name or (population, label[, units[, color[, height]]]); "
                       f"got {row!r}")
 
 
@@ -94,36 +96,50 @@ def _seconds(dt) -> float | None:
 
 
 def draw_raster(axes, result, rows, *, dt=None, phases=(), max_units: int | None = None,
-                marker_size: float | None = None, time_window=None, phase_labels: bool = True):
+                marker_size: float | None = None, time_window=None, phase_labels: bool = True,
+                band_height: tuple | None = None, unit_ticks: bool = False):
     """Draw a raster into matplotlib ``axes``. ``rows`` from top to bottom (see ``as_row``); ``dt`` (a
     Brian2 time or seconds) puts the time axis in ms, else in steps; ``max_units`` thins large rows
-    evenly; ``time_window`` (first, last step) limits the x range. Returns {row name: (y low, y high)}."""
+    evenly (the row's label then says how many of its units are shown); ``time_window`` (first, last
+    step) limits the x range. ``band_height`` = (low, high): every band gets between low and high
+    height units whatever its size (else one per unit shown), so that one-unit and 784-unit populations
+    are both readable; ``unit_ticks`` labels each band's first and last unit index on the right axis.
+    Returns {row name: (y low, y high)}."""
     rows = [as_row(r) for r in rows]
     if not rows:
         raise ConfigError("a raster needs at least one row")
     scale = 1.0 if dt is None else _seconds(dt) * 1e3          # step -> ms
-    bands, top = {}, 0.0
-    drawn, separators = [], []
+    bands, labels, top = {}, [], 0.0
+    drawn, separators, index_ticks = [], [], []
     for row in rows:
         if row.population not in result.spikes:
             raise ConfigError(f"raster row {row.name!r}: the result has no spikes of {row.population!r} "
                               f"(recorded: {sorted(result.spikes)})")
         steps, units, size = result.spikes[row.population]
+        chosen = _unit_indices(row, size, None)
         shown = _unit_indices(row, size, max_units)
         position = np.full(size, -1, dtype=np.int64)
         position[shown] = np.arange(len(shown))
         keep = position[units] >= 0
-        height = max(len(shown), 1)
+        count = max(len(shown), 1)
+        height = (float(row.height) if row.height is not None else float(count) if band_height is None
+                  else float(np.clip(count, *band_height)))
+        unit_height = height / count
         low = top - height
-        drawn.append((row, steps[keep] * scale, top - 1 - position[units[keep]], low, top))
+        drawn.append((row, steps[keep] * scale, top - (position[units[keep]] + 0.5) * unit_height, unit_height))
         bands[row.name] = (low, top)
+        labels.append(row.name if len(shown) == len(chosen) else f"{row.name}\n{len(shown)} of {len(chosen)} units")
+        if unit_ticks:
+            index_ticks.append((top - 0.5 * unit_height, str(shown[0])))
+            if len(shown) > 1:
+                index_ticks.append((low + 0.5 * unit_height, str(shown[-1])))
         gap = max(1.0, 0.08 * height)                             # a gap between rows
         separators.append(low - gap / 2)
         top = low - gap
     total = -top
     size = marker_size if marker_size is not None else max(0.3, min(4.0, 400.0 / total))
-    for row, x, y, low, high in drawn:
-        axes.scatter(x, y + 0.5, s=size, marker="|" if size < 1.5 else ".", color=row.color,
+    for row, x, y, unit_height in drawn:
+        axes.scatter(x, y, s=size, marker="|" if size < 1.5 else ".", color=row.color,
                      linewidths=0.5, rasterized=True)
     for phase in (as_phase(p) for p in phases):
         x0, x1 = phase.start * scale, phase.stop * scale
@@ -142,7 +158,7 @@ def draw_raster(axes, result, rows, *, dt=None, phases=(), max_units: int | None
             if phase_labels and phase.label:
                 axes.text(x0, high, f" {phase.label}", ha="left", va="top", fontsize=5, color="dimgray")
     axes.set_yticks([(low + high) / 2 for low, high in bands.values()])
-    axes.set_yticklabels(list(bands), fontsize=7 if len(bands) > 12 else 8)
+    axes.set_yticklabels(labels, fontsize=7 if len(bands) > 12 else 8)
     for y in separators[:-1]:
         axes.axhline(y, color="0.85", lw=0.5)
     axes.set_ylim(top, 0.5)
@@ -150,6 +166,13 @@ def draw_raster(axes, result, rows, *, dt=None, phases=(), max_units: int | None
     if time_window is not None:
         axes.set_xlim(time_window[0] * scale, time_window[1] * scale)
     axes.tick_params(axis="y", length=0)
+    if unit_ticks:
+        right = axes.twinx()
+        right.set_ylim(axes.get_ylim())
+        right.set_yticks([y for y, _ in index_ticks])
+        right.set_yticklabels([label for _, label in index_ticks], fontsize=5, color="0.4")
+        right.tick_params(axis="y", length=2, pad=1)
+        right.set_ylabel("unit index", fontsize=7, color="0.4")
     return bands
 
 

@@ -56,7 +56,7 @@ def _draw_amplitudes(axes, part: pd.DataFrame, title: str, marked_S=None):
                               lw=0)
     handles, labels = axes.get_legend_handles_labels()
     unique = dict(zip(labels, handles))
-    axes.legend(unique.values(), unique.keys(), fontsize=7, loc="upper left")
+    axes.legend(unique.values(), unique.keys(), fontsize=7, loc="best")  # where it covers the fewest points
     unit = part["unit"].iloc[0]
     if (part["amplitude"] > 0).all():
         axes.set_yscale("log")                                    # a constant stage gain is a straight line
@@ -69,10 +69,12 @@ def _draw_amplitudes(axes, part: pd.DataFrame, title: str, marked_S=None):
 
 
 def plot_amplitude_vs_stage(table, out_png, *, calibrated_S: float | None = None, tolerance: float = 0.1,
-                            title: str | None = None) -> Path:
+                            gain_stages: int | None = None, title: str | None = None) -> Path:
     """Three panels: mean-field amplitudes per stage for several S, spiking amplitudes per stage for
     several S (mean and sd over repeated copies), and the spiking stage gain per stage at the calibrated
-    S (mean and sd over copies, with the +-``tolerance`` band around 1). Returns the path written."""
+    S (mean and sd over copies, with the +-``tolerance`` band around 1) over the first ``gain_stages``
+    transfers (all when None): give the stages that ``summarise_gains`` summarises, so that figure and
+    summary cover the same transfers. Returns the path written."""
     table = read_results(table)
     meanfield = table[table["experiment"] == "meanfield"]
     spiking = table[table["experiment"] == "spiking"]
@@ -87,6 +89,8 @@ def plot_amplitude_vs_stage(table, out_png, *, calibrated_S: float | None = None
         _draw_amplitudes(ax_sp, spiking, "spiking SGSC (I&F populations)", calibrated_S)
         S_gain = calibrated_S if calibrated_S is not None else spiking["S"].median()
         at_S = spiking[np.isclose(spiking["S"], S_gain) & spiking["gain"].notna()]
+        if gain_stages is not None:
+            at_S = at_S[at_S["stage"] <= gain_stages]
         if not at_S.empty:
             stats = at_S.groupby("stage")["gain"].agg(["mean", "std"])
             ax_gain.axhspan(1 - tolerance, 1 + tolerance, color="tab:green", alpha=0.12, lw=0,
@@ -94,17 +98,20 @@ def plot_amplitude_vs_stage(table, out_png, *, calibrated_S: float | None = None
             ax_gain.errorbar(stats.index, stats["mean"], yerr=stats["std"].fillna(0), fmt="o-", ms=3, capsize=2,
                              color="tab:blue", label=f"spiking, S = {S_gain:.3g} (mean +- sd over copies)")
     if not meanfield.empty:
-        for S, group in meanfield[meanfield["gain"].notna()].groupby("S"):
+        dashes = ((None, None), (6, 2), (2, 2), (6, 2, 2, 2))
+        for k, (S, group) in enumerate(meanfield[meanfield["gain"].notna()].groupby("S")):
+            if gain_stages is not None:
+                group = group[group["stage"] <= gain_stages]
             stats = group.groupby("stage")["gain"].mean()
-            ax_gain.plot(stats.index, stats.values, "--", lw=1, color="0.5")
-            ax_gain.text(stats.index[-1], stats.values[-1], f" MF S={S:.3g}", fontsize=6, va="center",
-                         color="0.35")
+            ax_gain.plot(stats.index, stats.values, lw=1, color="0.5", dashes=dashes[k % len(dashes)],
+                         label=f"mean-field, S = {S:.3g}")
     ax_gain.axhline(1, color="black", lw=0.6)
     ax_gain.set_xlabel("stage j (gain of the transfer j-1 -> j)")
     ax_gain.set_ylabel("stage gain I_j / I_{j-1}")
     ax_gain.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax_gain.set_title("stage gain", fontsize=10)
-    ax_gain.legend(fontsize=7, loc="upper left")
+    ax_gain.set_title("stage gain" if gain_stages is None else
+                      f"stage gain over the first {gain_stages} transfers (the summary's)", fontsize=10)
+    ax_gain.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)  # below: covers nothing
     ax_gain.grid(alpha=0.3)
     if title:
         figure.suptitle(title)

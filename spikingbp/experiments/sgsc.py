@@ -158,7 +158,7 @@ def run_sgsc(out_dir, seed: int = 0, quick: bool = False, *, config: SpikingConf
     files["results"] = _write_csv(out / "sgsc_results.csv", results)
     files["calibration"] = _write_csv(out / "calibration.csv", calibration.table)
     files["amplitude_vs_stage"] = plot_amplitude_vs_stage(
-        results, out / "amplitude_vs_stage.png", calibrated_S=S_star,
+        results, out / "amplitude_vs_stage.png", calibrated_S=S_star, gain_stages=settings["gain_stages"],
         title=f"Graded transfer in synfire-gated synfire chains (calibrated S = {S_star:.3f})")
     files["raster"] = _raster(chain, chain_result, S_star, settings["raster_amplitude_pA"] * PA,
                               out / "raster.png")
