@@ -14,6 +14,8 @@ import warnings
 from spikingbp import __version__
 from spikingbp.errors import ConfigError, SpikingBPError
 
+DECAY_UNITY = 4096  # Lava's decay scale (spikingbp.lava.fixed_point.DECAY_UNITY; that module imports Lava)
+
 STACK = ("numpy", "brian2", "cython", "brian2genn", "lava-nc", "brian2cuda", "pandas", "matplotlib",
          "scikit-learn", "tqdm", "dask")
 
@@ -113,14 +115,23 @@ def cmd_export_lava(args) -> int:
         exported = run.algorithm.circuit(run.final, data.X_test, phase="inference")
     else:  # the training circuit from the final weights: what on-chip learning would continue from
         exported = run.algorithm.circuit(run.final, data.X_train, data.T_train, phase="train")
-    network = translate(exported.circuit, exported.steps, refractory="ignore")
+    network = translate(exported.circuit, exported.steps, refractory="ignore", dv_max=args.dv_max)
     network.build()
     report = network.report(fixed_point=True)
     print(report)
+    record = {"circuit": f"{run.algorithm.name}-{args.phase}", "samples": exported.samples, "dv_max": args.dv_max,
+              "report": report.to_dict()}
+    if args.dv_max != DECAY_UNITY:  # what Loihi's 12-bit dv costs: Lava's fixed point against Brian2, per sample
+        from spikingbp.lava import verify_algorithm
+
+        X, T = (data.X_test, None) if args.phase == "inference" else (data.X_train, data.T_train)
+        checked = verify_algorithm(run.algorithm, run.final, X, T, args.phase, fixed_point=True, dv_max=args.dv_max)
+        record["dv_max_cost"] = {"samples": checked.n, "identical_to_brian2": checked.identical_count}
+        print(f"cost of --dv-max {args.dv_max}: {checked.n - checked.identical_count} of {checked.n} exported samples "
+              f"spike differently from Brian2 in Lava's fixed point ({checked.identical_count} identical)")
     out = Path(args.run_dir) / ("lava_export.json" if args.phase == "inference" else f"lava_export_{args.phase}.json")
     with atomic_open(out, "w") as stream:
-        json.dump({"circuit": f"{run.algorithm.name}-{args.phase}", "samples": exported.samples,
-                   "report": report.to_dict()}, stream, indent=1)
+        json.dump(record, stream, indent=1)
     print(f"wrote {out}")
     return 0
 
@@ -143,6 +154,7 @@ def cmd_verify_lava(args) -> int:
     if args.limit < 1:
         raise ConfigError(f"--limit {args.limit} must be at least 1 (samples, or trials for sgsc)")
     if args.circuit == "sgsc":
+        print(f"verifying sgsc on {args.limit} trials of a random SGSC circuit (--seed {args.seed})")
         result = verify_sgsc(seed=args.seed, trials=args.limit, fixed_point=args.fixed_point)
     else:
         name, _, label = args.circuit.rpartition("-")
@@ -246,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--limit", type=int, default=10, help="samples fed to the exported network")
     export.add_argument("--phase", default="inference", choices=("inference", "train"),
                         help="which circuit: inference (test samples) or train (training samples, final weights)")
+    export.add_argument("--dv-max", type=int, default=DECAY_UNITY, choices=(DECAY_UNITY - 1, DECAY_UNITY),
+                        help="largest voltage decay dv: 4096 maps decay_v = 1 exactly (one more than Loihi's 12 "
+                        "bits), 4095 fits Loihi and reports how many exported samples then spike differently")
     export.set_defaults(func=cmd_export_lava)
 
     verify = command("verify-lava", help="run Brian2 and Lava side by side; per sample, whether spikes (and "

@@ -148,6 +148,7 @@ def test_unknown_device_is_refused_by_the_parser(capsys):
 def test_verify_lava_prints_identical_count(capsys):
     assert main(["verify-lava", "--circuit", "sgsc", "--limit", "3"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "verifying sgsc on 3 trials of a random SGSC circuit (--seed 0)"  # says what it used
     assert lines[-1] == "identical: 3/3"
 
 
@@ -174,6 +175,24 @@ def test_verify_and_export_lava_on_a_trained_run(trained_run, capsys):
     for name in names:
         assert f"] {name} (" in printed
     assert printed.strip().endswith(f"wrote {out / 'lava_export.json'}")
+
+
+def test_export_lava_with_loihis_12_bit_dv_reports_deployable_units_and_what_it_costs(trained_run, capsys):
+    assert main(["export-lava", str(trained_run), "--limit", "3"]) == 0
+    exact = json.loads((trained_run / "lava_export.json").read_text())
+    assert main(["export-lava", str(trained_run), "--limit", "3", "--dv-max", "4095"]) == 0
+    printed = capsys.readouterr().out
+    fitted = json.loads((trained_run / "lava_export.json").read_text())
+    neurons = {record["dv_max"]: [p for p in record["report"]["processes"] if p["role"] == "neurons"]
+               for record in (exact, fitted)}
+    assert not any(p["loihi_deployable"] for p in neurons[4096])
+    assert neurons[4095] and all(p["loihi_deployable"] for p in neurons[4095])
+    cost = fitted["dv_max_cost"]
+    assert cost["samples"] == 3 and 0 <= cost["identical_to_brian2"] <= 3 and "dv_max_cost" not in exact
+    assert f"cost of --dv-max 4095: {3 - cost['identical_to_brian2']} of 3 exported samples" in printed
+    with pytest.raises(SystemExit) as refused:
+        main(["export-lava", str(trained_run), "--dv-max", "4000"])
+    assert refused.value.code == 2 and "--dv-max: invalid choice: 4000" in capsys.readouterr().err
 
 
 def test_export_lava_of_the_training_circuit(trained_run, capsys):
