@@ -9,10 +9,11 @@ PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON310)" || { echo "error: Python 3.10 not found; install it (e.g. 'pyenv install 3.10') or pass PYTHON310=/path/to/python3.10"; exit 1; }
-	$(PYTHON310) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
-	touch $@
+	@echo "setting up $(VENV) (Python 3.10, spikingbp and its stack; pip's output goes to $(VENV)/install.log)"
+	@$(PYTHON310) -m venv $(VENV)
+	@{ $(VENV)/bin/python -m pip install --upgrade pip && $(VENV)/bin/python -m pip install -e '.[test]'; } \
+		> $(VENV)/install.log 2>&1 || { tail -n 30 $(VENV)/install.log; echo "error: installing failed; the whole log is $(VENV)/install.log"; exit 1; }
+	@touch $@
 
 setup: $(VENV)/.installed
 

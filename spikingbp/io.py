@@ -1,7 +1,8 @@
-"""Writing files so that nothing half-written is ever left behind."""
+"""Writing files so that nothing half-written is ever left behind, and keeping tools' output off the terminal."""
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,4 +56,41 @@ def make_dir(path, flag: str = "--out") -> Path:
     return path
 
 
-__all__ = ["atomic_open", "check_creatable_dir", "make_dir"]
+@contextmanager
+def tool_output_to(log_path, tail_lines: int = 20):
+    """Send everything written to file descriptors 1 and 2 in the block (compilers, make, GeNN's scripts,
+    Brian2's messages) to the end of ``log_path``; yields a text stream to the terminal's stderr, for the
+    progress bar and results. When the block raises, the last ``tail_lines`` lines it logged are shown on
+    the terminal before the error goes on."""
+    log_path = Path(log_path)
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
+    terminal = os.fdopen(os.dup(saved[2]), "w", buffering=1)
+    with open(log_path, "ab") as log:
+        start = log.tell()
+        for fd in (1, 2):
+            os.dup2(log.fileno(), fd)
+        try:
+            yield terminal
+        except BaseException:
+            _restore(saved)
+            tail = log_path.read_bytes()[start:].decode(errors="replace").splitlines()[-tail_lines:]
+            if tail and not isinstance(sys.exc_info()[1], KeyboardInterrupt):
+                terminal.write(f"last lines of {log_path}:\n" + "".join(f"  {line}\n" for line in tail))
+            raise
+        finally:
+            _restore(saved)
+            terminal.close()
+
+
+def _restore(saved: dict) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    for fd, copy in list(saved.items()):
+        os.dup2(copy, fd)
+        os.close(copy)
+        del saved[fd]
+
+
+__all__ = ["atomic_open", "check_creatable_dir", "make_dir", "tool_output_to"]

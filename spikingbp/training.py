@@ -19,6 +19,8 @@ The run directory (``config.out``) holds::
                           next epoch done (``position``), order, metrics
     build/<device>/       the per-epoch builds of genn and cuda (cpp_standalone programs live in the
                           shared cache of ``spikingbp.circuits.program``)
+    tools.log             what compilers, make, GeNN's scripts and Brian2 printed while training (the
+                          terminal keeps the progress bar and the results; a failure shows the log's tail)
 
 plus the figures the algorithm writes at the start (sBP: ``training_cycle.png``). Every file is written
 under a temporary name and renamed, so an interrupted run never leaves a half-written file. Nothing is
@@ -44,7 +46,7 @@ import spikingbp
 from spikingbp.algorithms import REFERENCE, REGISTRY, Algorithm, RunContext, Sizes, algorithm_class, create
 from spikingbp.circuits.program import RERUNNABLE_DEVICES, ProgramCache
 from spikingbp.errors import ConfigError, DataError, DeviceError
-from spikingbp.io import atomic_open, check_creatable_dir, make_dir
+from spikingbp.io import atomic_open, check_creatable_dir, make_dir, tool_output_to
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,6 +66,7 @@ WEIGHTS_INITIAL_FILE = "weights_initial.npz"
 WEIGHTS_FINAL_FILE = "weights_final.npz"
 ORDER_FILE = "order.npy"
 METRICS_FILE = "metrics.csv"
+TOOLS_LOG = "tools.log"  # what compilers, make and device tools printed during the run
 CURVES_FILE = "learning_curves.png"
 CHECKPOINT_FILE = "checkpoint.npz"
 PARAM_PREFIX = "param_"   # params are stored in checkpoint.npz under this prefix
@@ -269,10 +272,11 @@ def train(config: TrainConfig | Mapping) -> RunResult:
     n_train = len(data.X_train)
     chunk = config.chunk if config.device in CHUNKED_DEVICES else n_train
     position, train_seconds, wall_seconds = state["position"], state["train_seconds"], state["wall_seconds"]
-    with tqdm(total=remaining_epochs * n_train, initial=position, unit="sample", disable=not config.progress,
-              dynamic_ncols=True) as bar:
+    with tool_output_to(out / TOOLS_LOG) as terminal, \
+            tqdm(total=remaining_epochs * n_train, initial=position, unit="sample", disable=not config.progress,
+                 dynamic_ncols=True, file=terminal) as bar:
         programs = ProgramCache(config.cache, on_compile=lambda label: bar.write(
-            f"compiling the {label} program, once per shape (kept in {programs.root})", file=sys.stderr))
+            f"compiling the {label} program, once per shape (kept in {programs.root})", file=terminal))
         context = RunContext(config.device, out / "build" / config.device, config.seed,
                              bar.update if config.progress else None, chunk=chunk, programs=programs)
         for epoch in range(resumed_from_epoch + 1, config.epochs + 1):

@@ -33,7 +33,7 @@ def test_run_directory_contents(finished_run):
     out = finished_run.out
     names = sorted(path.name for path in out.iterdir())
     assert names == ["checkpoint.npz", "config.json", "learning_curves.png", "metrics.csv", "order.npy",
-                     "training_cycle.png", "weights_final.npz", "weights_initial.npz"]
+                     "tools.log", "training_cycle.png", "weights_final.npz", "weights_initial.npz"]
 
     record = json.loads((out / "config.json").read_text())
     assert record["spikingbp_version"] == spikingbp.__version__
@@ -415,3 +415,38 @@ print("brian2" in sys.modules, cache.compiled, np.array_equal(learned["W1"], W1)
     imported, compiled, same_W1, same_W2, changed = done.stdout.split()
     assert (imported, compiled, same_W1, same_W2) == ("False", "0", "True", "True"), done.stdout
     assert int(changed) > 0  # it learned
+
+
+def test_tool_output_goes_to_the_run_log_and_its_tail_shows_on_failure(tmp_path, capfd, monkeypatch):
+    """What compilers and device scripts print (at the file-descriptor level, as make and GeNN's shell
+    scripts do) lands in RUN_DIR/tools.log; the terminal keeps the progress bar; a failure shows the tail."""
+    import os
+
+    from spikingbp.algorithms.sbp import SBP
+
+    original = SBP.train_epoch
+
+    def noisy(self, *args, **kwargs):
+        os.system("echo 'g++ -O3 main.cpp (compiler noise)'; echo 'mkdir: cannot create directory' >&2")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SBP, "train_epoch", noisy)
+    out = tmp_path / "run"
+    train(small_config(out, epochs=1, progress=True))
+    terminal = capfd.readouterr()
+    assert "compiler noise" not in terminal.out + terminal.err
+    assert "sample/s" in terminal.err  # the progress bar stayed on the terminal
+    log = (out / "tools.log").read_text()
+    assert "g++ -O3 main.cpp (compiler noise)" in log and "mkdir: cannot create directory" in log
+
+    def failing(self, *args, **kwargs):
+        os.system("echo 'make: *** [main] Error 1'")
+        raise RuntimeError("Project compilation failed")
+
+    monkeypatch.setattr(SBP, "train_epoch", failing)
+    with pytest.raises(RuntimeError):
+        train(small_config(tmp_path / "failed", epochs=1))
+    shown = capfd.readouterr().err
+    assert f"last lines of {tmp_path / 'failed' / 'tools.log'}:" in shown and "make: *** [main] Error 1" in shown
+    os.system("echo 'after the run'")  # the descriptors are back on the terminal
+    assert "after the run" in capfd.readouterr().out
