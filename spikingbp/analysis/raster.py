@@ -100,7 +100,7 @@ def draw_raster(axes, result, rows, *, dt=None, phases=(), max_units: int | None
                 band_height: tuple | None = None, unit_ticks: bool = False):
     """Draw a raster into matplotlib ``axes``. ``rows`` from top to bottom (see ``as_row``); ``dt`` (a
     Brian2 time or seconds) puts the time axis in ms, else in steps; ``max_units`` thins large rows
-    evenly (the row's label then says how many of its units are shown); ``time_window`` (first, last
+    evenly, and a thinned row's label says how many of its units it shows; ``time_window`` (first, last
     step) limits the x range. ``band_height`` = (low, high): every band gets between low and high
     height units whatever its size (else one per unit shown), so that one-unit and 784-unit populations
     are both readable; ``unit_ticks`` labels each band's first and last unit index on the right axis.
@@ -116,7 +116,7 @@ def draw_raster(axes, result, rows, *, dt=None, phases=(), max_units: int | None
             raise ConfigError(f"raster row {row.name!r}: the result has no spikes of {row.population!r} "
                               f"(recorded: {sorted(result.spikes)})")
         steps, units, size = result.spikes[row.population]
-        chosen = _unit_indices(row, size, None)
+        selected = _unit_indices(row, size, None)
         shown = _unit_indices(row, size, max_units)
         position = np.full(size, -1, dtype=np.int64)
         position[shown] = np.arange(len(shown))
@@ -128,7 +128,7 @@ def draw_raster(axes, result, rows, *, dt=None, phases=(), max_units: int | None
         low = top - height
         drawn.append((row, steps[keep] * scale, top - (position[units[keep]] + 0.5) * unit_height, unit_height))
         bands[row.name] = (low, top)
-        labels.append(row.name if len(shown) == len(chosen) else f"{row.name}\n{len(shown)} of {len(chosen)} units")
+        labels.append(row.name if len(shown) == len(selected) else f"{row.name}\n{len(shown)} of {len(selected)} units")
         if unit_ticks:
             index_ticks.append((top - 0.5 * unit_height, str(shown[0])))
             if len(shown) > 1:

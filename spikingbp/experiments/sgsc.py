@@ -239,14 +239,14 @@ def _raster(circuit, result, S: float, amplitude: float, out_png: Path) -> Path:
     rows, phases = [], []
     gates = layout.gate_populations["main"]
     for j, stage in enumerate(layout.stages["main"]):
-        rows.append(Row(gates[j], f"gate pop. {j}", slice(0, 15), "0.45"))
+        rows.append(Row(gates[j], f"gate pop. {j} (first 15)", slice(0, 15), "0.45"))
         rows.append(Row(stage, f"stage {j}", units, "tab:blue"))
         first, last = layout.gate(j)
         phases.append(Phase(first, last + 1, rows=(f"stage {j}",)))
     window = (layout.start_step - layout.period, layout.steps_needed())
     return plot_raster(result, rows, out_png, dt=layout.dt, phases=phases, max_units=50, time_window=window,
-                       title=f"Spiking SGSC at S = {S:.3f}: input {layout.amplitudes[copy] / PA:g} pA "
-                             f"(gates shaded)")
+                       title=f"Spiking SGSC at S = {S:.3f}: input {layout.amplitudes[copy] / PA:g} pA\n"
+                             f"one copy of {layout.n} units per stage, its gate window shaded")
 
 
 def _routing_panel(circuit, result, route: str) -> dict:
@@ -254,13 +254,13 @@ def _routing_panel(circuit, result, route: str) -> dict:
     rows, phases = [], []
     trunk = [s for s in layout.stages["a"] if s in layout.stages["b"]]
     for j, stage in enumerate(trunk):
-        rows += [Row(layout.gate_populations["a"][j], f"gate {j}", slice(0, 15), "0.45"),
+        rows += [Row(layout.gate_populations["a"][j], f"gate {j} (first 15)", slice(0, 15), "0.45"),
                  Row(stage, f"x{j}", None, "tab:blue")]
         phases.append(Phase(layout.gate(j)[0], layout.gate(j)[1] + 1, rows=(f"x{j}",)))
     for branch, colour in (("a", "tab:green"), ("b", "tab:red")):
         for j, stage in enumerate(layout.stages[branch][len(trunk):], start=len(trunk)):
             label = f"{branch}: stage {j}"
-            rows += [Row(layout.gate_populations[branch][j], f"{branch}: gate {j}", slice(0, 15), "0.45"),
+            rows += [Row(layout.gate_populations[branch][j], f"{branch}: gate {j} (first 15)", slice(0, 15), "0.45"),
                      Row(stage, label, None, colour)]
             if branch == route:
                 phases.append(Phase(layout.gate(j)[0], layout.gate(j)[1] + 1, rows=(label,)))
