@@ -31,6 +31,16 @@ def neuron_group(model: NeuronModel, n: int, name: str, dt=None, **params) -> Ne
     return group
 
 
+def step_map(group, model: NeuronModel, dt):
+    """The operation that runs ``model.step_code`` on ``group`` once per step (add it to the Network).
+
+    A ``run_regularly`` in the 'start' slot with order 1: after the synapses' sample updates (order 0),
+    before thresholds, so that it consumes the input the synapses of the previous step delivered."""
+    if not model.step_code:
+        raise ConfigError(f"{model.name} has no step code")
+    return group.run_regularly(model.step_code, dt=dt, order=1, name=f"{group.name}_run_regularly_step")
+
+
 def _namespace_constants(name: str, equations, values: dict) -> dict:
     """Parameters the equations do not declare are compile-time constants (faster, one value for the
     whole group); declared ``(constant)`` parameters are per element and may differ."""
@@ -101,4 +111,4 @@ def sample_update(syn, model: SynapseModel, t_sample):
     return syn.run_regularly(model.sample_update, dt=t_sample, name=f"{syn.name}_run_regularly_sample")
 
 
-__all__ = ["neuron_group", "synapses", "sample_update"]
+__all__ = ["neuron_group", "synapses", "sample_update", "step_map"]

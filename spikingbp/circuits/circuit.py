@@ -274,7 +274,7 @@ class BrianCircuit:
     def __init__(self, circuit: Circuit, record_spikes, record_states: dict, record_weights: tuple):
         from brian2 import Network, SpikeGeneratorGroup, SpikeMonitor, StateMonitor
 
-        from spikingbp.circuits.build import neuron_group, sample_update, synapses
+        from spikingbp.circuits.build import neuron_group, sample_update, step_map, synapses
 
         self.circuit = circuit
         self.network = Network()
@@ -288,10 +288,15 @@ class BrianCircuit:
                 for population, _ in members:
                     value = population.params.get(key, default)
                     values.append(np.broadcast_to(np.asarray(value), (population.size,)))
-                params[key] = np.concatenate(values) * _unit(default)
+                values = np.concatenate(values)
+                # one value for the whole group stays a scalar: parameters the equations do not declare are
+                # compile-time constants (spikingbp.circuits.build), and need one
+                params[key] = (values[0] if np.all(values == values[0]) else values) * _unit(default)
             group = neuron_group(model, size, f"{circuit.name}_{model_name.lower()}", **params)
             self.groups[model_name] = group
             self.network.add(group)
+            if model.step_code:
+                self.network.add(step_map(group, model, circuit.dt))
             for population, offset in members:
                 self.offsets[population.name] = (group, offset)
 

@@ -66,6 +66,7 @@ class NeuronModel:
     refractory: str | None = None
     method: str = "euler"
     input_variable: str | None = "a_in"  # what synapses add their weight to
+    step_code: str | None = None  # a discrete map run once per step before thresholds (statements, in order)
     doc: str = ""
 
     def resolve(self, **overrides) -> dict:
