@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from spikingbp.analysis.curves import MEASURES, draw_learning_curves
+from spikingbp.analysis.curves import LABELS, draw_learning_curves
 from spikingbp.analysis.raster import Row, draw_raster
 from spikingbp.analysis.sbp_figures import CYCLE_ROWS, GATES, plot_training_cycle, with_gate_band
 from spikingbp.analysis.sgsc_figures import plot_amplitude_vs_stage
@@ -63,13 +63,16 @@ def test_the_training_cycle_shows_every_unit_of_every_population(tmp_path):
 
 
 def test_learning_curves_of_one_epoch_have_integer_ticks_and_distinct_markers():
-    row = {"epoch": 1, **{f"{split}_{m}": 0.5 for split in ("train", "test") for m in MEASURES}}
+    MEASURES = ("exact", "argmax_spikes", "argmax_potential")
+    row = {"epoch": 1, "train_accuracy": 0.5, **{f"{split}_{m}": 0.5 for split in ("train", "test") for m in MEASURES}}
     axes = draw_learning_curves(Figure().add_subplot(), pd.DataFrame([row]))
     low, high = axes.get_xlim()
     assert [t for t in axes.get_xticks() if low <= t <= high] == [1.0]
     lines = axes.get_lines()
     assert len({line.get_marker() for line in lines}) == len(MEASURES)
     assert len({(line.get_marker(), line.get_markerfacecolor()) for line in lines}) == 2 * len(MEASURES)
+    assert sorted(line.get_label() for line in lines) == sorted(f"{s}: {LABELS[m]}" for s in ("train", "test")
+                                                                  for m in MEASURES)
 
 
 def test_the_gain_panel_covers_the_transfers_the_summary_covers(tmp_path, monkeypatch):

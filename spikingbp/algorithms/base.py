@@ -40,15 +40,22 @@ PHASES = ("train", "inference")
 
 @dataclass(frozen=True)
 class Option:
-    """One algorithm-specific parameter: default, type (int, float or bool), allowed range and meaning."""
+    """One algorithm-specific parameter: default, type (int, float, bool or str), allowed range or choices
+    and meaning."""
 
     default: object
     kind: type
     doc: str
     minimum: float | None = None
     maximum: float | None = None
+    choices: tuple = ()
 
     def check(self, name: str, value):
+        if self.choices:
+            if str(value) not in self.choices:
+                raise ConfigError(f"option {name}={value!r} is not one of {', '.join(self.choices)}; "
+                                  f"e.g. --option {name}={self.default}")
+            return str(value)
         if self.kind is bool:
             if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
                 value = value.lower() in ("true", "1")

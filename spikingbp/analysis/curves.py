@@ -1,8 +1,8 @@
 """Learning curves of a finished (or running) training job, from its ``metrics.csv``.
 
 The table has one row per epoch, a column ``epoch`` and accuracy columns ``train_<measure>`` and
-``test_<measure>`` for the measures ``exact`` (all output bits right), ``argmax_spikes`` and
-``argmax_potential``. Measures missing from the table are left out of the figure.
+``test_<measure>`` for each of the algorithm's measures (sBP: ``exact``, ``argmax_spikes``,
+``argmax_potential``; SSNN-BP: ``argmax_counts``); the headline ``train_accuracy`` repeats one of them.
 """
 from __future__ import annotations
 
@@ -16,13 +16,16 @@ from matplotlib.ticker import MaxNLocator
 from spikingbp.errors import ConfigError, DataError
 from spikingbp.io import atomic_open
 
-#: measure column suffix -> legend label, colour and marker (distinct shapes, so that points that coincide,
-#: as all of them do in a one-epoch run, can still be told apart).
-MEASURES = {
-    "exact": ("all output bits right", "tab:blue", "s"),
-    "argmax_spikes": ("argmax of output spikes", "tab:orange", "^"),
-    "argmax_potential": ("argmax of output potential", "tab:green", "o"),
+#: measure column suffix -> legend label (others are labelled by their name).
+LABELS = {
+    "exact": "all output bits right",
+    "argmax_spikes": "argmax of output spikes",
+    "argmax_potential": "argmax of output potential",
+    "argmax_counts": "argmax of output spike counts",
 }
+#: colours and marker shapes, one per measure in the table's order (distinct shapes, so that points that
+#: coincide, as all of them do in a one-epoch run, can still be told apart).
+STYLES = (("tab:blue", "s"), ("tab:orange", "^"), ("tab:green", "o"), ("tab:red", "D"), ("tab:purple", "v"))
 #: split prefix -> line style, and whether the marker is filled (train) or open (test).
 SPLITS = {"train": ("-", True), "test": ("--", False)}
 
@@ -46,7 +49,7 @@ def plot_learning_curves(metrics, out_png, title: str = "Learning curves") -> Pa
 def draw_learning_curves(axes, metrics, title: str = "Learning curves"):
     """Draw the learning curves of ``metrics`` (see ``plot_learning_curves``) into ``axes``."""
     table = _read_metrics(metrics)
-    for measure, (label, colour, marker) in MEASURES.items():
+    for (measure, label), (colour, marker) in zip(_measures(table).items(), STYLES * 4):
         for split, (style, filled) in SPLITS.items():
             column = f"{split}_{measure}"
             if column in table:
@@ -77,11 +80,16 @@ def _read_metrics(metrics) -> pd.DataFrame:
         raise DataError(
             f"the metrics table has no 'epoch' column (columns: {', '.join(map(str, table.columns))}); "
             f"give a metrics.csv written by spikingbp.training")
-    if not any(f"{split}_{measure}" in table for split in SPLITS for measure in MEASURES):
-        raise DataError(
-            "the metrics table has no accuracy column (train_/test_ followed by "
-            f"{', '.join(MEASURES)}); give a metrics.csv written by spikingbp.training")
+    if not _measures(table):
+        raise DataError("the metrics table has no measure column (train_<measure> and test_<measure> besides "
+                        "train_accuracy); give a metrics.csv written by spikingbp.training")
     return table
+
+
+def _measures(table) -> dict:
+    """The measures of ``table`` (columns train_<m> or test_<m>, not the headline ``accuracy``) -> label."""
+    names = [c.split("_", 1)[1] for c in table.columns if c.startswith(tuple(f"{s}_" for s in SPLITS))]
+    return {name: LABELS.get(name, name.replace("_", " ")) for name in dict.fromkeys(names) if name != "accuracy"}
 
 
 def _save_atomically(figure: Figure, out_png: Path) -> None:

@@ -37,7 +37,7 @@ class SSNNSettings:
     theta_hidden: float = 0.5
     theta_output: float = 1.0
     w_inh: float = 2.5
-    eta: float = 1e-3
+    eta: float = 0.01
     form: str = "stochastic"
 
     def __post_init__(self):

@@ -161,7 +161,7 @@ dw : 1       # this sample's change so far (stochastic form)
 cx : 1       # forward spikes of the presynaptic unit in this sample (rate form)
 """
 
-_PARAMETERS_RULE = {"eta2": Parameter(5e-4, "half the learning rate, eta / 2, >= 0", 0.0, None)}
+_PARAMETERS_RULE = {"eta2": Parameter(5e-3, "half the learning rate, eta / 2, >= 0", 0.0, None)}
 
 _APPLY = {"stochastic": "w += dw\ndw = 0", "rate": "w += eta2 * cx * (n_p_post - n_m_post)\ncx = 0"}
 

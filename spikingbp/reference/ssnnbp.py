@@ -36,7 +36,7 @@ class Settings(NamedTuple):
     theta_hidden: float = 0.5
     theta_output: float = 1.0
     w_inh: float = 2.5
-    eta: float = 1e-3
+    eta: float = 0.01
     form: str = "stochastic"
 
 

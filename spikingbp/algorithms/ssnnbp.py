@@ -1,0 +1,191 @@
+"""SSNN-BP (Biswas et al. 2023) on the Algorithm interface: an adapter over ``spikingbp.circuits.ssnnbp`` (the
+composite-neuron circuit) and ``spikingbp.reference.ssnnbp`` (the numpy model, device ``reference``).
+
+Params: ``W0`` (n_in, n_h1), ``W1`` ... (float64, He initialisation). Every sample's random trains (front-loaded
+Poisson inputs, the label train, dropout masks) are drawn here from a generator seeded by (run seed, epoch,
+sample index), so that the circuit and the reference, chunked or not, resumed or not, see the same ones;
+evaluation draws from (run seed, 0, sample index, 1), the same trains every epoch."""
+from __future__ import annotations
+
+import numpy as np
+
+from spikingbp.algorithms import register
+from spikingbp.algorithms.base import REFERENCE, Algorithm, CircuitRun, Option, Sizes
+from spikingbp.errors import ConfigError
+
+EVALUATION = 1  # the last seed word of evaluation trains (training trains have none)
+
+
+@register
+class SSNNBP(Algorithm):
+    name = "ssnnbp"
+    title = "SSNN-BP: composite-neuron backprop with local stochastic updates (Biswas et al. 2023)"
+    encoding = "front-loaded Poisson trains of pixel/255 over Ts steps; label train at rate 0.5; dropout masks"
+    headline = "argmax_counts"
+    measures = ("argmax_counts",)
+    devices = (REFERENCE, "runtime", "cpp_standalone")
+    options = {
+        "Ts": Option(100, int, "steps per sample (the paper: 50 to 200)", 1, 10_000),
+        "form": Option("stochastic", str, "weight update: stochastic (spike coincidences) or rate (counts)",
+                       choices=("stochastic", "rate")),
+        "eta": Option(0.01, float, "learning rate (chosen on digits: see the README)", 0.0, 10.0),
+        "mean_rate": Option(0.4, float, "mean input spike probability per step of a white pixel (paper 0.3-0.5)",
+                            1e-6, 0.5),
+        "label_rate": Option(0.5, float, "spike probability per step of the correct class's label unit", 0.0, 1.0),
+        "dropout_input": Option(0.2, float, "probability that an input pixel is silenced for a sample", 0.0, 0.999),
+        "dropout_hidden": Option(0.3, float, "probability that a hidden unit is dropped for a sample", 0.0, 0.999),
+        "theta_hidden": Option(0.5, float, "hidden gradient threshold theta_b (not given by the paper)", 1e-9, None),
+        "theta_output": Option(1.0, float, "output error threshold theta_N (not given by the paper)", 1e-9, None),
+        "w_inh": Option(2.5, float, "winner-take-all inhibition per rival spike (not given by the paper)", 0.0, None),
+        "init_gain": Option(5.0, float, "initial weights N(0, 2 / fan_in) times this (5 = the forward threshold: "
+                            "He initialisation in units of the threshold, so that spike counts pass layer to layer)",
+                            1e-9, None),
+    }
+    default_hidden = (1280,)
+
+    # --------------------------------------------------------------------------------------- setup
+    def settings(self, eta: float | None = None):
+        from spikingbp.circuits.ssnnbp import SSNNSettings
+
+        v = self.values
+        return SSNNSettings(Ts=v["Ts"], theta_hidden=v["theta_hidden"], theta_output=v["theta_output"],
+                            w_inh=v["w_inh"], eta=v["eta"] if eta is None else eta, form=v["form"])
+
+    def _reference_settings(self, eta: float | None = None):
+        from spikingbp.reference.ssnnbp import Settings
+
+        return Settings(**self.settings(eta).__dict__)
+
+    def check_sizes(self, sizes: Sizes) -> None:
+        if not sizes.hidden or any(n < 1 for n in sizes.hidden):
+            raise ConfigError(f"ssnnbp needs at least one hidden layer of positive size; got {list(sizes.hidden)}, "
+                              f"give e.g. --hidden 1280")
+
+    def encode(self, images):
+        """Intensities pixel/255 in [0, 1], flattened (N, H*W)."""
+        from spikingbp.data import rate_encode
+
+        return rate_encode(images, 1.0)
+
+    def init_params(self, sizes: Sizes, seed: int):
+        """He initialisation in units of the threshold: W_l ~ init_gain N(0, 2 / fan_in)."""
+        self.check_sizes(sizes)
+        rng = np.random.default_rng(seed)
+        layers = [sizes.n_in, *sizes.hidden, sizes.n_out]
+        return {f"W{l}": self.values["init_gain"] * rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, n_out))
+                for l, (n_in, n_out) in enumerate(zip(layers, layers[1:]))}
+
+    def trains(self, X, T, indices, seed_words, hidden, *, train: bool):
+        """The inputs (N, Ts, n_in), labels (N, Ts, n_out) bool trains and keep masks [(N, n_h)] of the samples
+        ``indices``, each from ``numpy.random.default_rng([*seed_words, index])`` (evaluation: no dropout and
+        no labels)."""
+        from spikingbp.data import front_loaded_trains
+
+        v = self.values
+        Ts, n_in, n_out = v["Ts"], X.shape[1], T.shape[1]
+        inputs = np.zeros((len(indices), Ts, n_in), bool)
+        labels = np.zeros((len(indices), Ts, n_out), bool)
+        keep = [np.ones((len(indices), n), bool) for n in hidden]
+        for row, index in enumerate(indices):
+            rng = np.random.default_rng([*seed_words, int(index)] + ([] if train else [EVALUATION]))
+            inputs[row] = front_loaded_trains(X[index], Ts, v["mean_rate"], rng)
+            if train:
+                inputs[row] &= rng.random(n_in) >= v["dropout_input"]
+                labels[row, :, int(np.argmax(T[index]))] = rng.random(Ts) < v["label_rate"]
+                for mask, n in zip(keep, hidden):
+                    mask[row] = rng.random(n) >= v["dropout_hidden"]
+        return inputs, labels, keep
+
+    @staticmethod
+    def _weights(params):
+        return [params[f"W{l}"] for l in range(len(params))]
+
+    # --------------------------------------------------------------------------------------- running
+    def _run(self, weights, inputs, labels, keep, settings, ctx, *, record_counts: bool):
+        """One compiled (or built) run of these trains on ``ctx.device``: (result, weight shapes)."""
+        from spikingbp.circuits import ssnnbp as circuit
+        from spikingbp.circuits.program import RERUNNABLE_DEVICES
+
+        n_in, n_out, hidden = weights[0].shape[0], weights[-1].shape[1], [W.shape[1] for W in weights[:-1]]
+        records = dict(record_weights=circuit.weight_projections(len(weights)),
+                       record_states=circuit.READOUT_STATES if record_counts else None)
+        if ctx.programs is None or ctx.device not in RERUNNABLE_DEVICES:
+            built = circuit.ssnn_circuit(weights, inputs, labels, keep, settings)
+            return built.run(circuit.run_steps(len(inputs), settings.Ts), ctx.device,
+                             ctx.directory("train" if settings.eta else "infer"), record_spikes=(),
+                             **records, **ctx.device_options())
+        sources, flat = circuit.run_inputs(weights, inputs, labels, keep, settings.Ts)
+        # Programs hold a fixed number of source spikes: a power of two above this run's spikes scaled to a full
+        # chunk, with a margin, so that every chunk of one dataset (the short last one too) finds the same program.
+        spikes = sum(len(source.indices) for source in sources.values())
+        capacity = 1 << max(10, int(np.ceil(np.log2(1.25 * spikes * ctx.chunk / len(inputs) + 1))))
+        label = "-".join(map(str, [n_in, *hidden, n_out]))
+        program = ctx.programs.program(
+            {"circuit": "ssnnbp", "sizes": [n_in, *hidden, n_out], "settings": settings.__dict__},
+            lambda: circuit.ssnn_circuit(weights, inputs, labels, keep, settings),
+            circuit.run_steps(ctx.chunk, settings.Ts), capacity, variable_weights=records["record_weights"],
+            label=f"{label} {'training' if settings.eta else 'inference'} ({ctx.chunk} samples a run, "
+                  f"{capacity} spikes)", **records)
+        # a short last chunk runs in the chunk-long program: its missing samples have no spikes and change nothing
+        return program.run(sources, flat)
+
+    def train_epoch(self, params, X, T, order, ctx):
+        from spikingbp.circuits import ssnnbp as circuit
+        from spikingbp.reference import ssnnbp as reference
+
+        weights = self._weights(params)
+        hidden = [W.shape[1] for W in weights[:-1]]
+        settings = self.settings()
+        for start in range(0, len(order), ctx.chunk):
+            part = order[start:start + ctx.chunk]
+            inputs, labels, keep = self.trains(X, T, part, [ctx.seed, ctx.epoch], hidden, train=True)
+            if not ctx.on_circuit:
+                weights = reference.train(weights, inputs, labels, keep, self._reference_settings(),
+                                          on_sample=lambda _: ctx.advance(1))
+                continue
+            result = self._run(weights, inputs, labels, keep, settings, ctx, record_counts=False)
+            weights = circuit.learned(result, [W.shape for W in weights])
+            ctx.advance(len(part))
+        return {f"W{l}": W for l, W in enumerate(weights)}
+
+    def output_counts(self, params, X, ctx):
+        """Forward spikes of every output unit per sample (N, n_out) on ``ctx.device``."""
+        from spikingbp.circuits import ssnnbp as circuit
+        from spikingbp.reference import ssnnbp as reference
+
+        weights = self._weights(params)
+        hidden = [W.shape[1] for W in weights[:-1]]
+        empty_targets = np.zeros((len(X), weights[-1].shape[1]))
+        counts = []
+        for start in range(0, len(X), ctx.chunk):
+            part = np.arange(start, min(start + ctx.chunk, len(X)))
+            inputs, labels, keep = self.trains(X, empty_targets, part, [ctx.seed, 0], hidden, train=False)
+            if not ctx.on_circuit:
+                counts.append(reference.output_counts(weights, inputs, self._reference_settings(eta=0.0)))
+                continue
+            result = self._run(weights, inputs, labels, keep, self.settings(eta=0.0), ctx, record_counts=True)
+            counts.append(circuit.output_counts(result, len(part), self.values["Ts"]))
+        return np.concatenate(counts)
+
+    def evaluate(self, params, X, T, ctx):
+        counts = self.output_counts(params, X, ctx)
+        accuracy = float(np.mean(np.argmax(counts, axis=1) == np.argmax(T, axis=1)))
+        return {"accuracy": accuracy, "argmax_counts": accuracy}
+
+    def circuit(self, params, X, T=None, phase="inference"):
+        from spikingbp.circuits import ssnnbp as circuit
+
+        train = self._check_phase(phase) == "train"
+        if train and T is None:
+            raise ConfigError("the ssnnbp training circuit needs targets T")
+        weights = self._weights(params)
+        targets = T if T is not None else np.zeros((len(X), weights[-1].shape[1]))
+        inputs, labels, keep = self.trains(X, targets, np.arange(len(X)), [0, 0], [W.shape[1] for W in weights[:-1]],
+                                           train=train)
+        settings = self.settings(eta=None if train else 0.0)
+        return CircuitRun(circuit.ssnn_circuit(weights, inputs, labels, keep, settings),
+                          circuit.run_steps(len(X), settings.Ts), len(X), settings.Ts, 0,
+                          readout=None)
+
+    def learned_params(self, params, weights):
+        return {name: np.asarray(weights[name], float).reshape(params[name].shape) for name in params}

@@ -1,0 +1,128 @@
+"""SSNN-BP: the composite-neuron circuit reproduces the numpy reference spike for spike and weight for weight,
+on runtime and cpp_standalone, in both update forms; bad settings are refused."""
+import numpy as np
+import pytest
+
+from spikingbp.algorithms import RunContext, create
+from spikingbp.circuits import ssnnbp as circuit
+from spikingbp.errors import ConfigError
+from spikingbp.reference import ssnnbp as reference
+from spikingbp.training import load_data
+
+HIDDEN = 20
+
+
+def problem(n_samples, Ts, seed=0, **options):
+    """Trains, masks and He weights of ``n_samples`` digits, drawn once for circuit and reference."""
+    algorithm = create("ssnnbp", {"Ts": Ts, "eta": 0.01, **options})
+    data = load_data(algorithm, "digits", limit_train=n_samples, limit_test=1)
+    params = algorithm.init_params(data.sizes((HIDDEN,)), seed)
+    inputs, labels, keep = algorithm.trains(data.X_train, data.T_train, np.arange(n_samples), [seed, 1], [HIDDEN],
+                                            train=True)
+    return algorithm, [params["W0"], params["W1"]], inputs, labels, keep
+
+
+def run_both(n_samples, Ts, form, device):
+    algorithm, weights, inputs, labels, keep = problem(n_samples, Ts, form=form)
+    built = circuit.ssnn_circuit(weights, inputs, labels, keep, algorithm.settings())
+    options = {"target": "numpy"} if device == "runtime" else {}
+    states = {population: ("fx", "fp", "fm") for population in ("h1", "o")}
+    result = built.run(circuit.run_steps(n_samples, Ts), device, record_spikes=(), record_states=states,
+                       record_weights=("W0", "W1"), **options)
+    settings = algorithm._reference_settings()
+    expected, records = [np.array(W) for W in weights], []
+    for c in range(n_samples):
+        changes, record = reference.run_sample(expected, inputs[c], labels[c], [keep[0][c]], settings)
+        expected = [W + dW for W, dW in zip(expected, changes)]
+        records.append(record)
+    return weights, result, expected, records
+
+
+@pytest.mark.parametrize("form", ["stochastic", "rate"])
+@pytest.mark.parametrize("device", ["runtime", pytest.param("cpp_standalone", marks=pytest.mark.slow)])
+def test_circuit_spikes_and_learns_as_the_reference_does(form, device):
+    n_samples, Ts = 20, 50
+    weights, result, expected, records = run_both(n_samples, Ts, form, device)
+    spikes = 0
+    for c, record in enumerate(records):
+        for population, layer in (("h1", record[0]), ("o", record[1])):
+            for flag, reference_flags in (("fx", layer.x), ("fp", layer.d_plus), ("fm", layer.d_minus)):
+                circuit_flags = result.states[population][flag][c * Ts:(c + 1) * Ts] > 0.5
+                np.testing.assert_array_equal(circuit_flags, reference_flags,
+                                              err_msg=f"sample {c}, {population}.{flag}")
+                spikes += int(reference_flags.sum())
+    learned = circuit.learned(result, [W.shape for W in weights])
+    for name, got, want, start in zip(("W0", "W1"), learned, expected, weights):
+        if form == "stochastic":   # sums of +-eta/2 in the same order: bit for bit
+            np.testing.assert_array_equal(got, want, err_msg=name)
+        else:                      # eta/2 * count * count, multiplied in another order by C++: 1e-15
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-12, err_msg=name)
+        assert (got != start).sum() > 20, f"{name} barely changed: the test exercised no learning"
+    assert spikes > 1000
+    gradient_spikes = sum(int(r[0].d_plus.sum() + r[0].d_minus.sum()) for r in records)
+    assert gradient_spikes > 100  # the hidden gradient units switched on and fired
+
+
+def test_predictions_on_200_test_samples_equal_the_reference():
+    algorithm = create("ssnnbp", {"Ts": 20})
+    data = load_data(algorithm, "digits", limit_train=1, limit_test=200)
+    params = algorithm.init_params(data.sizes((HIDDEN,)), 3)
+    on_circuit = algorithm.output_counts(params, data.X_test, RunContext("runtime", chunk=200, seed=3))
+    on_reference = algorithm.output_counts(params, data.X_test, RunContext("reference", chunk=200, seed=3))
+    np.testing.assert_array_equal(on_circuit, on_reference)
+    assert on_circuit.shape == (200, 10) and on_circuit.sum() > 200
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"Ts": 0}, "Ts=0 lies outside"),
+    ({"dropout_input": 1.0}, "dropout_input=1.0 lies outside"),
+    ({"dropout_hidden": -0.1}, "dropout_hidden=-0.1 lies outside"),
+    ({"mean_rate": 0.6}, "mean_rate=0.6 lies outside"),
+    ({"label_rate": 1.5}, "label_rate=1.5 lies outside"),
+    ({"form": "batch"}, "form='batch' is not one of stochastic, rate"),
+])
+def test_bad_options_are_refused_with_the_fix(options, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        create("ssnnbp", options)
+
+
+def test_bad_sizes_and_trains_are_refused():
+    algorithm = create("ssnnbp")
+    from spikingbp.algorithms.base import Sizes
+
+    with pytest.raises(ConfigError, match="at least one hidden layer"):
+        algorithm.check_sizes(Sizes(64, (), 10))
+    with pytest.raises(ConfigError, match="grey levels must lie in 0..255"):
+        algorithm.encode(np.full((1, 8, 8), 300))
+    with pytest.raises(ConfigError, match="Ts=0 must be a whole number"):
+        circuit.SSNNSettings(Ts=0)
+    weights = [np.zeros((4, 3)), np.zeros((3, 2))]
+    with pytest.raises(ConfigError, match=r"inputs must be bool trains \(N, Ts, 4\)"):
+        circuit.check_trains(weights, np.zeros((1, 5, 3)), np.zeros((1, 5, 2)), [np.ones((1, 3))])
+    with pytest.raises(ConfigError, match="keep must be one bool mask"):
+        circuit.check_trains(weights, np.zeros((1, 5, 4)), np.zeros((1, 5, 2)), [])
+
+
+@pytest.mark.slow
+def test_train_on_cpp_standalone_writes_the_run_directory_and_ends_with_the_references_weights(tmp_path):
+    """`spikingbp train --algorithm ssnnbp --device cpp_standalone`: the standard run directory, test_accuracy
+    per epoch, and, chunk by chunk through compiled programs, the very weights of --device reference."""
+    import pandas as pd
+
+    from spikingbp.cli import main
+
+    common = ["train", "--algorithm", "ssnnbp", "--dataset", "digits", "--epochs", "2", "--limit", "150",
+              "--limit-test", "60", "--hidden", "16", "--option", "Ts=20", "--chunk", "100", "--quiet"]
+    assert main(common + ["--device", "cpp_standalone", "--out", str(tmp_path / "circuit")]) == 0
+    assert main(common + ["--device", "reference", "--out", str(tmp_path / "reference")]) == 0
+    metrics = pd.read_csv(tmp_path / "circuit" / "metrics.csv")
+    assert list(metrics.epoch) == [1, 2] and metrics.test_accuracy.between(0, 1).all()
+    for name in ("config.json", "weights_initial.npz", "weights_final.npz", "order.npy", "learning_curves.png"):
+        assert (tmp_path / "circuit" / name).is_file(), name
+    with np.load(tmp_path / "circuit" / "weights_final.npz") as circuit_final, \
+            np.load(tmp_path / "reference" / "weights_final.npz") as reference_final, \
+            np.load(tmp_path / "circuit" / "weights_initial.npz") as initial:
+        for name in ("W0", "W1"):
+            np.testing.assert_array_equal(circuit_final[name], reference_final[name], err_msg=name)
+            assert (circuit_final[name] != initial[name]).sum() > 50  # it learned
+    np.testing.assert_array_equal(metrics.test_accuracy, pd.read_csv(tmp_path / "reference" / "metrics.csv").test_accuracy)
