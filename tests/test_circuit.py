@@ -11,6 +11,7 @@ from spikingbp.circuits.sgsc import gating_chain, wire
 from spikingbp.devices import find_genn, use_device
 from spikingbp.errors import ConfigError
 from spikingbp.models.neurons import LoihiCUBA, LoihiCUBAModulated
+from spikingbp.models.base import SynapseModel
 from spikingbp.models.plasticity import SBPRewardRule
 
 
@@ -289,34 +290,32 @@ def test_records_identical_on_genn(tmp_path):
     _records_identical_on("genn", tmp_path)
 
 
-def sample_update_circuit(sample_steps=10):
-    """x (a source) -> d through SSNNRateRule (eta 0.1); d is driven to spike by another source."""
-    from spikingbp.models.plasticity import SSNNRateRule
+#: A synapse model whose sample update squares the presynaptic spikes of the sample into w.
+COUNTING = SynapseModel(name="CountingRule", equations="w : 1\ncount : 1", on_pre="count += 1", parameters={},
+                        post_requires=(), sample_update="w += count * count\ncount = 0")
 
+
+def sample_update_circuit(sample_steps=10):
+    """x (a source) -> d through COUNTING: spikes at steps 1 and 3 (sample 0) and 11 (sample 1)."""
     circuit = Circuit("rate", sample_steps=sample_steps)
-    circuit.add_source("x", 1, [0, 0, 0], [1, 3, 11])             # forward spikes: 2 in sample 0, 1 in sample 1
-    circuit.add_source("drive", 1, [0, 0, 0], [1, 11, 13])        # d fires one step later: 2, 12, 14
+    circuit.add_source("x", 1, [0, 0, 0], [1, 3, 11])
     circuit.add_population("d", 1, LoihiCUBA, decay_u=1.0, decay_v=1.0, vth=1024.0)
-    circuit.connect("drive", "d", 2000.0, pattern="one_to_one")
-    circuit.connect("x", "d", 0.0, pattern="one_to_one", synapse=SSNNRateRule, eta=0.1, name="rate")
+    circuit.connect("x", "d", 0.0, pattern="one_to_one", synapse=COUNTING, name="rate")
     return circuit
 
 
 def test_sample_update_is_part_of_the_synapse_model():
-    """SSNNRateRule's counts restart at every sample (Circuit(sample_steps=10)): w moves by eta/2 times the
-    product of the counts per sample, 0.05 * (2 * 1) + 0.05 * (1 * 2) = 0.2, not by the pairs across samples."""
-    from spikingbp.models.plasticity import SSNNRateRule
-
-    result = sample_update_circuit().run(20, target="numpy", record_weights=["rate"])
-    assert result.spike_matrix("d")[[2, 12, 14], 0].all() and result.spike_counts("d")[0] == 3
-    np.testing.assert_allclose(result.weights["rate"], [0.2], rtol=1e-12)
-    without_reset = sample_update_circuit(sample_steps=1000).run(20, target="numpy", record_weights=["rate"])
-    np.testing.assert_allclose(without_reset.weights["rate"], [0.05 * 3 * 3], rtol=1e-12)  # one long sample
+    """The sample update runs at every sample start (Circuit(sample_steps=10): steps 0, 10, 20), so w gains
+    the square of each sample's count, 2 * 2 + 1 * 1 = 5; in one long sample it has not run yet."""
+    result = sample_update_circuit().run(21, target="numpy", record_weights=["rate"])
+    np.testing.assert_array_equal(result.weights["rate"], [5.0])
+    without_reset = sample_update_circuit(sample_steps=1000).run(21, target="numpy", record_weights=["rate"])
+    np.testing.assert_array_equal(without_reset.weights["rate"], [0.0])
     circuit = Circuit("no_length")
     circuit.add_source("x", 1, [0], [1])
     circuit.add_population("d", 1, LoihiCUBA)
-    with pytest.raises(ConfigError, match=r"SSNNRateRule updates at every sample start.*sample_steps=N"):
-        circuit.connect("x", "d", 0.0, pattern="one_to_one", synapse=SSNNRateRule)
+    with pytest.raises(ConfigError, match=r"CountingRule updates at every sample start.*sample_steps=N"):
+        circuit.connect("x", "d", 0.0, pattern="one_to_one", synapse=COUNTING)
 
 
 def test_seed_on_genn_is_refused():

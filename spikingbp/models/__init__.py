@@ -4,12 +4,14 @@ from spikingbp.models.meanfield import GateSwitch, MeanFieldUnit, RateCoupling
 from spikingbp.models.neurons import IF, LIF, ERBPNeuron, LoihiCUBA, LoihiCUBAModulated, NoisyLIF
 from spikingbp.models.nsat import (NSAT_NEURONS, BlankOutSynapse, NSATDualCompartment, NSATFirstOrder,
                                    NSATMihalasNiebur, NSATSecondOrder, NSATStochasticLIF)
-from spikingbp.models.plasticity import (ERBPBoxcarRule, SBPRewardRule, SSNNRateRule,
-                                         SSNNStochasticRule, ThreeFactorSTDP)
+from spikingbp.models.plasticity import ERBPBoxcarRule, SBPRewardRule, ThreeFactorSTDP
+from spikingbp.models.ssnn import (SSNNHidden, SSNNLateral, SSNNOutput, SSNNRateInputWeights, SSNNRateWeights,
+                                   SSNNStochasticInputWeights, SSNNStochasticWeights)
 from spikingbp.models.synapses import Static, StaticCurrent
 
 __all__ = ["NeuronModel", "SynapseModel", "Parameter", "LoihiCUBA", "LIF", "IF", "Static", "StaticCurrent",
            "NSAT_NEURONS", "NSATStochasticLIF", "NSATFirstOrder", "NSATSecondOrder", "NSATDualCompartment",
            "NSATMihalasNiebur", "BlankOutSynapse", "LoihiCUBAModulated", "ERBPNeuron",
-           "SBPRewardRule", "SSNNRateRule", "SSNNStochasticRule", "ERBPBoxcarRule", "ThreeFactorSTDP",
+           "SBPRewardRule", "ERBPBoxcarRule", "ThreeFactorSTDP", "SSNNHidden", "SSNNOutput", "SSNNLateral",
+           "SSNNStochasticInputWeights", "SSNNStochasticWeights", "SSNNRateInputWeights", "SSNNRateWeights",
            "NoisyLIF", "MeanFieldUnit", "RateCoupling", "GateSwitch"]

@@ -76,81 +76,7 @@ SBPRewardRule = SynapseModel(
 )
 
 # ---------------------------------------------------------------------------------------------------
-# SSNN-BP (Biswas et al. 2023). A synapse sees one presynaptic and one post-synaptic spike train, but
-# dW = eta * sum_t s_d(t) s_x(t) with s_d = (s_d+ - s_d-)/2 involves three units, and brian2genn gives a
-# spike no payload (on_pre cannot read which compartment of a pre unit fired). So each gradient stream
-# has its own Synapses (forward unit x -> gradient unit d+, and x -> d-), with stream +1 / -1: the change
-# of the weight is the sum of the two synapses' w changes (W = W0 + dw[+] + dw[-]). Both streams may share
-# one Synapses when d+ and d- are one NeuronGroup (subgroups), with stream set per synapse.
-SSNN_STOCHASTIC_EQUATIONS = """
-w : 1                                 # this stream's share of the weight (accumulates the updates)
-eta : 1 (constant)                    # learning rate
-stream : 1 (constant)                 # +1: post is the d+ gradient unit; -1: post is the d- unit
-t_stamp : second                      # time of the latest presynaptic spike plus dt (0: none yet)
-"""
-
-SSNNStochasticRule = SynapseModel(
-    name="SSNNStochasticRule",
-    equations=SSNN_STOCHASTIC_EQUATIONS,
-    on_pre=_code(
-        ('t_stamp = t + dt', 'stamp this step (offset by dt so that 0 means never)'),
-    ),
-    on_post=_code(
-        ('w += stream * eta / 2 * int(abs(t + dt - t_stamp) < 0.5 * dt)',
-         'AND of the forward and this gradient spike'),
-    ),
-    parameters={
-        "eta": Parameter(1e-3, "learning rate, >= 0", 0.0, None),
-        "stream": Parameter(1.0, "+1 for the d+ stream, -1 for the d- stream", -1.0, 1.0),
-    },
-    post_requires=(),
-    doc="SSNN-BP local stochastic update for one gradient stream: w += stream * eta/2 per step in which the "
-        "presynaptic forward unit and the post gradient unit both fire. Pre: forward unit s_x^l; post: "
-        "gradient unit s_d+^{l+1} (stream +1) or s_d-^{l+1} (stream -1). Delivers nothing.",
-)
-
-# Rate form, dW = eta (sum_t s_d)(sum_t s_x) per sample, written as a sum over all (forward, gradient) spike
-# pairs of the sample: each forward spike adds the gradient spikes counted so far, each gradient spike the
-# forward spikes counted so far (a same-step pair once: the pre pathway runs first). At the end of a
-# sample w has moved by exactly the product of the counts, with no apply step that has to touch w
-# (brian2genn keeps only the synaptic variables that pathway code uses, so a w written only by a
-# run_regularly would not exist in GeNN). The model's ``sample_update`` clears the counts at every sample start.
-SSNN_RATE_EQUATIONS = """
-w : 1                                 # this stream's share of the weight
-eta : 1 (constant)                    # learning rate
-stream : 1 (constant)                 # +1: post is the d+ gradient unit; -1: post is the d- unit
-count_x : 1                           # forward (presynaptic) spikes so far in the current sample
-count_d : 1                           # gradient (post-synaptic) spikes so far in the current sample
-"""
-
-# The sample update: run at t = 0, t_sample, 2 t_sample, ... (``spikingbp.circuits.build.sample_update``).
-SSNN_RATE_RESET = _code(
-    ('count_x = 0', 'start counting the next sample'),
-    ('count_d = 0', 'start counting the next sample'),
-)
-
-SSNNRateRule = SynapseModel(
-    name="SSNNRateRule",
-    equations=SSNN_RATE_EQUATIONS,
-    on_pre=_code(
-        ('w += stream * eta / 2 * count_d', 'pairs with the gradient spikes so far'),
-        ('count_x += 1', 'count the forward spike'),
-    ),
-    on_post=_code(
-        ('count_d += 1', 'count the gradient spike'),
-        ('w += stream * eta / 2 * count_x', 'pairs with the forward spikes so far (this step included)'),
-    ),
-    parameters={
-        "eta": Parameter(1e-3, "learning rate, >= 0", 0.0, None),
-        "stream": Parameter(1.0, "+1 for the d+ stream, -1 for the d- stream", -1.0, 1.0),
-    },
-    post_requires=(),
-    sample_update=SSNN_RATE_RESET,
-    doc="SSNN-BP rate update for one gradient stream: over a sample, w moves by stream * eta/2 * (gradient "
-        "spikes) * (forward spikes), accumulated pair by pair, so that at each sample end the change is "
-        "the product of the counts; its sample_update restarts the counts at each multiple of the sample "
-        "length (a Circuit's sample_steps). Summed over the d+ and d- synapses this is eta (sum_t s_d)(sum_t s_x). Delivers nothing.",
-)
+# SSNN-BP (Biswas et al. 2023): its composite neurons and their weights are in spikingbp.models.ssnn.
 
 # ---------------------------------------------------------------------------------------------------
 # eRBP (Neftci et al. 2017): on a presynaptic spike, w += eta * U_post while b_min < I_syn_post < b_max,
@@ -245,5 +171,4 @@ ThreeFactorSTDP = SynapseModel(
 )
 
 
-__all__ = ["SBPRewardRule", "SSNNStochasticRule", "SSNNRateRule", "ERBPBoxcarRule",
-           "ThreeFactorSTDP", "SSNN_RATE_RESET"]
+__all__ = ["SBPRewardRule", "ERBPBoxcarRule", "ThreeFactorSTDP"]
