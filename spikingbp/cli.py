@@ -101,6 +101,20 @@ def cmd_sgsc(args) -> int:
     return run_sgsc(args.out, seed=args.seed, quick=args.quick)
 
 
+#: figures command: algorithm -> the function that writes its figures.
+FIGURES = {"ssnnbp": "spikingbp.experiments.ssnnbp:run_figures"}
+
+
+def cmd_figures(args) -> int:
+    import importlib
+
+    module, _, function = FIGURES[args.algorithm].partition(":")
+    summary = getattr(importlib.import_module(module), function)(args.out, run_dir=args.run, runs=args.runs or (),
+                                                                  quick=args.quick, seed=args.seed)
+    print(f"wrote {', '.join(summary['files'])} to {args.out}")
+    return 0
+
+
 def cmd_export_lava(args) -> int:
     import json
     from pathlib import Path
@@ -251,6 +265,15 @@ def build_parser() -> argparse.ArgumentParser:
     sgsc.add_argument("--quick", action="store_true", help="smaller populations and fewer stages")
     sgsc.set_defaults(func=cmd_sgsc)
 
+    figures = command("figures", help="the paper figures of an algorithm, from real runs")
+    figures.add_argument("algorithm", choices=tuple(FIGURES))
+    figures.add_argument("--out", required=True, help="directory for the figures and their tables")
+    figures.add_argument("--run", default=None, help="a finished run: its test-set output distributions")
+    figures.add_argument("--runs", nargs="+", default=None, help="finished runs at several Ts: accuracy per epoch")
+    figures.add_argument("--seed", type=int, default=0)
+    figures.add_argument("--quick", action="store_true", help="fewer repeats and test samples")
+    figures.set_defaults(func=cmd_figures)
+
     export = command("export-lava", help="build the Lava (lava-nc) network of a trained run's inference (or "
                      "training) circuit and report which processes are Loihi-deployable")
     export.add_argument("run_dir", help="the --out directory of a finished 'spikingbp train'")
@@ -286,7 +309,7 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.error("give a COMMAND: info, train, sgsc, export-lava or verify-lava")
+        parser.error("give a COMMAND: info, train, sgsc, figures, export-lava or verify-lava")
     warnings.showwarning = _show_warning
     interrupted = []
 

@@ -126,3 +126,30 @@ def test_train_on_cpp_standalone_writes_the_run_directory_and_ends_with_the_refe
             np.testing.assert_array_equal(circuit_final[name], reference_final[name], err_msg=name)
             assert (circuit_final[name] != initial[name]).sum() > 50  # it learned
     np.testing.assert_array_equal(metrics.test_accuracy, pd.read_csv(tmp_path / "reference" / "metrics.csv").test_accuracy)
+
+
+def test_figures_command_writes_the_paper_figures_from_runs(tmp_path):
+    """`spikingbp figures ssnnbp`: figure 4's error sd falls as 1/sqrt(Ts); figure 5 from a run's test set
+    (its outcome fractions add up to 1); figure 6 labels each run by its Ts; a raster of one sample."""
+    import json
+
+    from spikingbp.cli import main
+
+    runs = []
+    for Ts in (10, 20):
+        out = tmp_path / f"run-Ts{Ts}"
+        assert main(["train", "--algorithm", "ssnnbp", "--dataset", "digits", "--epochs", "1", "--limit", "30",
+                     "--limit-test", "20", "--hidden", "8", "--option", f"Ts={Ts}", "--quiet", "--out", str(out)]) == 0
+        runs.append(str(out))
+    figures = tmp_path / "figures"
+    assert main(["figures", "ssnnbp", "--out", str(figures), "--run", runs[0], "--runs", *runs, "--quick"]) == 0
+    summary = json.loads((figures / "summary.json").read_text())
+    for name in ("product_error.png", "sample_raster.png", "output_distributions.png", "accuracy_vs_Ts.png"):
+        assert (figures / name).read_bytes()[:4] == b"\x89PNG", name
+    sd = {int(Ts): entry["error_sd"] for Ts, entry in summary["product_error"].items()}
+    assert sd[25] > sd[50] > sd[100] > sd[200]
+    assert abs(sd[25] / sd[100] - 2.0) < 0.2 and abs(sd[50] / sd[200] - 2.0) < 0.2  # 1 / sqrt(Ts)
+    outcome = summary["output_distributions"]
+    assert outcome["samples"] == 20
+    assert abs(sum(v for k, v in outcome.items() if k not in ("samples", "accuracy_argmax")) - 1.0) < 1e-9
+    assert sorted(summary["accuracy_vs_Ts"]) == ["10", "20"]

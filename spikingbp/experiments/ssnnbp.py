@@ -1,0 +1,129 @@
+"""The SSNN-BP figures of Biswas et al. (2023), from real runs: ``spikingbp figures ssnnbp --out DIR``.
+
+    product_error.png       paper figure 4: the coincidence estimate of p*q from two independent Bernoulli trains
+                            of Ts steps (what the stochastic rule sums: one +eta/2 per same-step coincidence),
+                            for the 2,500 products of [0, 0.02, ..., 0.98] with itself at Ts = 25, 50, 100, 200:
+                            the error distributions, and their standard deviation against sqrt(pq(1-pq)/Ts)
+    sample_raster.png       one training sample of the circuit: input, hidden forward, d+ and d- units, output
+                            forward and error units
+    output_distributions.png paper figure 5: over the test set of a trained run (``--run``), the output spike
+                            counts, their softmax and the winner-take-all outcome
+    accuracy_vs_Ts.png      paper figure 6: test accuracy per epoch of runs at several Ts (``--runs``)
+    product_error.csv, summary.json   the numbers behind them
+
+Every figure is drawn by ``spikingbp.analysis.ssnnbp_figures`` from the tables written here.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from spikingbp.errors import ConfigError
+from spikingbp.io import atomic_open, make_dir
+
+PRODUCT_VALUES = np.round(np.arange(50) * 0.02, 2)   # 0, 0.02, ..., 0.98
+PRODUCT_TS = (25, 50, 100, 200)
+
+
+def product_errors(Ts_values=PRODUCT_TS, repeats: int = 20, seed: int = 0) -> pd.DataFrame:
+    """Coincidence estimates of p*q for every pair of ``PRODUCT_VALUES``: ``repeats`` pairs of independent
+    Bernoulli trains of Ts steps each; one row per (Ts, p, q, repeat) with the estimate and its error."""
+    rng = np.random.default_rng(seed)
+    p, q = np.meshgrid(PRODUCT_VALUES, PRODUCT_VALUES, indexing="ij")
+    rows = []
+    for Ts in Ts_values:
+        x = rng.random((repeats, Ts) + p.shape) < p            # forward train, rate p
+        d = rng.random((repeats, Ts) + q.shape) < q            # gradient train, rate q
+        estimate = (x & d).mean(axis=1)                        # coincidences per step
+        for r in range(repeats):
+            rows.append(pd.DataFrame({"Ts": Ts, "p": p.ravel(), "q": q.ravel(), "repeat": r,
+                                      "estimate": estimate[r].ravel(), "error": estimate[r].ravel() - (p * q).ravel()}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def sample_result(seed: int = 0, Ts: int = 50, hidden: int = 32):
+    """One training sample of a digits network on the runtime device, every compartment's flags recorded:
+    (CircuitResult with spikes of input and of each compartment, Ts)."""
+    from spikingbp.algorithms import create
+    from spikingbp.circuits import ssnnbp as circuit
+    from spikingbp.circuits.spikes import CircuitResult
+    from spikingbp.training import load_data
+
+    algorithm = create("ssnnbp", {"Ts": Ts})
+    data = load_data(algorithm, "digits", limit_train=1, limit_test=1)
+    params = algorithm.init_params(data.sizes((hidden,)), seed)
+    weights = [params["W0"], params["W1"]]
+    inputs, labels, keep = algorithm.trains(data.X_train, data.T_train, [0], [seed, 1], [hidden], train=True)
+    built = circuit.ssnn_circuit(weights, inputs, labels, keep, algorithm.settings())
+    states = {population: ("fx", "fp", "fm") for population in ("h1", "o")}
+    result = built.run(circuit.run_steps(1, Ts), "runtime", record_spikes=(), record_states=states, target="numpy")
+    spikes = {"input": _spikes(inputs[0])}
+    for population in ("h1", "o"):
+        for flag in ("fx", "fp", "fm"):
+            spikes[f"{population}.{flag}"] = _spikes(result.states[population][flag][:Ts] > 0.5)
+    spikes["label"] = _spikes(labels[0])
+    return CircuitResult(Ts, spikes, {}, {}), int(np.argmax(data.T_train[0]))
+
+
+def test_output_counts(run_dir, most: int | None = None):
+    """Output spike counts (N, n_out) of a finished ssnnbp run's final weights on its test set (the part it
+    was tested on, at ``most`` samples), on the device it trained on, and the labels (N,)."""
+    from spikingbp.algorithms import RunContext
+    from spikingbp.circuits.program import ProgramCache
+    from spikingbp.training import load_run
+
+    run = load_run(run_dir)
+    if run.algorithm.name != "ssnnbp":
+        raise ConfigError(f"--run {run_dir} holds a {run.algorithm.name} run; give an ssnnbp run")
+    limit = run.config.limit_test
+    if most is not None:
+        limit = most if limit is None else min(limit, most)
+    data = run.data(limit=limit)
+    context = RunContext(run.config.device, None, run.config.seed, chunk=run.config.chunk, programs=ProgramCache())
+    counts = run.algorithm.output_counts(run.final, data.X_test, context)
+    return counts, np.argmax(data.T_test, axis=1)
+
+
+def _spikes(flags: np.ndarray):
+    step, unit = np.nonzero(flags)
+    return step, unit, flags.shape[1]
+
+
+def run_figures(out, *, run_dir=None, runs=(), quick: bool = False, seed: int = 0) -> dict:
+    """Write the figures and tables (module docstring) into ``out``; returns the summary."""
+    from spikingbp.analysis import ssnnbp_figures as figures
+
+    out = Path(out)
+    runs = [Path(r) for r in runs]
+    for path in ([Path(run_dir)] if run_dir else []) + runs:
+        if not (path / "metrics.csv").is_file():
+            raise ConfigError(f"{path} is not a finished ssnnbp run (no metrics.csv); give the --out of "
+                              f"'spikingbp train --algorithm ssnnbp'")
+    make_dir(out)
+    table = product_errors(repeats=5 if quick else 20, seed=seed)
+    table.to_csv(out / ".product_error.csv.tmp", index=False)
+    (out / ".product_error.csv.tmp").replace(out / "product_error.csv")
+    summary = {"product_error": figures.plot_product_error(table, out / "product_error.png")}
+    result, label = sample_result(seed)
+    figures.plot_sample_raster(result, out / "sample_raster.png", label)
+    files = ["product_error.png", "product_error.csv", "sample_raster.png"]
+    if run_dir:
+        counts, labels = test_output_counts(run_dir, most=200 if quick else None)
+        pd.DataFrame(np.column_stack([labels, counts]), columns=["label"] + [f"count_{k}" for k in range(
+            counts.shape[1])]).to_csv(out / "output_counts.csv", index=False)
+        summary["output_distributions"] = figures.plot_output_distributions(counts, labels,
+                                                                            out / "output_distributions.png")
+        files += ["output_distributions.png", "output_counts.csv"]
+    if runs:
+        summary["accuracy_vs_Ts"] = figures.plot_accuracy_vs_Ts(runs, out / "accuracy_vs_Ts.png")
+        files.append("accuracy_vs_Ts.png")
+    summary["files"] = files
+    with atomic_open(out / "summary.json", "w") as stream:
+        json.dump(summary, stream, indent=1)
+    return summary
+
+
+__all__ = ["product_errors", "sample_result", "test_output_counts", "run_figures", "PRODUCT_VALUES", "PRODUCT_TS"]
