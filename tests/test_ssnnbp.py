@@ -153,3 +153,12 @@ def test_figures_command_writes_the_paper_figures_from_runs(tmp_path):
     assert outcome["samples"] == 20
     assert abs(sum(v for k, v in outcome.items() if k not in ("samples", "accuracy_argmax")) - 1.0) < 1e-9
     assert sorted(summary["accuracy_vs_Ts"]) == ["10", "20"]
+
+
+def test_circuit_and_reference_settings_have_the_same_fields_and_defaults():
+    """The reference keeps its own settings (it imports nothing of the circuit); they must not drift apart."""
+    import dataclasses
+
+    assert reference.Settings()._asdict() == dataclasses.asdict(circuit.SSNNSettings())
+    algorithm = create("ssnnbp")
+    assert algorithm._reference_settings()._asdict() == dataclasses.asdict(algorithm.settings())
