@@ -64,7 +64,7 @@ def main():
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     from spikingbp.data import load_dataset, one_hot
-    from spikingbp.io import atomic_open
+    from spikingbp.io import write_json
 
     data = load_dataset(args.dataset, args.data_dir)
     X = data.x_train.reshape(data.n_train, -1) / 255.0
@@ -77,9 +77,7 @@ def main():
                "seed": args.seed, "test_accuracy_per_epoch": curve, "final_test_accuracy": curve[-1],
                "wall_seconds": round(time.perf_counter() - started, 1)}
     out = Path(args.out or REPO / "benchmarks" / "results" / f"ann_baseline_{args.dataset}.json")
-    with atomic_open(out, "w") as stream:
-        json.dump(summary, stream, indent=1)
-        stream.write("\n")
+    write_json(out, summary, indent=1)
     print(json.dumps(summary))
 
 

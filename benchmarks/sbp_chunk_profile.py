@@ -54,7 +54,7 @@ def main():
     args = parser.parse_args()
     from spikingbp.algorithms import create
     from spikingbp.circuits import sbp
-    from spikingbp.io import atomic_open
+    from spikingbp.io import write_json
     from spikingbp.reference import sbp as reference
     from spikingbp.training import load_data
 
@@ -88,9 +88,7 @@ def main():
     reference.train_epoch(X, T, W1, W2, order=np.arange(len(X)))
     summary["reference_seconds"] = round(time.perf_counter() - reference_started, 3)
     print(json.dumps(summary, indent=1))
-    with atomic_open(args.out, "w") as stream:
-        json.dump(summary, stream, indent=1)
-        stream.write("\n")
+    write_json(args.out, summary, indent=1)
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ def main():
     parser.add_argument("--chunk", type=int, default=1000)
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "sbp_compile_once_2core.json"))
     args = parser.parse_args()
-    from spikingbp.io import atomic_open
+    from spikingbp.io import write_json
     from spikingbp.training import TrainConfig, train
 
     work = Path(tempfile.mkdtemp(prefix="spikingbp-bench-"))
@@ -84,9 +84,7 @@ def main():
                           "first run / second run, wall": round(runs["first run (cache empty)"]["wall_seconds"]
                                                                 / runs["second fresh run (cache warm)"]["wall_seconds"], 2)}}
     print(json.dumps(summary, indent=1))
-    with atomic_open(args.out, "w") as stream:
-        json.dump(summary, stream, indent=1)
-        stream.write("\n")
+    write_json(args.out, summary, indent=1)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ def main():
     args = parser.parse_args()
     from spikingbp.algorithms import RunContext, create
     from spikingbp.circuits.program import ProgramCache
-    from spikingbp.io import atomic_open
+    from spikingbp.io import write_json
     from spikingbp.training import load_data
 
     algorithm = create("ssnnbp", {"Ts": args.Ts})
@@ -55,9 +55,7 @@ def main():
                "identical_weights": bool(all(np.array_equal(learned[k], expected[k]) for k in expected)),
                "changed_weights": int(sum((learned[k] != params[k]).sum() for k in params))}
     print(json.dumps(summary, indent=1))
-    with atomic_open(args.out, "w") as stream:
-        json.dump(summary, stream, indent=1)
-        stream.write("\n")
+    write_json(args.out, summary, indent=1)
 
 
 if __name__ == "__main__":

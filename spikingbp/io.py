@@ -1,6 +1,7 @@
 """Writing files so that nothing half-written is ever left behind, and keeping tools' output off the terminal."""
 from __future__ import annotations
 
+import json
 import os
 import sys
 import uuid
@@ -24,6 +25,14 @@ def atomic_open(path, mode: str = "w"):
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def write_json(path, value, indent: int = 2) -> Path:
+    """``value`` as JSON in ``path`` (atomically, ``atomic_open``), with a final newline; returns the path."""
+    with atomic_open(path, "w") as stream:
+        json.dump(value, stream, indent=indent)
+        stream.write("\n")
+    return Path(path)
 
 
 def check_creatable_dir(path, flag: str = "--out") -> None:
@@ -93,4 +102,4 @@ def _restore(saved: dict) -> None:
         del saved[fd]
 
 
-__all__ = ["atomic_open", "check_creatable_dir", "make_dir", "tool_output_to"]
+__all__ = ["atomic_open", "write_json", "check_creatable_dir", "make_dir", "tool_output_to"]

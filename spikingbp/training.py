@@ -46,7 +46,7 @@ import spikingbp
 from spikingbp.algorithms import REFERENCE, REGISTRY, Algorithm, RunContext, Sizes, algorithm_class, create
 from spikingbp.circuits.program import RERUNNABLE_DEVICES, ProgramCache
 from spikingbp.errors import ConfigError, DataError, DeviceError
-from spikingbp.io import atomic_open, check_creatable_dir, make_dir, tool_output_to
+from spikingbp.io import atomic_open, check_creatable_dir, make_dir, tool_output_to, write_json
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -259,7 +259,7 @@ def train(config: TrainConfig | Mapping) -> RunResult:
         logger.info("resuming %s after epoch %d of %d", out, state["epochs_done"], config.epochs)
     if not (out / WEIGHTS_INITIAL_FILE).is_file():
         _write_npz(out / WEIGHTS_INITIAL_FILE, **initial)
-    _write_json(out / CONFIG_FILE, record)
+    write_json(out / CONFIG_FILE, record)
     fresh = state["epochs_done"] == 0 and state["position"] == 0
 
     resumed_from_epoch = state["epochs_done"]
@@ -462,12 +462,6 @@ def _metrics_frame(rows: list, columns: tuple) -> pd.DataFrame:
 def _write_npz(path: Path, **arrays) -> None:
     with atomic_open(path, "wb") as stream:
         np.savez(stream, **arrays)
-
-
-def _write_json(path: Path, value) -> None:
-    with atomic_open(path, "w") as stream:
-        json.dump(value, stream, indent=2)
-        stream.write("\n")
 
 
 # --------------------------------------------------------------------------------------------------

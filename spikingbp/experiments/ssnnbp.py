@@ -15,14 +15,13 @@ Every figure is drawn by ``spikingbp.analysis.ssnnbp_figures`` from the tables w
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from spikingbp.errors import ConfigError
-from spikingbp.io import atomic_open, make_dir
+from spikingbp.io import make_dir, write_json
 
 PRODUCT_VALUES = np.round(np.arange(50) * 0.02, 2)   # 0, 0.02, ..., 0.98
 PRODUCT_TS = (25, 50, 100, 200)
@@ -121,8 +120,7 @@ def run_figures(out, *, run_dir=None, runs=(), quick: bool = False, seed: int = 
         summary["accuracy_vs_Ts"] = figures.plot_accuracy_vs_Ts(runs, out / "accuracy_vs_Ts.png")
         files.append("accuracy_vs_Ts.png")
     summary["files"] = files
-    with atomic_open(out / "summary.json", "w") as stream:
-        json.dump(summary, stream, indent=1)
+    write_json(out / "summary.json", summary)
     return summary
 
 
