@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from spikingbp.analysis.raster import Row, draw_raster, save_figure
 from spikingbp.errors import DataError
@@ -122,6 +123,7 @@ def plot_accuracy_vs_Ts(runs, out_png) -> dict:
         axes.plot(metrics["epoch"], metrics["test_accuracy"], "o-", label=f"Ts = {Ts}")
         curves[Ts] = [float(v) for v in metrics["test_accuracy"]]
     axes.set_xlabel("epoch")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     axes.set_ylabel("test accuracy")
     axes.set_ylim(0, 1)
     axes.grid(alpha=0.3)
