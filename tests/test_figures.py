@@ -91,3 +91,20 @@ def test_the_gain_panel_covers_the_transfers_the_summary_covers(tmp_path, monkey
     data_line = gain_axes.containers[0].lines[0]  # the errorbar's line: mean gain per stage
     np.testing.assert_array_equal(data_line.get_xdata(), np.arange(1, 9))
     assert "first 8 transfers" in gain_axes.get_title()
+
+
+def test_output_distributions_separate_the_correct_unit_from_the_others(tmp_path, monkeypatch):
+    import spikingbp.analysis.ssnnbp_figures as figures
+
+    drawn = {}
+    monkeypatch.setattr(figures, "save_figure", lambda figure, out: drawn.setdefault("figure", figure))
+    counts = np.array([[5, 0, 1], [4, 7, 0], [2, 2, 0], [0, 0, 0]])
+    labels = np.array([0, 2, 1, 1])
+    outcome = figures.plot_output_distributions(counts, labels, tmp_path / "o.png")
+    assert outcome["right (single winner)"] == 0.25 and outcome["wrong (single winner)"] == 0.25
+    assert outcome["tie"] == 0.25 and outcome["no output spike"] == 0.25
+    correct, others = (patches for patches in drawn["figure"].axes[0].containers)
+    heights = [np.array([p.get_height() for p in c]) for c in (correct, others)]
+    assert len(heights[0]) == len(heights[1]) == 8  # one bin per count 0..7
+    np.testing.assert_allclose(heights[0][[0, 2, 5]], [0.5, 0.25, 0.25])   # correct units: 0, 0, 2, 5 -> 0 twice
+    np.testing.assert_allclose(heights[1][[0, 1, 2, 4, 7]], [4 / 8, 1 / 8, 1 / 8, 1 / 8, 1 / 8])  # the 8 others

@@ -76,7 +76,9 @@ def plot_output_distributions(counts: np.ndarray, labels: np.ndarray, out_png) -
         raise DataError(f"output counts (N, n_out) and labels (N,) needed; got {counts.shape} and {labels.shape}")
     rows = np.arange(len(labels))
     correct = counts[rows, labels]
-    others = np.delete(counts, labels, axis=1) if counts.shape[1] > 1 else np.zeros((len(counts), 0))
+    rival = np.ones(counts.shape, bool)
+    rival[rows, labels] = False
+    others = counts[rival]                                   # every other unit of every sample
     exp = np.exp(counts - counts.max(axis=1, keepdims=True))
     softmax = exp[rows, labels] / exp.sum(axis=1)
     top = counts.max(axis=1)
@@ -88,10 +90,10 @@ def plot_output_distributions(counts: np.ndarray, labels: np.ndarray, out_png) -
     FigureCanvasAgg(figure)
     ax_counts, ax_soft, ax_wta = figure.subplots(1, 3)
     bins = np.arange(0, max(1, counts.max()) + 2) - 0.5
-    ax_counts.hist(correct, bins=bins, alpha=0.6, density=True, label="correct class")
-    ax_counts.hist(others.ravel(), bins=bins, alpha=0.6, density=True, label="other classes")
+    ax_counts.hist(correct, bins=bins, alpha=0.6, density=True, log=True, label="correct class's unit")
+    ax_counts.hist(others, bins=bins, alpha=0.6, density=True, log=True, label="the other units")
     ax_counts.set_xlabel("output spikes per sample")
-    ax_counts.set_ylabel("fraction")
+    ax_counts.set_ylabel("fraction (log scale)")
     ax_counts.legend(fontsize=8)
     ax_counts.set_title("raw spike counts", fontsize=10)
     ax_soft.hist(softmax, bins=np.linspace(0, 1, 21), color="tab:green")
