@@ -35,6 +35,13 @@ def write_json(path, value, indent: int = 2) -> Path:
     return Path(path)
 
 
+def write_csv(path, frame) -> Path:
+    """A pandas DataFrame as CSV in ``path`` (atomically, without the index); returns the path."""
+    with atomic_open(path, "w") as stream:
+        frame.to_csv(stream, index=False)
+    return Path(path)
+
+
 def check_creatable_dir(path, flag: str = "--out") -> None:
     """Refuse (``ConfigError``) a directory that cannot be created or written, before anything is written:
     an existing file, a file among its parents, or an unwritable parent."""
@@ -102,4 +109,4 @@ def _restore(saved: dict) -> None:
         del saved[fd]
 
 
-__all__ = ["atomic_open", "write_json", "check_creatable_dir", "make_dir", "tool_output_to"]
+__all__ = ["atomic_open", "write_json", "write_csv", "check_creatable_dir", "make_dir", "tool_output_to"]

@@ -35,7 +35,7 @@ from spikingbp.analysis.sgsc_figures import plot_amplitude_vs_stage, summarise_g
 from spikingbp.circuits.graded import (SpikingConfig, calibrate_strength, exact_strength, meanfield_chain,
                                        routed_sgsc, run_graded, spiking_sgsc, stage_gain, stage_gains)
 from spikingbp.errors import ConfigError
-from spikingbp.io import atomic_open, make_dir
+from spikingbp.io import atomic_open, make_dir, write_csv
 
 PA = 1e-12
 
@@ -155,8 +155,8 @@ def run_sgsc(out_dir, seed: int = 0, quick: bool = False, *, config: SpikingConf
     t0 = time.perf_counter()
     results = pd.concat(tables, ignore_index=True)
     files = {}
-    files["results"] = _write_csv(out / "sgsc_results.csv", results)
-    files["calibration"] = _write_csv(out / "calibration.csv", calibration.table)
+    files["results"] = write_csv(out / "sgsc_results.csv", results)
+    files["calibration"] = write_csv(out / "calibration.csv", calibration.table)
     files["amplitude_vs_stage"] = plot_amplitude_vs_stage(
         results, out / "amplitude_vs_stage.png", calibrated_S=S_star, gain_stages=settings["gain_stages"],
         title=f"Graded transfer in synfire-gated synfire chains (calibrated S = {S_star:.3f})")
@@ -283,10 +283,6 @@ def _atomic_write(path: Path, write, mode: str = "w") -> Path:
     with atomic_open(path, mode) as stream:
         write(stream)
     return path
-
-
-def _write_csv(path: Path, frame: pd.DataFrame) -> Path:
-    return _atomic_write(path, lambda stream: frame.to_csv(stream, index=False))
 
 
 def _write_json(path: Path, value) -> Path:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from spikingbp.errors import ConfigError
-from spikingbp.io import make_dir, write_json
+from spikingbp.io import make_dir, write_csv, write_json
 
 PRODUCT_VALUES = np.round(np.arange(50) * 0.02, 2)   # 0, 0.02, ..., 0.98
 PRODUCT_TS = (25, 50, 100, 200)
@@ -103,16 +103,15 @@ def run_figures(out, *, run_dir=None, runs=(), quick: bool = False, seed: int = 
                               f"'spikingbp train --algorithm ssnnbp'")
     make_dir(out)
     table = product_errors(repeats=5 if quick else 20, seed=seed)
-    table.to_csv(out / ".product_error.csv.tmp", index=False)
-    (out / ".product_error.csv.tmp").replace(out / "product_error.csv")
+    write_csv(out / "product_error.csv", table)
     summary = {"product_error": figures.plot_product_error(table, out / "product_error.png")}
     result, label = sample_result(seed)
     figures.plot_sample_raster(result, out / "sample_raster.png", label)
     files = ["product_error.png", "product_error.csv", "sample_raster.png"]
     if run_dir:
         counts, labels = test_output_counts(run_dir, most=200 if quick else None)
-        pd.DataFrame(np.column_stack([labels, counts]), columns=["label"] + [f"count_{k}" for k in range(
-            counts.shape[1])]).to_csv(out / "output_counts.csv", index=False)
+        write_csv(out / "output_counts.csv", pd.DataFrame(np.column_stack([labels, counts]), columns=["label"] + [
+            f"count_{k}" for k in range(counts.shape[1])]))
         summary["output_distributions"] = figures.plot_output_distributions(counts, labels,
                                                                             out / "output_distributions.png")
         files += ["output_distributions.png", "output_counts.csv"]

@@ -80,6 +80,7 @@ def run_sample(weights, inputs, labels, keep, settings: Settings = Settings()):
     dw = [np.zeros_like(W) for W in weights]
     counts_x = [np.zeros(W.shape[0]) for W in weights]                # presynaptic forward spikes per W_l
     counts_p, counts_m = [z.copy() for z in zeros], [z.copy() for z in zeros]
+    inhibition = np.where(np.eye(sizes[-1], dtype=bool), 0.0, -settings.w_inh)  # row j: what output j's spike adds
     record = [Layer(np.zeros((Ts, n), bool), np.zeros((Ts, n), bool), np.zeros((Ts, n), bool)) for n in sizes]
     for t in range(Ts):
         for layer in range(n_layers):
@@ -118,7 +119,6 @@ def run_sample(weights, inputs, labels, keep, settings: Settings = Settings()):
                 post = np.flatnonzero(fx[layer] | fp[layer] | fm[layer])
                 b_in[layer - 1] = _ordered_sum((W[:, post] * sign[post]).T)
         rivals = np.flatnonzero(fx[-1])
-        inhibition = np.where(np.eye(sizes[-1], dtype=bool), 0.0, -settings.w_inh)
         i_in = _ordered_sum(inhibition[rivals])
         l_in = labels[t].astype(float)
     if settings.form == "stochastic":
