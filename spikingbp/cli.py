@@ -130,8 +130,11 @@ def cmd_export_lava(args) -> int:
     else:  # the training circuit from the final weights: what on-chip learning would continue from
         exported = run.algorithm.circuit(run.final, data.X_train, data.T_train, phase="train")
     network = translate(exported.circuit, exported.steps, refractory="ignore", dv_max=args.dv_max)
+    if args.dv_max != DECAY_UNITY and not network.has_fixed_point:
+        raise ConfigError(f"--dv-max {args.dv_max}: the {run.algorithm.name} translation has no fixed-point form, "
+                          f"so Loihi's dv field does not arise; leave --dv-max out")
     network.build()
-    report = network.report(fixed_point=True)
+    report = network.report(fixed_point=network.has_fixed_point)  # judged on Loihi's fixed point where it exists
     print(report)
     record = {"circuit": f"{run.algorithm.name}-{args.phase}", "samples": exported.samples, "dv_max": args.dv_max,
               "report": report.to_dict()}

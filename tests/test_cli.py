@@ -265,3 +265,24 @@ def _descends_from(child: int, ancestor: int) -> bool:
         except (OSError, IndexError, ValueError):
             return False
     return False
+
+
+def test_verify_and_export_lava_of_an_ssnnbp_run(tmp_path, capsys):
+    """SSNN-BP's inference circuit through the same commands: identical spikes, the forward-unit processes in
+    the export, and the training circuit and Loihi's dv option refused with the reason, nothing written."""
+    out = tmp_path / "ssnn"
+    assert main(["train", "--algorithm", "ssnnbp", "--dataset", "digits", "--epochs", "1", "--limit", "40",
+                 "--limit-test", "10", "--hidden", "12", "--option", "Ts=20", "--quiet", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["verify-lava", "--circuit", "ssnnbp-inference", "--weights", str(out), "--limit", "6"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "identical: 6/6"
+    assert main(["export-lava", str(out), "--limit", "3"]) == 0
+    exported = json.loads((out / "lava_export.json").read_text())
+    classes = [p["lava_class"] for p in exported["report"]["processes"]]
+    assert exported["circuit"] == "ssnnbp-inference" and classes.count("SSNNForwardUnits") == 2
+    assert not exported["report"]["fixed_point"]
+    assert main(["export-lava", str(out), "--dv-max", "4095"]) == 2
+    assert "no fixed-point form" in capsys.readouterr().err
+    assert main(["export-lava", str(out), "--phase", "train", "--limit", "2"]) == 2
+    assert "learns (eta2 = 0.005)" in capsys.readouterr().err
+    assert not (out / "lava_export_train.json").exists()

@@ -9,7 +9,7 @@ from spikingbp.circuits.circuit import Circuit
 from spikingbp.data import binarize, load_dataset, one_hot
 from spikingbp.errors import ConfigError
 from spikingbp.lava import fixed_point as fxp
-from spikingbp.algorithms import create
+from spikingbp.algorithms import Sizes, create
 from spikingbp.lava import translate, verify, verify_algorithm, verify_sgsc
 from spikingbp.models import LIF, LoihiCUBA
 from spikingbp.models.neurons import LoihiCUBAModulated
@@ -275,3 +275,77 @@ def test_rules_are_table_entries():
     with pytest.raises(ConfigError, match=r"'learned': synapse model ThreeFactorSTDP has no lava translation "
                                           r"\(supported: Static, SBPRewardRule\)"):
         translate(circuit, 5)
+
+
+# ------------------------------------------------------------------------------------------------ SSNN-BP
+def ssnn_digits(n, hidden=32, Ts=50):
+    """SSNN-BP with fresh He weights and the first ``n`` digits test images (intensities in [0, 1])."""
+    algorithm = create("ssnnbp", {"Ts": Ts})
+    data = load_dataset("digits", limit_test=n)
+    X = algorithm.encode(data.x_test)
+    params = algorithm.init_params(Sizes(X.shape[1], (hidden,), 10), 0)
+    return algorithm, params, X
+
+
+def test_ssnnbp_inference_identical_on_50_digits():
+    """The forward units of every layer, WTA included, spike at the same steps in Brian2 and lava, and lava's
+    counts are the numpy reference's."""
+    from spikingbp.reference import ssnnbp as ssnn_reference
+
+    algorithm, params, X = ssnn_digits(50)
+    result = verify_algorithm(algorithm, params, X, phase="inference")
+    assert result.identical_count == 50, "\n".join(result.lines())
+    checks = result.verification.populations
+    assert checks["h1"].brian_spikes > 50 * 32 and checks["o"].brian_spikes > 50 * 5, "the network should be active"
+    o = result.verification.lava.spike_matrix("o")[:50 * 50].reshape(50, 50, 10).sum(axis=1)
+    np.testing.assert_array_equal(o, ssnn_reference.output_counts(
+        [params["W0"], params["W1"]], algorithm.trains(X, np.zeros((50, 10)), np.arange(50), [0, 0], [32],
+                                                       train=False)[0], algorithm._reference_settings(eta=0.0)))
+    assert (np.sort(o, axis=1)[:, -2] > 0).any(), "rival output units should fire too: the WTA is exercised"
+    processes = {p.name: p for p in result.verification.report.processes}
+    assert processes["ssnn0"].lava_class == "SSNNForwardUnits"
+    assert {p.lava_class for p in processes.values() if p.role == "synapses"} == {"Dense"}
+    notes = " ".join(result.verification.report.notes)
+    assert "'labels'" in notes and "'dropout1'" in notes
+
+
+def test_ssnnbp_translation_refuses_what_it_cannot_express():
+    algorithm, params, X = ssnn_digits(2, hidden=8)
+    T = np.eye(10)[[0, 1]]
+    training = algorithm.circuit(params, X, T, phase="train")
+    with pytest.raises(ConfigError, match=r"'W0' \(SSNNStochasticInputWeights\) learns \(eta2 = 0.005\); lava "
+                                          r"translates the SSNN-BP inference circuit"):
+        translate(training.circuit, training.steps)
+    inference = algorithm.circuit(params, X, phase="inference")
+    with pytest.raises(ConfigError, match="floating-point model only"):
+        translate(inference.circuit, inference.steps).run(fixed_point=True)
+    dropped = algorithm.circuit(params, X, phase="inference").circuit
+    dropped.sources["drop1"] = type(dropped.sources["drop1"])("drop1", 8, np.array([3]), np.array([0]))
+    with pytest.raises(ConfigError, match="'dropout1' sets 'dropped' of 'h1'.*only while its source sends nothing"):
+        translate(dropped, inference.steps)
+
+
+def test_ssnnbp_weights_add_in_brian2s_order():
+    """Brian2 adds a step's weights in presynaptic order, and so must lava's float Dense: with the threshold
+    between the first-to-last sum and a row-wise (SIMD / pairwise) sum of one unit's weights, the unit fires in
+    one order only, and Brian2 and lava still agree."""
+    from spikingbp.circuits.ssnnbp import SSNNSettings, run_steps, ssnn_circuit
+    from spikingbp.models.ssnn import kernel_factor
+
+    k = kernel_factor(4)
+    for seed in range(100):  # weights whose two sums differ after the kernel step for some unit
+        W0 = np.random.default_rng(seed).normal(size=(40, 10))
+        in_order = np.cumsum(W0, axis=0)[-1] * k
+        row_wise = np.add.reduce(np.ascontiguousarray(W0.T), axis=1) * k
+        differ = np.flatnonzero((in_order != row_wise) & (in_order > 0))
+        if len(differ):
+            break
+    unit = differ[0]
+    theta = (in_order[unit] + row_wise[unit]) / 2
+    inputs = np.zeros((1, 4, 40), bool)
+    inputs[0, 0] = True                 # every input at the sample's step 0, integrated at step 1
+    circuit = ssnn_circuit([W0, np.ones((10, 2))], inputs, np.zeros((1, 4, 2), bool), [np.ones((1, 10), bool)],
+                           SSNNSettings(Ts=4, theta=theta, eta=0.0))
+    result = verify(circuit, run_steps(1, 4))
+    assert result.identical, "\n".join(result.lines())
+    assert result.brian_spikes["h1"][1, unit] == (in_order[unit] > theta)

@@ -1,4 +1,5 @@
-"""Translate a ``Circuit`` of LoihiCUBA units into a lava-nc 0.10 process network that spikes identically.
+"""Translate a ``Circuit`` of LoihiCUBA units (or SSNN-BP's inference circuit) into a lava-nc 0.10 process
+network that spikes identically.
 
 ``translate(circuit, steps)`` returns a ``LavaNetwork``; ``network.run()`` builds the lava processes, runs
 them on lava's CPU simulator (``Loihi2SimCfg``, floating point or ``fixed_point=True``) and returns a
@@ -30,8 +31,16 @@ How the circuit maps (and why):
   (t + 1 + 0); ``DelayDense`` with delay d delivers at t + 1 + d (checked in the tests).
 * Static projections into ``mod_in`` (the reward of ``LoihiCUBAModulated``): the same Dense processes,
   but their output feeds the reward input of the plastic processes whose post units they reach.
-* The translation is three tables: ``NEURONS`` (neuron model -> how its units become LIF units),
-  ``STATIC`` (static synapse models -> Dense / DelayDense) and ``spikingbp.lava.rules.RULES``
+* SSNN-BP's composite neurons (``SSNNHidden``, ``SSNNOutput``): their forward compartment becomes an
+  ``SSNNForwardUnits`` process (``spikingbp.lava.ssnn``) and the weights (at eta = 0), the lateral inhibition
+  included, become ``Dense`` processes into its ``a_in`` and ``i_in``. Float sums agree bit for bit: Brian2
+  adds a step's weights in presynaptic order, and so does the float ``Dense`` for binary spikes (it sums
+  ``weights[:, spikes]``, a column-major copy, along its rows: column after column; a test guards this). The
+  gradient compartments, the label input and (while it sends nothing) the dropout input are left out: they
+  change weights, not spikes, and the inference circuit learns nothing. A process's spikes are then the
+  forward flag ``fx`` of the Brian2 units, which is what ``spikingbp.lava.verify`` compares.
+* The translation is three tables: ``NEURONS`` (neuron model -> how its units become lava units: LIF, or
+  SSNNForwardUnits), ``STATIC`` (synapse models that act as fixed weights -> Dense / DelayDense) and ``spikingbp.lava.rules.RULES``
   (plasticity rule -> its lava process, e.g. ``SBPPlasticSynapses`` for ``SBPRewardRule`` in
   ``spikingbp.lava.rules.sbp``, which also says why lava 0.10's ``LearningDense`` cannot express it).
   Every plastic process is wired the same way: pre and post spikes in, activation out one step later with
@@ -43,6 +52,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -51,35 +61,104 @@ from spikingbp.lava import fixed_point as fxp
 from spikingbp.lava.rules import RULES, RuleTranslation, rule_for
 from spikingbp.lava.rules.sbp import SBPPlasticSynapses
 from spikingbp.models.neurons import LoihiCUBA, LoihiCUBAModulated
+from spikingbp.models.ssnn import SSNN_RULES, SSNNHidden, SSNNLateral, SSNNOutput
 from spikingbp.models.synapses import Static
 
 
 @dataclass(frozen=True)
 class NeuronTranslation:
-    """How units of one neuron model become lava ``LIF`` units: every model here is Loihi's CUBA
-    compartment (decay_u, decay_v, vth, bias, refractory_steps); ``reward_compartment`` says whether its
-    ``decay_mod`` and ``mod_in`` belong to the plastic processes that read them."""
+    """How units of one neuron model become lava units.
+
+    Units whose ``shared`` parameters (and, for LIF, refractory period) agree form one process, made by
+    ``make(group, plan, fixed_point, name)``; ``per_unit`` parameters may differ within it (LIF's bias).
+    Projections into ``inputs`` reach the process's port of that name; those into ``left_out`` are left out
+    with the reason given (they can change no translated spike), those into ``silent_only`` only while their
+    presynaptic source sends nothing. ``spike_variable``: the 0/1 state variable whose steps the process's
+    spikes are (None: the unit's spike events)."""
 
     model: object
-    reward_compartment: bool = False
+    process: str                        #: the lava class, for the report
+    make: Callable
+    shared: tuple                       #: parameters one process holds once
+    per_unit: tuple = ()                #: parameters held per unit
+    refractory: bool = False            #: refractory_steps map to LIFRefractory (or are ignored)
+    reward_compartment: bool = False    #: decay_mod and mod_in belong to the plastic processes that read them
+    inputs: tuple = ("a_in",)
+    left_out: dict = field(default_factory=dict)
+    silent_only: tuple = ()
+    spike_variable: str | None = None
+    fixed_point: bool = True            #: has a fixed-point model (else floating point only)
+    merge_models: bool = True           #: units of other models with this process may share one
+    group_prefix: str = "lif"           #: processes are named prefix0, prefix1, ...
+    reason: str = ""                    #: why it is (not) Loihi-deployable, where that is not LIF's question
 
+
+def _make_lif(group, plan, fixed_point: bool, name: str):
+    from lava.proc.lif.process import LIF, LIFRefractory
+
+    shape = (group.size,)
+    if fixed_point:
+        q = plan.neurons[group.name]
+        return LIF(shape=shape, du=q.du, dv=q.dv, vth=q.vth, bias_mant=q.bias.mantissa, bias_exp=q.bias.exp,
+                   name=name)
+    if group.refractory_period:
+        return LIFRefractory(shape=shape, du=group.decay_u, dv=group.decay_v, vth=group.vth,
+                             bias_mant=group.bias_vector(), refractory_period=group.refractory_period, name=name)
+    return LIF(shape=shape, du=group.decay_u, dv=group.decay_v, vth=group.vth, bias_mant=group.bias_vector(),
+               name=name)
+
+
+def _make_ssnn(group, plan, fixed_point: bool, name: str):
+    from spikingbp.lava.ssnn import SSNNForwardUnits
+
+    return SSNNForwardUnits(shape=(group.size,), Ts=int(group.values["Ts"]), k=group.values["k"],
+                            theta=group.values["theta"], name=name)
+
+
+_LIF = dict(process="LIF", make=_make_lif, shared=("decay_u", "decay_v", "vth"), refractory=True)
+_SSNN_GRADIENT = "it feeds SSNN-BP's gradient compartments only, which change weights and no spike, and at eta = 0 nothing"
+_SSNN = dict(process="SSNNForwardUnits", make=_make_ssnn, shared=("Ts", "k", "theta"), spike_variable="fx",
+             fixed_point=False, merge_models=False, group_prefix="ssnn", silent_only=("dropped",),
+             reason="custom Python process (spikingbp.lava.ssnn): SSNN-BP's forward compartment (kernel drive and "
+                    "potential, subtractive reset, rest at every sample start); lava 0.10's LIF resets to 0 and has "
+                    "no sample clock; floating point only")
 
 #: Neuron model name -> its translation. A model not listed is refused with an error naming the population.
-NEURONS = {entry.model.name: entry for entry in (NeuronTranslation(LoihiCUBA),
-                                                  NeuronTranslation(LoihiCUBAModulated, reward_compartment=True))}
+NEURONS = {entry.model.name: entry for entry in (
+    NeuronTranslation(LoihiCUBA, **_LIF, per_unit=("bias",)),
+    NeuronTranslation(LoihiCUBAModulated, **_LIF, per_unit=("bias", "decay_mod"), reward_compartment=True),
+    NeuronTranslation(SSNNHidden, **_SSNN),
+    NeuronTranslation(SSNNOutput, **_SSNN, inputs=("a_in", "i_in"), left_out={"l_in": _SSNN_GRADIENT}),
+)}
+
+
+def _frozen(projection) -> str:
+    """Why an SSNN-BP weight projection cannot be translated as static weights ('' if it can)."""
+    eta2 = float(np.max(projection.synapse.resolve(**projection.params)["eta2"]))
+    if eta2 == 0:
+        return ""
+    return (f"projection {projection.name!r} ({projection.synapse.name}) learns (eta2 = {eta2:g}); lava translates the "
+            f"SSNN-BP inference circuit (eta = 0), whose weights stay fixed: give the inference phase")
 
 
 @dataclass(frozen=True)
 class StaticTranslation:
-    """A static synapse model: Dense / DelayDense processes, into ``a_in`` or (``reward_target``) into the
-    reward input of the plastic processes of a post unit with a reward compartment."""
+    """A synapse model that acts as fixed weights: Dense / DelayDense processes into a port of the post units
+    or (``reward_target``) into the reward input of the plastic processes of a post unit with a reward
+    compartment. ``refusal(projection)`` says why a projection of the model does not act as fixed weights
+    ('' where it does)."""
 
     model: object
     reward_target: str = "mod_in"
+    refusal: Callable = lambda projection: ""
 
 
-#: Static synapse model name -> its translation; plastic rules are in ``spikingbp.lava.rules.RULES``.
-STATIC = {Static.name: StaticTranslation(Static)}
+#: Synapse model name -> its translation as fixed weights; plastic rules are in ``spikingbp.lava.rules.RULES``.
+STATIC = {entry.model.name: entry for entry in (
+    StaticTranslation(Static),
+    StaticTranslation(SSNNLateral),
+    *(StaticTranslation(model, refusal=_frozen) for pair in SSNN_RULES.values() for model in pair),
+)}
 REFRACTORY_MODES = ("exact", "ignore")
 SOURCES = "sources"  # the name of the one RingBuffer that holds every spike source
 
@@ -92,17 +171,15 @@ _HOST_IO = ("host I/O: lava runs RingBuffer sources and sinks on the CPU; on Loi
 # ===================================================================================================
 @dataclass
 class UnitGroup:
-    """Units that share (decay_u, decay_v, vth, refractory): one LIF process."""
+    """Units of one translation that share its ``shared`` values (and refractory period): one process."""
 
     name: str
-    decay_u: float
-    decay_v: float
-    vth: float
+    translation: NeuronTranslation
+    values: dict                    #: the shared parameter values
     refractory_period: int          #: lava's refractory_period (blocked steps); 0: plain LIF
     dropped_refractory: int         #: largest refractory_steps dropped by refractory="ignore" (0: none)
     members: list = field(default_factory=list)  #: [(population, unit indices within it)] in group order
-    bias: list = field(default_factory=list)     #: per member, the bias of its units
-    decay_mod: list = field(default_factory=list)
+    per_unit: list = field(default_factory=list)  #: per member, {parameter: the values of its units}
 
     @property
     def size(self) -> int:
@@ -112,11 +189,28 @@ class UnitGroup:
     def populations(self) -> list:
         return list(dict.fromkeys(name for name, _ in self.members))
 
+    @property
+    def decay_u(self) -> float:
+        return self.values["decay_u"]
+
+    @property
+    def decay_v(self) -> float:
+        return self.values["decay_v"]
+
+    @property
+    def vth(self) -> float:
+        return self.values["vth"]
+
+    def vector(self, parameter: str, default: float) -> np.ndarray:
+        """A per-unit parameter over the group's units (``default`` for members whose model has none)."""
+        return np.concatenate([values.get(parameter, np.full(len(units), float(default)))
+                               for values, (_, units) in zip(self.per_unit, self.members)])
+
     def bias_vector(self) -> np.ndarray:
-        return np.concatenate(self.bias)
+        return self.vector("bias", 0.0)
 
     def decay_mod_vector(self) -> np.ndarray:
-        return np.concatenate(self.decay_mod)
+        return self.vector("decay_mod", 1.0)
 
 
 @dataclass
@@ -231,57 +325,77 @@ class _Plan:
             if entry is None or entry.model is not population.model:
                 raise ConfigError(f"population {population.name!r}: the lava translation supports "
                                   f"{list(NEURONS)}, not {population.model.name}")
+            if self.fixed_point and not entry.fixed_point:
+                raise ConfigError(f"population {population.name!r}: {population.model.name} translates to "
+                                  f"{entry.process}, which has a floating-point model only; run without fixed point")
+        self.left_out = set()
         for projection in circuit.projections.values():
-            post_model = circuit.populations[projection.post].model
+            post_entry = NEURONS[circuit.populations[projection.post].model.name]
             target = projection.target or "a_in"
             static = STATIC.get(projection.synapse.name)
-            if static is None:
-                rule_for(projection).check(projection, post_model)
+            if target in post_entry.left_out or target in post_entry.silent_only:
+                why = post_entry.left_out.get(target)
+                if why is None:
+                    source = circuit.sources.get(projection.pre)
+                    if source is None or len(source.indices):
+                        raise ConfigError(f"projection {projection.name!r} sets {target!r} of {projection.post!r}, "
+                                          f"which has no lava counterpart; it is left out only while its source sends "
+                                          f"nothing (translate the inference circuit)")
+                    why = "its source sends nothing"
+                self.left_out.add(projection.name)
+                self.notes.append(f"projection {projection.name!r} (into {projection.post}.{target}) is left out: {why}")
                 continue
-            reward = NEURONS[post_model.name].reward_compartment
-            if target not in ("a_in", static.reward_target) or (target == static.reward_target and not reward):
+            if static is None:
+                rule_for(projection).check(projection, post_entry.model)
+                continue
+            refusal = static.refusal(projection)
+            if refusal:
+                raise ConfigError(refusal)
+            allowed = post_entry.inputs + ((static.reward_target,) if post_entry.reward_compartment else ())
+            if target not in allowed:
                 with_reward = [name for name, e in NEURONS.items() if e.reward_compartment]
-                raise ConfigError(f"projection {projection.name!r}: target {target!r} of {post_model.name} has no "
-                                  f"lava counterpart; use a_in, or {static.reward_target} of {', '.join(with_reward)}")
+                raise ConfigError(f"projection {projection.name!r}: target {target!r} of {post_entry.model.name} has "
+                                  f"no lava counterpart; use {' or '.join(post_entry.inputs)}"
+                                  + (f", or {static.reward_target} of {', '.join(with_reward)}" if with_reward else ""))
 
     # ------------------------------------------------------------------------------ units
     def _group_units(self):
-        """Group units by (decay_u, decay_v, vth, refractory period) in population order."""
+        """Group units by their translation's shared values (and refractory period) in population order."""
         groups: dict[tuple, UnitGroup] = {}
         self.locate = {}  # population or source -> (group index per unit, index within group per unit)
         self.groups = []
         for population in self.circuit.populations.values():
             n = population.size
+            entry = NEURONS[population.model.name]
             values = population.model.resolve(**population.params)
 
             def per_unit(key):
                 return np.broadcast_to(np.asarray(values[key], dtype=float), (n,))
 
-            refractory = per_unit("refractory_steps")
-            if np.any(refractory != np.round(refractory)):
-                raise ConfigError(f"population {population.name!r}: refractory_steps must be whole numbers")
-            blocked = np.maximum(refractory.astype(np.int64) - 1, 0)
-            period = blocked if self.refractory == "exact" else np.zeros(n, np.int64)
-            keys = list(zip(per_unit("decay_u"), per_unit("decay_v"), per_unit("vth"), period))
-            decay_mod = per_unit("decay_mod") if NEURONS[population.model.name].reward_compartment else np.ones(n)
-            bias = per_unit("bias")
-            group_of = np.empty(n, np.int64)
-            index_in = np.empty(n, np.int64)
+            if entry.refractory:
+                refractory = per_unit("refractory_steps")
+                if np.any(refractory != np.round(refractory)):
+                    raise ConfigError(f"population {population.name!r}: refractory_steps must be whole numbers")
+                blocked = np.maximum(refractory.astype(np.int64) - 1, 0)
+                period = blocked if self.refractory == "exact" else np.zeros(n, np.int64)
+            else:
+                refractory, period = np.zeros(n), np.zeros(n, np.int64)
+            kind = entry.process if entry.merge_models else population.model.name
+            keys = list(zip(*(per_unit(p) for p in entry.shared), period))
             for key in dict.fromkeys(keys):
                 units = np.array([k for k in range(n) if keys[k] == key], np.int64)
-                if key not in groups:
-                    groups[key] = UnitGroup(f"lif{len(groups)}", float(key[0]), float(key[1]), float(key[2]),
-                                            int(key[3]), 0)
-                    self.groups.append(groups[key])
-                group = groups[key]
-                group_of[units] = self.groups.index(group)
-                index_in[units] = group.size + np.arange(len(units))
+                if (kind, key) not in groups:
+                    groups[kind, key] = UnitGroup(f"{entry.group_prefix}{len(groups)}", entry,
+                                                  {p: float(x) for p, x in zip(entry.shared, key)}, int(key[-1]), 0)
+                    self.groups.append(groups[kind, key])
+                group = groups[kind, key]
+                group_of = self.locate.setdefault(population.name, (np.empty(n, np.int64), np.empty(n, np.int64)))
+                group_of[0][units] = self.groups.index(group)
+                group_of[1][units] = group.size + np.arange(len(units))
                 group.members.append((population.name, units))
-                group.bias.append(bias[units].copy())
-                group.decay_mod.append(decay_mod[units].copy())
-                if self.refractory == "ignore":
+                group.per_unit.append({parameter: per_unit(parameter)[units].copy() for parameter in entry.per_unit})
+                if self.refractory == "ignore" and entry.refractory:
                     group.dropped_refractory = max(group.dropped_refractory, int(refractory[units].max()))
-            self.locate[population.name] = (group_of, index_in)
         self.group_names = [g.name for g in self.groups]
 
     def _locate_sources(self):
@@ -344,7 +458,7 @@ class _Plan:
         self.buckets: list[StaticBucket] = []
         self.projection_buckets = {}  # projection -> bucket names
         for projection in self.circuit.projections.values():
-            if projection.synapse.name not in STATIC:
+            if projection.synapse.name not in STATIC or projection.name in self.left_out:
                 continue
             target = projection.target or "a_in"
             names = []
@@ -392,7 +506,7 @@ class _Plan:
 
     def _open(self, projection, key, matrix, scale) -> str:
         pre, post, delay, target = key
-        name = f"{pre}_to_{post}" + (f"_d{delay}" if delay else "") + ("_mod" if target == "mod_in" else "")
+        name = f"{pre}_to_{post}" + (f"_d{delay}" if delay else "") + (f"_{target}" if target != "a_in" else "")
         taken = {b.name for b in self.buckets}
         base, k = name, 1
         while name in taken:
@@ -412,7 +526,7 @@ class _Plan:
         self.plastic: list[PlasticLink] = []
         self.projection_plastic = {}
         for projection in self.circuit.projections.values():
-            if projection.synapse.name in STATIC:
+            if projection.synapse.name in STATIC or projection.name in self.left_out:
                 continue
             rule = rule_for(projection)
             params = {key: float(value) for key, value in projection.synapse.resolve(**projection.params).items()}
@@ -439,6 +553,11 @@ class _Plan:
         fixed = self.fixed_point
         for group in self.groups:
             populations = ", ".join(group.populations)
+            if group.translation.process != "LIF":
+                parameters = ", ".join(f"{key} {value:g}" for key, value in group.values.items())
+                rows.append(ProcessReport(group.name, group.translation.process, "neurons", f"{group.size} units",
+                                          f"{populations} ({parameters})", False, group.translation.reason))
+                continue
             parameters = f"du {group.decay_u:g}, dv {group.decay_v:g}, vth {group.vth:g}"
             problems = []
             if group.refractory_period:
@@ -567,6 +686,11 @@ class LavaNetwork:
     def groups(self) -> list:
         return self.plan(False).groups
 
+    @property
+    def has_fixed_point(self) -> bool:
+        """Whether every process of the translation has a fixed-point model (SSNN-BP's has not)."""
+        return all(group.translation.fixed_point for group in self.groups)
+
     def report(self, fixed_point: bool = True) -> TranslationReport:
         return self.plan(fixed_point).report()
 
@@ -575,7 +699,6 @@ class LavaNetwork:
         from lava.proc.dense.process import DelayDense, Dense
         from lava.proc.io import sink
         from lava.proc.io.source import RingBuffer
-        from lava.proc.lif.process import LIF, LIFRefractory
 
         steps = self.steps if steps is None else int(steps)
         plan = self.plan(fixed_point)
@@ -590,17 +713,7 @@ class LavaNetwork:
         lifs = {}
         for group in plan.groups:
             shape = (group.size,)
-            if fixed_point:
-                q = plan.neurons[group.name]
-                lif = LIF(shape=shape, du=q.du, dv=q.dv, vth=q.vth, bias_mant=q.bias.mantissa,
-                          bias_exp=q.bias.exp, name=f"{prefix}_{group.name}")
-            elif group.refractory_period:
-                lif = LIFRefractory(shape=shape, du=group.decay_u, dv=group.decay_v, vth=group.vth,
-                                    bias_mant=group.bias_vector(), refractory_period=group.refractory_period,
-                                    name=f"{prefix}_{group.name}")
-            else:
-                lif = LIF(shape=shape, du=group.decay_u, dv=group.decay_v, vth=group.vth,
-                          bias_mant=group.bias_vector(), name=f"{prefix}_{group.name}")
+            lif = group.translation.make(group, plan, fixed_point, f"{prefix}_{group.name}")
             recorder = sink.RingBuffer(shape=shape, buffer=steps)
             lif.s_out.connect(recorder.a_in)
             lifs[group.name] = processes[group.name] = lif
@@ -632,11 +745,11 @@ class LavaNetwork:
                 dense = Dense(weights=weights, name=f"{prefix}_{bucket.name}", **extra)
             lifs[bucket.pre].s_out.connect(dense.s_in)
             edges.append((bucket.pre, bucket.name))
-            if bucket.target == "a_in":
-                dense.a_out.connect(lifs[bucket.post].a_in)
-                edges.append((bucket.name, bucket.post))
-            else:
+            if bucket.target == "mod_in":
                 mod_buckets.setdefault(bucket.post, []).append((bucket.name, dense))
+            else:
+                dense.a_out.connect(getattr(lifs[bucket.post], bucket.target))
+                edges.append((bucket.name, bucket.post))
             processes[bucket.name] = dense
             for projection in bucket.projections:
                 projection_processes[projection].append(dense)
@@ -716,7 +829,8 @@ class LavaNetwork:
         with warnings.catch_warnings():
             # lava's model search executes every module of this package as a loose file, where dataclasses
             # cannot resolve their module; the models of SBPPlasticSynapses are found in its own module first
-            warnings.filterwarnings("ignore", message=r"Cannot import module .*(translate|verify|fixed_point|rules|sbp)")
+            warnings.filterwarnings("ignore",
+                                    message=r"Cannot import module .*(translate|verify|fixed_point|rules|sbp|ssnn)")
             anchor.run(condition=RunSteps(num_steps=int(steps)),
                        run_cfg=Loihi2SimCfg(select_tag="fixed_pt" if fixed_point else "floating_pt"))
         try:

@@ -47,6 +47,7 @@ class Verification:
     weights: dict
     brian: object            #: the CircuitResult
     lava: LavaResult
+    brian_spikes: dict       #: population -> Brian2's bool (steps, units) matrix of what the lava process spikes
     report: TranslationReport
     brian_s: float
     lava_s: float
@@ -81,24 +82,33 @@ def _compare(brian_matrix: np.ndarray, lava_matrix: np.ndarray, name: str) -> Po
 def verify(circuit, steps: int, fixed_point: bool = False, *, refractory: str = "exact", scale="auto",
            dv_max: int = 4096) -> Verification:
     """Run ``circuit`` for ``steps`` steps in Brian2 (runtime, numpy) and in lava; compare every population's
-    spikes and every plastic projection's final weights (exactly: sBP is integer arithmetic, and random
-    float networks differ only if a potential lies within rounding of the threshold)."""
+    spikes (where its translation spikes a state variable, SSNN-BP's forward flag ``fx``, that variable's
+    steps) and the final weights of every projection lava translates as plastic, exactly: sBP is integer
+    arithmetic, SSNN-BP's processes repeat Brian2's float operations in its order, and random float LIF
+    networks differ only if a potential lies within rounding of the threshold."""
+    from spikingbp.lava.translate import NEURONS
+
     network = translate(circuit, steps, refractory=refractory, scale=scale, dv_max=dv_max)
-    plastic = [p.name for p in circuit.projections.values() if p.plastic]
+    plastic = list(network.plan(fixed_point).projection_plastic)
+    # what each population's lava process spikes: the unit's spike events, or a 0/1 state (SSNN-BP: fx)
+    variables = {name: NEURONS[p.model.name].spike_variable for name, p in circuit.populations.items()}
+    states = {name: (variable,) for name, variable in variables.items() if variable}
     start = time.perf_counter()
-    brian = circuit.run(steps, "runtime", target="numpy", record_spikes=True, record_weights=plastic)
+    brian = circuit.run(steps, "runtime", target="numpy", record_spikes=True, record_states=states or None,
+                        record_weights=plastic)
     brian_s = time.perf_counter() - start
     start = time.perf_counter()
     lava = network.run(steps, fixed_point=fixed_point)
     lava_s = time.perf_counter() - start
-    populations = {name: _compare(brian.spike_matrix(name), lava.spike_matrix(name), name)
-                   for name in circuit.populations}
+    brian_spikes = {name: (brian.states[name][variable] != 0 if variable else brian.spike_matrix(name))
+                    for name, variable in variables.items()}
+    populations = {name: _compare(brian_spikes[name], lava.spike_matrix(name), name) for name in circuit.populations}
     weights = {}
     for name in plastic:
         difference = np.abs(np.asarray(brian.weights[name], float) - lava.weights[name])
         weights[name] = WeightCheck(name, bool(np.all(difference == 0)), float(difference.max(initial=0.0)))
     return Verification(circuit.name, int(steps), fixed_point, refractory, populations, weights, brian, lava,
-                        network.report(fixed_point), brian_s, lava_s)
+                        brian_spikes, network.report(fixed_point), brian_s, lava_s)
 
 
 # ===================================================================================================
@@ -164,7 +174,7 @@ def per_cycle(verification: Verification, n_samples: int, phases: int, first_ste
         start = 0 if c == 0 else first_step + phases * c
         stop = steps if c == n_samples - 1 else first_step + phases * (c + 1)
         differing = [name for name in verification.populations
-                     if not np.array_equal(verification.brian.spike_matrix(name)[start:stop],
+                     if not np.array_equal(verification.brian_spikes[name][start:stop],
                                            verification.lava.spike_matrix(name)[start:stop])]
         output = None
         if readout is not None:
