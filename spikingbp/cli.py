@@ -89,8 +89,9 @@ def cmd_train(args) -> int:
     algorithm = config.make_algorithm()
     print(f"trained {config.algorithm} on {config.dataset} for {result.epochs_done} epochs "
           f"({'resumed after epoch ' + str(result.resumed_from_epoch) if result.resumed_from_epoch else 'fresh run'})")
-    measures = ", ".join(f"{m} {last['test_' + m]:.4f}" for m in algorithm.measures)
-    print(f"test accuracy ({algorithm.headline}): {last['test_accuracy']:.4f}; {measures}")
+    others = [m for m in algorithm.measures if m != algorithm.headline]  # the headline is test_accuracy itself
+    measures = "".join(f"; {m} {last['test_' + m]:.4f}" for m in others)
+    print(f"test accuracy ({algorithm.headline}): {last['test_accuracy']:.4f}{measures}")
     print(f"run directory: {result.out}")
     return 0
 
