@@ -5,6 +5,11 @@
 ``genn``           brian2genn code generation; compiling and running needs GeNN 4.x (``GENN_PATH``).
 ``cuda``           brian2cuda (``pip install 'spikingbp[cuda]'`` and a CUDA toolkit).
 
+The C++ of ``runtime`` (cython) and ``cpp_standalone`` is compiled with IEEE floating point
+(``EXACT_FLOAT_FLAGS``: Brian2's defaults less ``-ffast-math``, and ``-ffp-contract=off``): a fused multiply-add
+or a reassociated sum rounds differently from numpy, and the float circuits (SSNN-BP, eRBP) reproduce their
+numpy references bit for bit only when the compiler keeps every operation as written.
+
 Use it as a context manager, so that every run starts on a clean device::
 
     with use_device("cpp_standalone", directory=tmp, threads=2):
@@ -24,6 +29,20 @@ from spikingbp.errors import DeviceError
 
 DEVICES = ("runtime", "cpp_standalone", "genn", "cuda")
 RUNTIME_TARGETS = ("cython", "numpy")
+#: Compiler flags of runtime (cython) and cpp_standalone: each float operation as written (module docstring).
+EXACT_FLOAT_FLAGS = ["-w", "-O3", "-march=native", "-ffp-contract=off", "-std=c++11"]
+
+
+def _cython_cache(flags) -> str | None:
+    """Brian2's cython module cache, in a subdirectory named by the compiler flags."""
+    import hashlib
+
+    try:
+        from Cython.Utils import get_cython_cache_dir
+    except ImportError:  # no Cython: Brian2 falls back to numpy and never reads the cache
+        return None
+    digest = hashlib.sha256(" ".join(flags).encode()).hexdigest()[:12]
+    return os.path.join(get_cython_cache_dir(), "brian_extensions", f"spikingbp-{digest}")
 
 
 def find_genn() -> str | None:
@@ -159,16 +178,21 @@ def use_device(name: str = "runtime", directory: str | None = None, *, target: s
     saved_prefs = {key: prefs[key] for key in ("codegen.target", "devices.cpp_standalone.openmp_threads",
                                                 "codegen.loop_invariant_optimisations",
                                                 "core.network.default_schedule",
-                                                "codegen.cpp.extra_compile_args_gcc")}
+                                                "codegen.cpp.extra_compile_args_gcc",
+                                                "codegen.runtime.cython.cache_dir")}
     if name == "cuda":
         saved_prefs["devices.cuda_standalone.cuda_backend.extra_compile_args_nvcc"] = \
             prefs["devices.cuda_standalone.cuda_backend.extra_compile_args_nvcc"]
     try:
         if name == "runtime":
             prefs.codegen.target = target
+            prefs.codegen.cpp.extra_compile_args_gcc = list(EXACT_FLOAT_FLAGS)
+            # Brian2's cython cache is keyed by the code, not the flags: keep modules of these flags apart
+            prefs.codegen.runtime.cython.cache_dir = _cython_cache(EXACT_FLOAT_FLAGS)
         elif name == "cpp_standalone":
             prefs.devices.cpp_standalone.openmp_threads = threads or 0
             set_device("cpp_standalone", directory=directory, build_on_run=True, debug=debug)
+            prefs.codegen.cpp.extra_compile_args_gcc = list(EXACT_FLOAT_FLAGS)
         elif name == "genn":
             set_device("genn", directory=directory, build_on_run=True, compile=compile, run=run,
                        use_GPU=use_GPU, debug=debug)
@@ -193,4 +217,4 @@ def use_device(name: str = "runtime", directory: str | None = None, *, target: s
             shutil.rmtree(directory, ignore_errors=True)
 
 
-__all__ = ["DEVICES", "use_device", "available_devices", "find_genn"]
+__all__ = ["DEVICES", "EXACT_FLOAT_FLAGS", "use_device", "available_devices", "find_genn"]

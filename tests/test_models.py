@@ -6,7 +6,7 @@ from brian2 import Network, SpikeMonitor, StateMonitor, mV, ms, pA, pF
 from spikingbp.circuits import neuron_group
 from spikingbp.devices import use_device
 from spikingbp.errors import ConfigError
-from spikingbp.models import IF, LIF, ERBPNeuron, LoihiCUBA, LoihiCUBAModulated, NoisyLIF
+from spikingbp.models import IF, LIF, LoihiCUBA, LoihiCUBAModulated, NoisyLIF
 from brian2 import Equations
 from conftest import genn_model
 
@@ -37,7 +37,7 @@ def test_if_integrates_without_leak():
         np.testing.assert_allclose(trace.v[0] / mV, 2 * trace.t / ms, atol=1e-6)  # dv/dt = I / C = 2 mV/ms
 
 
-@pytest.mark.parametrize("model", [LIF, IF, LoihiCUBA, LoihiCUBAModulated, ERBPNeuron, NoisyLIF],
+@pytest.mark.parametrize("model", [LIF, IF, LoihiCUBA, LoihiCUBAModulated, NoisyLIF],
                          ids=lambda m: m.name)
 def test_genn_code_generation(model, tmp_path):
     with use_device("genn", directory=str(tmp_path), compile=False, run=False):

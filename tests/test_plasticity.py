@@ -1,18 +1,19 @@
 """Plasticity rules: small pre -> post networks with hand-picked spike steps, final weights checked
 against arithmetic written out here; every rule through brian2genn's code generation; the sBP rule
 on cpp_standalone against runtime."""
+
 import math
 
 import numpy as np
 import pytest
-from brian2 import Network, SpikeGeneratorGroup, StateMonitor, defaultclock, ms, nA, pA, prefs
+from brian2 import Network, SpikeGeneratorGroup, StateMonitor, defaultclock, ms, prefs
 
 from spikingbp.circuits.build import neuron_group, sample_update, synapses
 from spikingbp.devices import use_device
 from spikingbp.errors import ConfigError
-from spikingbp.models.neurons import ERBPNeuron, LoihiCUBA, LoihiCUBAModulated
-from spikingbp.models.plasticity import ERBPBoxcarRule, SBPRewardRule, ThreeFactorSTDP
-from spikingbp.models.synapses import Static, StaticCurrent
+from spikingbp.models.neurons import LoihiCUBA, LoihiCUBAModulated
+from spikingbp.models.plasticity import SBPRewardRule, ThreeFactorSTDP
+from spikingbp.models.synapses import Static
 
 DT = 1 * ms
 
@@ -115,53 +116,6 @@ def test_sbp_delivers_the_updated_weight():
 
 
 # ---------------------------------------------------------------------------------------------------
-# eRBP boxcar rule
-ERBP_PARAMS = dict(eta=0.5, t_sample=20 * ms, t_off=5 * ms)
-
-
-def erbp_network(pre_steps, err_plus_steps, err_minus_steps, drive_steps, w0, drive=2 * nA):
-    objects = []
-    pre = unit(LoihiCUBA, "pre", pre_steps, objects)
-    post = neuron_group(ERBPNeuron, 1, "post")
-    objects.append(post)
-    for name, steps, weight, target in [("err_plus", err_plus_steps, 90 * pA, "e_in"),
-                                        ("err_minus", err_minus_steps, -90 * pA, "e_in"),
-                                        ("drive", drive_steps, drive, "a_in")]:
-        src = source(name, steps)
-        syn = synapses(src, post, StaticCurrent, f"{name}_in", target=target, i=[0], j=[0])
-        syn.w = weight
-        objects += [src, syn]
-    plastic = synapses(pre, post, ERBPBoxcarRule, "plastic", i=[0], j=[0], **ERBP_PARAMS)
-    plastic.w = w0
-    return Network(objects + [plastic]), plastic
-
-
-def test_erbp_boxcar_and_learning_window():
-    # error +90 pA at step 1 -> U(k) = 90 pA exp(-(k - 2)/5) from step 2 (tau_dend 5 ms, dt 1 ms);
-    # error -90 pA at step 24 adds -90 pA exp(-(k - 25)/5) from step 25. Drive 2 nA at step 8: I_syn(9) > 1.15 nA.
-    # Samples of 20 steps, learning from phase 5 on. Presynaptic spikes:
-    #   3 (phase 3: off), 5 (phase 5: on, I_syn = 10 pA e^-1/4 in the box), 9 (I_syn > b_max: no),
-    #   22 (phase 2: off), 27 (phase 7: on, I_syn about 2 nA e^-18/4 + deliveries, in the box)
-    net, plastic = erbp_network(pre_steps=[3, 5, 9, 22, 27], err_plus_steps=[1], err_minus_steps=[24],
-                                drive_steps=[8], w0=10 * pA)
-    net.run(30 * DT)
-    u5 = 90 * math.exp(-3 / 5)
-    u27 = 90 * math.exp(-25 / 5) - 90 * math.exp(-2 / 5)
-    expected = 10 + 0.5 * u5 + 0.5 * u27  # pA
-    assert plastic.w[0] / pA == pytest.approx(expected, rel=1e-12)
-
-
-def test_erbp_boxcar_blocks_learning_below_b_min():
-    # error +90 pA at step 1: U(k) = 90 pA exp(-(k - 2)/5). A -2 nA drive at 6: I_syn(7) = -2 nA < b_min,
-    # so the spike at 7 does not learn; the one at 16 does
-    net, plastic = erbp_network(pre_steps=[7, 16], err_plus_steps=[1], err_minus_steps=[30],
-                                drive_steps=[6], w0=0 * pA, drive=-2 * nA)
-    net.run(20 * DT)
-    # step 7: I_syn = -2 nA < b_min; step 16: I_syn = -2 nA e^-9/4 = -0.21 nA (+ 0 delivered), in the box
-    assert plastic.w[0] / pA == pytest.approx(0.5 * 90 * math.exp(-14 / 5), rel=1e-12)
-
-
-# ---------------------------------------------------------------------------------------------------
 # Three-factor STDP
 STDP_PARAMS = dict(tau_plus=10 * ms, tau_minus=10 * ms, tau_e=50 * ms, A_plus=1.0, A_minus=-1.0, eta=2.0)
 
@@ -199,7 +153,7 @@ def test_rule_parameters_are_checked():
     with pytest.raises(ConfigError):
         SBPRewardRule.resolve(step=-2)
     with pytest.raises(ConfigError):
-        ERBPBoxcarRule.resolve(t_off=5)  # needs units
+        ThreeFactorSTDP.resolve(tau_plus=5)  # needs units
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -209,15 +163,11 @@ def _sbp():
     return net, duration
 
 
-def _erbp():
-    return erbp_network([3, 6], [1], [4], [8], w0=10 * pA)[0], 10 * DT
-
-
 def _stdp():
     return stdp_network([2, 6], [4], [3], w0=5.0)[0], 8 * DT
 
 
-@pytest.mark.parametrize("build", [_sbp, _erbp, _stdp], ids=["SBPRewardRule", "ERBPBoxcarRule", "ThreeFactorSTDP"])
+@pytest.mark.parametrize("build", [_sbp, _stdp], ids=["SBPRewardRule", "ThreeFactorSTDP"])
 def test_rule_passes_brian2genn_code_generation(build, tmp_path):
     with use_device("genn", directory=str(tmp_path), compile=False, run=False):
         defaultclock.dt = DT
@@ -239,7 +189,7 @@ def test_sbp_rule_cpp_standalone_matches_runtime(tmp_path):
         assert float(plastic.w[0]) == expected
 
 
-@pytest.mark.parametrize("rule", [SBPRewardRule, ERBPBoxcarRule, ThreeFactorSTDP], ids=lambda r: r.name)
+@pytest.mark.parametrize("rule", [SBPRewardRule, ThreeFactorSTDP], ids=lambda r: r.name)
 def test_code_strings_have_no_comments(rule):
     # brian2genn copies code comments into GeNN's C++, where a trailing comment swallows a closing brace
     for code in (rule.on_pre, rule.on_post or ""):

@@ -37,7 +37,7 @@ def all_devices() -> tuple:
     return tuple(dict.fromkeys(device for cls in REGISTRY.values() for device in cls.devices))
 
 
-from spikingbp.algorithms import sbp, ssnnbp  # noqa: E402,F401  (registers sbp and ssnnbp)
+from spikingbp.algorithms import erbp, sbp, ssnnbp  # noqa: E402,F401  (registers erbp, sbp and ssnnbp)
 
 __all__ = ["REGISTRY", "register", "algorithm_class", "create", "all_devices", "Algorithm", "Option", "Params",
            "Sizes", "RunContext", "CircuitRun", "REFERENCE", "BRIAN_DEVICES", "PHASES"]

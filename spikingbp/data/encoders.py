@@ -119,6 +119,33 @@ def front_loaded_trains(intensity, n_steps: int, mean_rate: float, rng) -> np.nd
     return poisson_trains(rates, n_steps, rng, time_varying=True)
 
 
+def escape_noise_trains(hazard, n_steps: int, refractory_steps: int, rng) -> np.ndarray:
+    """Spike trains of stochastic (SRM0, escape-noise) units at rest, bool (n_steps, n_units), drawn as Auryn's
+    ``SRM0Group`` draws them (eRBP's data units): each unit holds a lifetime drawn from Exp(1) and spends
+    ``hazard`` (its expected spikes per step) of it per step; when it runs out, a new one is drawn, and the
+    unit fires unless it is in its ``refractory_steps`` after a spike (Auryn counts them down first, so
+    spikes are at least ``refractory_steps`` apart)."""
+    hazard = np.asarray(hazard, dtype=float)
+    if hazard.ndim != 1 or not np.all(np.isfinite(hazard)) or np.any(hazard < 0):
+        raise ConfigError(f"hazard must be non-negative expected spikes per step, one per unit; got shape "
+                          f"{hazard.shape}")
+    n_steps, refractory_steps = _positive_int(n_steps, "n_steps"), _non_negative_int(refractory_steps,
+                                                                                      "refractory_steps")
+    rng = as_generator(rng)
+    lifetime = rng.exponential(1.0, hazard.shape)
+    refractory = np.zeros(hazard.shape, np.int64)
+    trains = np.zeros((n_steps, len(hazard)), bool)
+    for step in range(n_steps):
+        lifetime -= hazard
+        refractory -= refractory > 0
+        expired = np.flatnonzero(lifetime < 0)
+        lifetime[expired] = rng.exponential(1.0, len(expired))
+        fire = expired[refractory[expired] == 0]
+        trains[step, fire] = True
+        refractory[fire] = refractory_steps
+    return trains
+
+
 def one_hot(labels, n_classes: int, dtype=np.float64) -> np.ndarray:
     """One-hot rows (N, n_classes) of integer ``labels`` (N,) in 0..n_classes-1."""
     labels = np.asarray(labels)

@@ -145,48 +145,6 @@ LoihiCUBAModulated = NeuronModel(
         "clock `tnow`; the post unit of SBPRewardRule and ThreeFactorSTDP.",
 )
 
-# eRBP integrate-and-fire unit with a dendritic compartment U for the error, as a discrete-time map with
-# exact exponential decays per step (NSAT-style). Synapses add to the buffers a_in (data) and e_in (error).
-# I[t] = I[t-1] exp(-dt/tau_syn) + a_in[t];  U[t] = U[t-1] exp(-dt/tau_dend) + e_in[t];
-# V[t] = V[t-1] exp(-dt/tau_m) + (1 - exp(-dt/tau_m)) tau_m / C_m * I[t];  spike iff V > v_th.
-ERBP_EQUATIONS = """
-dI_syn/dt = (I_syn * (exp(-dt / tau_syn) - 1) + a_in) / dt : amp            # synaptic current, the map I[t]
-dU/dt = (U * (exp(-dt / tau_dend) - 1) + e_in) / dt : amp                   # dendritic (error) compartment, U[t]
-dV/dt = (V * (exp(-dt / tau_m) - 1) + (1 - exp(-dt / tau_m)) * tau_m / C_m * (I_syn * exp(-dt / tau_syn) + a_in)) / dt : volt (unless refractory)  # membrane, V[t]
-da_in/dt = -a_in / dt : amp                                                 # data input of one step
-de_in/dt = -e_in / dt : amp                                                 # error input of one step
-dtnow/dt = (t - tnow) / dt : second                                         # time of this unit's latest update
-tau_m : second (constant)                                                   # membrane time constant
-tau_syn : second (constant)                                                 # synaptic time constant
-tau_dend : second (constant)                                                # dendritic time constant
-C_m : farad (constant)                                                      # membrane capacitance
-v_th : volt (constant)                                                      # spike iff V > v_th
-v_reset : volt (constant)                                                   # reset potential
-t_ref : second (constant)                                                   # refractory period
-"""
-
-ERBPNeuron = NeuronModel(
-    name="ERBPNeuron",
-    equations=ERBP_EQUATIONS,
-    threshold="V > v_th",
-    reset="V = v_reset",
-    refractory="t_ref",
-    method="euler",
-    input_variable="a_in",
-    parameters={
-        "tau_m": Parameter(1 * ms, "membrane time constant, > 0", 1e-9, None),
-        "tau_syn": Parameter(4 * ms, "synaptic time constant, > 0", 1e-9, None),
-        "tau_dend": Parameter(5 * ms, "dendritic (error) time constant, > 0", 1e-9, None),
-        "C_m": Parameter(1 * pF, "membrane capacitance, > 0", 1e-18, None),
-        "v_th": Parameter(100 * mV, "spike threshold"),
-        "v_reset": Parameter(0 * mV, "reset potential"),
-        "t_ref": Parameter(3.9 * ms, "refractory period, >= 0 (3.9 ms hidden/output, 4 ms data)", 0.0, None),
-    },
-    doc="eRBP hidden/output unit (Neftci et al. 2017): LIF with a first-order synapse (input a_in) and a "
-        "dendritic compartment U integrating the error (input e_in); the post unit of ERBPBoxcarRule.",
-)
-
-
 # ---------------------------------------------------------------------------------------------------
 # Current-based LIF with white background noise and a held gate current (the spiking populations of the
 # synfire-gated synfire chain, spec sgsc.md). Without input the membrane potential fluctuates around
@@ -226,4 +184,4 @@ NoisyLIF = NeuronModel(
         "With tau_syn = dt (method euler) a spike's current lasts exactly one step.",
 )
 
-__all__ = ["LoihiCUBA", "LIF", "IF", "LoihiCUBAModulated", "ERBPNeuron", "NoisyLIF"]
+__all__ = ["LoihiCUBA", "LIF", "IF", "LoihiCUBAModulated", "NoisyLIF"]

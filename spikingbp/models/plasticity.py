@@ -15,22 +15,21 @@ are the same under both schedules:
   unit provides ``tnow`` (the time of that update) and ``lastspike`` (set by the threshold in Brian2 and
   by the reset in GeNN, to the same value), so ``lastspike_post == tnow_post`` means "the post unit fired
   in the step of this presynaptic spike". Third factors (reward, modulator, error) live in post
-  compartments fed through their own buffered input (``mod_in``, ``e_in``), so a modulator spike at step
-  t - 1 is present at step t under both schedules. Post units: ``LoihiCUBAModulated`` and ``ERBPNeuron``
-  in ``spikingbp.models.neurons``.
+  compartments fed through their own buffered input (``mod_in``), so a modulator spike at step t - 1 is
+  present at step t under both schedules. Post unit: ``LoihiCUBAModulated`` in ``spikingbp.models.neurons``.
 * A time stamp in the synapse, written in ``on_pre`` and compared in ``on_post``: both pathways of one
   step see the same ``t``, and the pre pathway runs first in both (Brian2: pathway order -1 before +1;
   GeNN 4: presynaptic update kernel before postsynaptic learning).
 
-The modulator/reward sources are SpikeGeneratorGroups connected with ``Static`` synapses whose target is ``mod_in``
-(or ``StaticCurrent`` to ``e_in`` for eRBP errors). Plastic pathways must have no delay (the rules pair
+The modulator/reward sources are SpikeGeneratorGroups connected with ``Static`` synapses whose target is
+``mod_in``. (eRBP's and SSNN-BP's weights are discrete maps of their own: ``spikingbp.models.erbp``, ``ssnn``.) Plastic pathways must have no delay (the rules pair
 events of one step). Code strings carry no ``#`` comments (see ``_code``). Under GeNN the spikes of a
 run's last step are never processed (that happens in the step after), so run one step longer than the
 last spike that should count.
 """
 from __future__ import annotations
 
-from brian2 import ms, nA, second
+from brian2 import ms, second
 
 from spikingbp.models.base import Parameter, SynapseModel
 
@@ -79,41 +78,7 @@ SBPRewardRule = SynapseModel(
 # SSNN-BP (Biswas et al. 2023): its composite neurons and their weights are in spikingbp.models.ssnn.
 
 # ---------------------------------------------------------------------------------------------------
-# eRBP (Neftci et al. 2017): on a presynaptic spike, w += eta * U_post while b_min < I_syn_post < b_max,
-# except during the first t_off of each sample. The sample phase comes from the post unit's clock.
-ERBP_EQUATIONS = """
-w : amp                               # plastic weight, a current jump delivered to the post unit
-eta : 1 (constant)                    # learning rate
-b_min : amp (constant)                # boxcar lower edge on the post synaptic current
-b_max : amp (constant)                # boxcar upper edge on the post synaptic current
-t_sample : second (constant)          # sample length (training: 250 ms)
-t_off : second (constant)             # no learning in the first t_off of each sample (50 ms)
-"""
-
-ERBP_ON_PRE = _code(
-    ('{target}_post += w', "deliver the weight held before this spike's update"),
-    ("w += eta * U_post * int(I_syn_post > b_min and I_syn_post < b_max)"
-     " * int(tnow_post + 0.5 * dt - t_sample * floor((tnow_post + 0.5 * dt) / t_sample) > t_off)",
-     "boxcar phi'(I_syn) times U; off while the sample phase is below t_off"),
-)
-
-ERBPBoxcarRule = SynapseModel(
-    name="ERBPBoxcarRule",
-    equations=ERBP_EQUATIONS,
-    on_pre=ERBP_ON_PRE,
-    on_post=None,
-    parameters={
-        "eta": Parameter(6e-4, "learning rate, >= 0 (6e-4 with noise, 1e-3 with blank-out)", 0.0, None),
-        "b_min": Parameter(-1.15 * nA, "boxcar lower edge on I_syn of the post unit"),
-        "b_max": Parameter(1.15 * nA, "boxcar upper edge on I_syn of the post unit"),
-        "t_sample": Parameter(250 * ms, "sample length, > 0", 1e-9, None),
-        "t_off": Parameter(50 * ms, "learning-free start of each sample, >= 0", 0.0, None),
-    },
-    post_requires=("{target}", "U", "I_syn", "tnow"),
-    doc="eRBP event-driven random-BP rule: on each presynaptic spike (step t) the weight is delivered, then "
-        "w += eta * U_post if b_min < I_syn_post < b_max and the step lies at or after t_off in its sample "
-        "(samples start at multiples of t_sample from t = 0). Post unit: ERBPNeuron, errors into e_in.",
-)
+# eRBP (Neftci et al. 2017): its units and weights are in spikingbp.models.erbp.
 
 # ---------------------------------------------------------------------------------------------------
 # Three-factor STDP: pair-based traces feed an eligibility trace elig; the weight moves by eta * mod * elig,
@@ -171,4 +136,4 @@ ThreeFactorSTDP = SynapseModel(
 )
 
 
-__all__ = ["SBPRewardRule", "ERBPBoxcarRule", "ThreeFactorSTDP"]
+__all__ = ["SBPRewardRule", "ThreeFactorSTDP"]

@@ -124,6 +124,7 @@ def run_sample(weights, inputs, labels, keep, settings: Settings = Settings()):
     if settings.form == "stochastic":
         changes = dw
     else:
+        # eta/2 x (count x (d+ - d- counts)): Brian2 generates the circuit's update in this order
         changes = [settings.eta / 2 * (counts_x[layer][:, None] * (counts_p[layer] - counts_m[layer])[None, :])
                    for layer in range(n_layers)]
     return changes, record

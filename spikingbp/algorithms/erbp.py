@@ -1,0 +1,274 @@
+"""eRBP (Neftci et al. 2017) on the Algorithm interface: an adapter over ``spikingbp.circuits.erbp`` (the
+circuit) and ``spikingbp.reference.erbp`` (the numpy model, device ``reference``).
+
+Params: ``W0`` (n_in, n_h1), ``W1`` ... (the learned weights) and ``G1`` ... (n_out, n_hl), the fixed random
+feedback from the error units to each hidden layer, initialised as the authors' ``init_rbp1h_parameters``:
+uniform in +-sqrt(std_weight / (fan_in + fan_out)), G with its mean over classes removed.
+
+Every sample's random streams (the data and label units' spikes, the noise events) are drawn here from a
+generator seeded by (run seed, epoch, sample index), so that the circuit and the reference, chunked or not,
+resumed or not, see the same ones; test samples draw from (run seed, 0, sample index, 1), the same every
+epoch. Data unit i fires as Auryn's ``SRM0Group``: 100 Hz x exp((bg_i - theta) / 50 mV) with
+bg_i = (x_i - 0.43) x 0.5 (x_i the pixel in [0, 1]), refractory 4 ms; label unit j the same with x = 0.95 for
+the sample's class and 1e-4 for the others (the authors' ``max_p``, ``min_p``), silent in test samples.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from spikingbp.algorithms import register
+from spikingbp.algorithms.base import REFERENCE, Algorithm, CircuitRun, Option, Sizes
+from spikingbp.errors import ConfigError
+
+EVALUATION = 1  # the last seed word of test-sample streams (training streams have none)
+DT_MS = 0.1     # the authors' time step
+NOISE_EVENTS_PER_RUN = 4_000_000  # how many noise events one compiled run holds at most (memory)
+
+
+def whole_steps(milliseconds: float, name: str) -> int:
+    """``milliseconds`` as steps of 0.1 ms; a time that is not a whole number of steps is refused."""
+    steps = milliseconds / DT_MS
+    if abs(steps - round(steps)) > 1e-9 * max(1.0, abs(steps)):
+        raise ConfigError(f"option {name}={milliseconds!r} ms is not a whole number of {DT_MS} ms steps; "
+                          f"give e.g. --option {name}={round(steps) * DT_MS:g}")
+    return int(round(steps))
+
+
+@register
+class ERBP(Algorithm):
+    name = "erbp"
+    title = "eRBP: event-driven random backprop with error units and a boxcar (Neftci et al. 2017)"
+    encoding = ("stochastic data units, 100 Hz x exp((bg - 100 mV) / 50 mV), bg = (pixel/255 - 0.43) x 0.5, "
+                "refractory 4 ms; label units the same at 0.95 (class) / 1e-4; 1 kHz noise events on every unit")
+    headline = "argmax_counts"
+    measures = ("argmax_counts", "synops", "synops_first_spike")
+    devices = (REFERENCE, "runtime", "cpp_standalone")
+    options = {
+        "eta": Option(6e-4, float, "learning rate (the paper: 6e-4 with noise)", 0.0, 1.0),
+        "sigma": Option(0.05, float, "jump of V per noise event, nA x 1 GOhm (the paper: 50e-3; 0: no noise)",
+                        0.0, None),
+        "noise_hz": Option(1000.0, float, "noise events per second per unit (Auryn's PoissonStimulator)", 0.0,
+                           1.0 / (DT_MS * 1e-3)),
+        "b_min": Option(-1.15, float, "boxcar lower edge on the post current, nA"),
+        "b_max": Option(1.15, float, "boxcar upper edge on the post current, nA"),
+        "train_ms": Option(250.0, float, "training sample length, ms (a whole number of 0.1 ms steps)", 0.2,
+                           None),
+        "test_ms": Option(500.0, float, "test sample length, ms", 0.2, None),
+        "learn_after_ms": Option(50.0, float, "no learning in the first this many ms of a training sample", 0.0,
+                                 None),
+        "std_weight": Option(0.2, float, "initial weights uniform in +-sqrt(std_weight / (fan_in + fan_out))",
+                             1e-12, None),
+    }
+    default_hidden = (100,)
+
+    # --------------------------------------------------------------------------------------- setup
+    def __init__(self, **values):
+        super().__init__(**values)
+        v = self.values
+        if v["b_min"] >= v["b_max"]:
+            raise ConfigError(f"option b_min={v['b_min']} must lie below b_max={v['b_max']} (the boxcar is "
+                              f"b_min < I < b_max)")
+        self.train_steps = whole_steps(v["train_ms"], "train_ms")
+        self.test_steps = whole_steps(v["test_ms"], "test_ms")
+        self.learn_after = whole_steps(v["learn_after_ms"], "learn_after_ms")
+        if self.learn_after >= self.train_steps:
+            raise ConfigError(f"option learn_after_ms={v['learn_after_ms']} leaves no learning in a "
+                              f"{v['train_ms']} ms training sample; give a smaller one")
+
+    def settings(self, train: bool):
+        from spikingbp.circuits.erbp import ERBPSettings
+
+        v = self.values
+        return ERBPSettings(T=self.train_steps if train else self.test_steps, learn_after=self.learn_after,
+                            eta=v["eta"] if train else 0.0, b_min=v["b_min"], b_max=v["b_max"], sigma=v["sigma"])
+
+    def _reference_settings(self, train: bool):
+        from spikingbp.reference.erbp import Settings
+
+        return Settings(**self.settings(train).__dict__)
+
+    def check_sizes(self, sizes: Sizes) -> None:
+        if not sizes.hidden or any(n < 1 for n in sizes.hidden):
+            raise ConfigError(f"erbp needs at least one hidden layer of positive size; got {list(sizes.hidden)}, "
+                              f"give e.g. --hidden 100 or --hidden 200,200")
+
+    def encode(self, images):
+        """Intensities pixel/255 in [0, 1], flattened (N, H*W)."""
+        from spikingbp.data import rate_encode
+
+        return rate_encode(images, 1.0)
+
+    def init_params(self, sizes: Sizes, seed: int):
+        self.check_sizes(sizes)
+        rng = np.random.default_rng(seed)
+        s = self.values["std_weight"]
+        layers = [sizes.n_in, *sizes.hidden, sizes.n_out]
+        params = {}
+        for l, (n_in, n_out) in enumerate(zip(layers, layers[1:])):
+            bound = np.sqrt(s / (n_in + n_out))
+            params[f"W{l}"] = rng.uniform(-bound, bound, size=(n_in, n_out))
+        for l, n_hidden in enumerate(sizes.hidden, start=1):
+            bound = np.sqrt(s / (sizes.n_out + n_hidden))
+            G = rng.uniform(-bound, bound, size=(sizes.n_out, n_hidden))
+            params[f"G{l}"] = G - G.mean(axis=0)   # each hidden unit's feedback sums to 0 over the classes
+        return params
+
+    @staticmethod
+    def _split(params):
+        weights = [params[f"W{l}"] for l in range(sum(k.startswith("W") for k in params))]
+        feedback = [params[f"G{l}"] for l in range(1, len(weights))]
+        return weights, feedback
+
+    def streams(self, X, T, indices, seed_words, units: int, *, train: bool):
+        """The data (N, T, n_in), labels (N, T, n_out) and noise (N, T, units) bool streams of the samples
+        ``indices``, each from ``numpy.random.default_rng([*seed_words, index])`` (test samples: silent labels)."""
+        from spikingbp.data.encoders import escape_noise_trains
+
+        v = self.values
+        steps = self.train_steps if train else self.test_steps
+        n_in, n_out = X.shape[1], T.shape[1]
+        data = np.zeros((len(indices), steps, n_in), bool)
+        labels = np.zeros((len(indices), steps, n_out), bool)
+        noise = np.zeros((len(indices), steps, units), bool)
+        refractory = whole_steps(4.0, "data refractory")
+        for row, index in enumerate(indices):
+            rng = np.random.default_rng([*seed_words, int(index)] + ([] if train else [EVALUATION]))
+            data[row] = escape_noise_trains(hazard(X[index]), steps, refractory, rng)
+            if train:
+                label_values = np.where(T[index] > 0.5, 0.95, 1e-4)
+                labels[row] = escape_noise_trains(hazard(label_values), steps, refractory, rng)
+            if v["sigma"] > 0:
+                noise[row] = rng.random((steps, units)) < v["noise_hz"] * DT_MS * 1e-3
+        return data, labels, noise
+
+    def run_samples(self, units: int, train: bool, chunk: int) -> int:
+        """Samples per compiled run: the chunk, or fewer where the noise events would not fit in memory."""
+        steps = self.train_steps if train else self.test_steps
+        events = max(1.0, self.values["noise_hz"] * DT_MS * 1e-3 * steps * units) if self.values["sigma"] else 1.0
+        return int(max(1, min(chunk, NOISE_EVENTS_PER_RUN // events)))
+
+    # --------------------------------------------------------------------------------------- running
+    def _run(self, weights, feedback, streams, settings, ctx, samples_per_run: int, *, record_spikes: tuple):
+        """One compiled (or built) run of these streams on ``ctx.device``."""
+        from spikingbp.circuits import erbp as circuit
+        from spikingbp.circuits.program import RERUNNABLE_DEVICES
+
+        data, labels, noise = streams
+        records = dict(record_weights=circuit.weight_projections(len(weights)), record_spikes=record_spikes)
+        build = lambda: circuit.erbp_circuit(weights, feedback, data, labels, noise, settings)  # noqa: E731
+        if ctx.programs is None or ctx.device not in RERUNNABLE_DEVICES:
+            phase = "train" if settings.eta else "test"
+            return build().run(len(data) * settings.T, ctx.device, ctx.directory(phase), **records,
+                               **ctx.device_options())
+        sources, flat = circuit.run_inputs(weights, feedback, data, labels, noise, settings.T)
+        spikes = sum(len(source.indices) for source in sources.values())
+        capacity = 1 << max(10, int(np.ceil(np.log2(1.25 * spikes * samples_per_run / len(data) + 1))))
+        sizes = [weights[0].shape[0]] + [W.shape[1] for W in weights]
+        label = "-".join(map(str, sizes))
+        program = ctx.programs.program(
+            {"circuit": "erbp", "sizes": sizes, "settings": settings.__dict__, "feedback": _digest(feedback)},
+            build, samples_per_run * settings.T, capacity, variable_weights=records["record_weights"],
+            label=f"{label} {'training' if settings.eta else 'test'} ({samples_per_run} samples a run, "
+                  f"{capacity} spikes)", **records)
+        # a short last run uses the full-length program: its missing samples have no spikes and change nothing
+        return program.run(sources, flat)
+
+    def train_epoch(self, params, X, T, order, ctx):
+        from spikingbp.circuits import erbp as circuit
+        from spikingbp.reference import erbp as reference
+
+        weights, feedback = self._split(params)
+        units = sum(W.shape[1] for W in weights)
+        settings = self.settings(train=True)
+        per_run = self.run_samples(units, True, ctx.chunk)
+        for start in range(0, len(order), per_run):
+            part = order[start:start + per_run]
+            streams = self.streams(X, T, part, [ctx.seed, ctx.epoch], units, train=True)
+            if not ctx.on_circuit:
+                weights = reference.train(weights, feedback, *streams, self._reference_settings(True),
+                                          on_sample=lambda _: ctx.advance(1))
+                continue
+            result = self._run(weights, feedback, streams, settings, ctx, per_run, record_spikes=())
+            weights = circuit.learned(result, [W.shape for W in weights])
+            ctx.advance(len(part))
+        return {**{f"W{l}": W for l, W in enumerate(weights)}, **{f"G{l}": G for l, G in enumerate(feedback, 1)}}
+
+    def test_spikes(self, params, X, ctx):
+        """Per test sample: output spike counts (N, n_out), forward SynOps (spikes x fan-out of the data and
+        every layer but the output) over the sample and through the step of its first output spike."""
+        from spikingbp.circuits import erbp as circuit
+        from spikingbp.reference import erbp as reference
+
+        weights, feedback = self._split(params)
+        n_out = weights[-1].shape[1]
+        units = sum(W.shape[1] for W in weights)
+        fan_out = np.array([W.shape[1] for W in weights], float)
+        names = circuit.layer_names(len(weights) - 1)
+        settings = self.settings(train=False)
+        per_run = self.run_samples(units, False, ctx.chunk)
+        counts, synops, first = [], [], []
+        for start in range(0, len(X), per_run):
+            part = np.arange(start, min(start + per_run, len(X)))
+            data, labels, noise = self.streams(X, np.zeros((len(X), n_out)), part, [ctx.seed, 0], units, train=False)
+            if ctx.on_circuit:
+                result = self._run(weights, feedback, (data, labels, noise), settings, ctx, per_run,
+                                   record_spikes=tuple(names))
+                trains = [result.spike_matrix(name)[:len(part) * settings.T].reshape(len(part), settings.T, -1)
+                          for name in names]
+            else:
+                samples = [reference.run_sample(weights, feedback, data[c], labels[c], noise[c],
+                                                self._reference_settings(False)) for c in range(len(part))]
+                trains = [np.stack([getattr(s, "hidden")[l] for s in samples]) for l in range(len(weights) - 1)]
+                trains.append(np.stack([s.output for s in samples]))
+            # per step, the synaptic events of the forward path: data and hidden spikes times their fan-out
+            per_step = data.sum(axis=2) * fan_out[0] + sum(train.sum(axis=2) * fan_out[l + 1]
+                                                            for l, train in enumerate(trains[:-1]))
+            output = trains[-1]
+            counts.append(output.sum(axis=1))
+            synops.append(per_step.sum(axis=1))
+            fired = output.any(axis=2)
+            first_step = np.where(fired.any(axis=1), fired.argmax(axis=1), settings.T - 1)
+            cumulative = np.cumsum(per_step, axis=1)
+            first.append(np.where(fired.any(axis=1), cumulative[np.arange(len(part)), first_step], np.nan))
+        return np.concatenate(counts), np.concatenate(synops), np.concatenate(first)
+
+    def evaluate(self, params, X, T, ctx):
+        counts, synops, first = self.test_spikes(params, X, ctx)
+        accuracy = float(np.mean(np.argmax(counts, axis=1) == np.argmax(T, axis=1)))
+        return {"accuracy": accuracy, "argmax_counts": accuracy, "synops": float(np.mean(synops)),
+                "synops_first_spike": float(np.nanmean(first)) if np.isfinite(first).any() else float("nan")}
+
+    def circuit(self, params, X, T=None, phase="inference"):
+        from spikingbp.circuits import erbp as circuit
+
+        train = self._check_phase(phase) == "train"
+        if train and T is None:
+            raise ConfigError("the erbp training circuit needs targets T")
+        weights, feedback = self._split(params)
+        targets = T if T is not None else np.zeros((len(X), weights[-1].shape[1]))
+        units = sum(W.shape[1] for W in weights)
+        streams = self.streams(X, targets, np.arange(len(X)), [0, 0], units, train=train)
+        settings = self.settings(train)
+        return CircuitRun(circuit.erbp_circuit(weights, feedback, *streams, settings), len(X) * settings.T,
+                          len(X), settings.T, 0, readout=None)
+
+    def learned_params(self, params, weights):
+        return {name: (np.asarray(weights[name], float).reshape(params[name].shape) if name in weights
+                       else params[name]) for name in params}
+
+
+def hazard(values) -> np.ndarray:
+    """Expected spikes per 0.1 ms step of data (or label) units with these values in [0, 1]: Auryn's SRM0Group at
+    rest, dt rho0 exp((bg - theta) / delta_u), rho0 = 100 Hz, theta = 100 mV, delta_u = 50 mV,
+    bg = (value - 0.43) x 0.5."""
+    background = (np.asarray(values, float) - 0.43) * 0.5
+    return DT_MS * 1e-3 * 100.0 * np.exp((background - 0.1) / 0.05)
+
+
+def _digest(arrays) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array, dtype=float).tobytes())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,171 @@
+"""eRBP (Neftci et al. 2017, spec erbp.md): data -> hidden -> output units (``ERBPUnit``) learning by
+event-driven random backprop, with a pair of error units per class (``ERBPError``), on ``spikingbp.models.erbp``.
+
+Populations ``h1`` ... ``hL`` and ``o`` (``ERBPUnit``), ``e`` (``ERBPError``: units 0 .. n_out - 1 the positive
+parts [label - output]+, then the negative parts [output - label]+). Sources ``data`` (the stochastic data
+units' spikes), ``label`` (the label units' spikes) and ``noise_<population>`` (the noise events of each
+unit). Projections:
+
+- ``W0`` (data -> h1), ``W1`` ... (-> o): ``ERBPWeights``, the learned weights;
+- ``label_error`` (label j -> e+ j: +0.09, -> e- j: -0.09) and ``output_error`` (o j -> e+ j: -0.09,
+  -> e- j: +0.09), into the error units;
+- ``error_output`` (e+ j -> o j: +0.09, e- j -> o j: -0.09) and ``feedback<l>`` (e -> h_l: the fixed random
+  G_l for e+, -G_l for e-), into the dendrites;
+- ``noise_in_<population>``: sigma per noise event into the membrane.
+
+Sample c occupies steps [c T, (c + 1) T); its first step starts every unit from rest, so spikes of its last
+step reach no one. The random streams (data and label spikes, noise events) are made outside the circuit
+(``spikingbp.algorithms.erbp``), so that the circuit and the numpy reference (``spikingbp.reference.erbp``)
+run on the same ones. A run of K samples lasts K T steps.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from spikingbp.circuits.spikes import SpikeSource
+from spikingbp.errors import ConfigError
+
+if TYPE_CHECKING:
+    from spikingbp.circuits.circuit import Circuit
+
+
+@dataclass(frozen=True)
+class ERBPSettings:
+    """What the circuit is built with besides sizes (defaults: ``spikingbp.models.erbp``, dt = 0.1 ms)."""
+
+    T: int = 2500
+    theta: float = 0.1
+    k_mem: float = 0.1
+    decay_syn: float = float(np.exp(-0.1 / 4.0))
+    decay_dend: float = 1.0 - 0.1 / 5.0
+    ref_steps: int = 38
+    learn_after: int = 500
+    eta: float = 6e-4
+    b_min: float = -1.15
+    b_max: float = 1.15
+    sigma: float = 0.05
+    error_weight: float = 0.09
+
+    def __post_init__(self):
+        if isinstance(self.T, bool) or not isinstance(self.T, (int, np.integer)) or self.T < 2:
+            raise ConfigError(f"T={self.T!r} must be a whole number of steps per sample, at least 2")
+        if not (np.isfinite(self.b_min) and np.isfinite(self.b_max)) or self.b_min >= self.b_max:
+            raise ConfigError(f"b_min={self.b_min!r} must lie below b_max={self.b_max!r} (the boxcar is "
+                              f"b_min < I < b_max)")
+        if not np.isfinite(self.eta) or self.eta < 0:
+            raise ConfigError(f"eta={self.eta!r} must be a non-negative learning rate")
+        for name in ("theta", "error_weight"):
+            if not np.isfinite(getattr(self, name)) or getattr(self, name) <= 0:
+                raise ConfigError(f"{name}={getattr(self, name)!r} must be positive")
+
+
+def check_streams(weights, feedback, data, labels, noise):
+    """``weights`` [W0 (n_in, n_h1), ..., (n_hL, n_out)], ``feedback`` [G_l (n_out, n_hl)], bool ``data`` (N, T,
+    n_in), ``labels`` (N, T, n_out) and ``noise`` (N, T, n_h1 + ... + n_out); returns them as arrays."""
+    weights = [np.asarray(W, dtype=float) for W in weights]
+    if len(weights) < 2 or any(W.ndim != 2 for W in weights) or any(
+            a.shape[1] != b.shape[0] for a, b in zip(weights, weights[1:])):
+        raise ConfigError(f"weights must be matrices (n_l, n_l+1) that chain, at least two; got shapes "
+                          f"{[W.shape for W in weights]}")
+    hidden, n_out = [W.shape[1] for W in weights[:-1]], weights[-1].shape[1]
+    feedback = [np.asarray(G, dtype=float) for G in feedback]
+    if [G.shape for G in feedback] != [(n_out, n) for n in hidden]:
+        raise ConfigError(f"feedback must be one matrix (n_out, n_hidden) per hidden layer, shapes "
+                          f"{[(n_out, n) for n in hidden]}; got {[G.shape for G in feedback]}")
+    if not all(np.all(np.isfinite(M)) for M in weights + feedback):
+        raise ConfigError("weights and feedback must be finite")
+    data, labels, noise = (np.asarray(x) for x in (data, labels, noise))
+    units = sum(hidden) + n_out
+    for name, stream, n in (("data", data, weights[0].shape[0]), ("labels", labels, n_out), ("noise", noise, units)):
+        if stream.ndim != 3 or stream.shape[2] != n or stream.shape[:2] != data.shape[:2] or \
+                not np.isin(stream, (0, 1)).all():
+            raise ConfigError(f"{name} must be bool trains (N, T, {n}) like data {data.shape[:2]}, got shape "
+                              f"{stream.shape}")
+    return weights, feedback, data.astype(bool), labels.astype(bool), noise.astype(bool)
+
+
+def _train_source(name: str, trains: np.ndarray, T: int) -> SpikeSource:
+    sample, step, unit = np.nonzero(trains)
+    return SpikeSource(name, trains.shape[2], unit, sample * T + step)
+
+
+def layer_names(n_hidden: int) -> list:
+    return [f"h{layer}" for layer in range(1, n_hidden + 1)] + ["o"]
+
+
+def run_inputs(weights, feedback, data, labels, noise, T: int):
+    """The spike sources (data, label, noise_<population>) and the weights (W0, W1, ...; pre-major) of a run,
+    as plain arrays: the circuit is built from these, and a compiled program reruns with them (no Brian2)."""
+    weights, feedback, data, labels, noise = check_streams(weights, feedback, data, labels, noise)
+    if data.shape[1] != T:
+        raise ConfigError(f"the streams have {data.shape[1]} steps per sample, the circuit T = {T}")
+    sizes = [W.shape[1] for W in weights]
+    offsets = np.cumsum([0] + sizes)
+    sources = {"data": _train_source("data", data, T), "label": _train_source("label", labels, T)}
+    for name, start, stop in zip(layer_names(len(sizes) - 1), offsets, offsets[1:]):
+        sources[f"noise_{name}"] = _train_source(f"noise_{name}", noise[:, :, start:stop], T)
+    return sources, {f"W{layer}": W.ravel() for layer, W in enumerate(weights)}
+
+
+def erbp_circuit(weights, feedback, data, labels, noise, settings: ERBPSettings = ERBPSettings(),
+                 name: str = "erbp") -> "Circuit":
+    """The eRBP circuit of ``weights`` and ``feedback`` (see ``check_streams``) for the samples whose streams
+    are ``data``, ``labels`` and ``noise``, in that order. With eta = 0 it is the test circuit (give empty
+    label trains)."""
+    from spikingbp.circuits.circuit import Circuit
+    from spikingbp.models.erbp import ERBPError, ERBPUnit, ERBPWeights
+    from spikingbp.models.synapses import Static
+
+    s = settings
+    sources, flat = run_inputs(weights, feedback, data, labels, noise, s.T)
+    hidden, n_out = [np.shape(W)[1] for W in weights[:-1]], np.shape(weights[-1])[1]
+    layers = layer_names(len(hidden))
+    circuit = Circuit(name, sample_steps=s.T)
+    unit = dict(T=s.T, theta=s.theta, k_mem=s.k_mem, decay_syn=s.decay_syn, decay_dend=s.decay_dend,
+                ref_steps=s.ref_steps, learn_after=s.learn_after)
+    for layer, size in zip(layers, hidden + [n_out]):
+        circuit.add_population(layer, size, ERBPUnit, **unit)
+    circuit.add_population("e", 2 * n_out, ERBPError, T=s.T, theta=s.theta)
+    for source in sources.values():
+        circuit.add_source(source.name, source.size, source.indices, source.steps)
+    for layer, (pre, post) in enumerate(zip(["data"] + layers[:-1], layers)):
+        circuit.connect(pre, post, flat[f"W{layer}"], pattern="all_to_all", synapse=ERBPWeights, name=f"W{layer}",
+                        kind="p", eta=s.eta, b_min=s.b_min, b_max=s.b_max)
+    classes = np.arange(n_out)
+    pairs = dict(i=np.concatenate([classes, classes]), j=np.concatenate([classes, classes + n_out]))
+    w = s.error_weight * np.concatenate([np.ones(n_out), -np.ones(n_out)])   # to e+, then to e-
+    circuit.connect("label", "e", w, **pairs, target="e_in", synapse=Static, name="label_error", kind="label")
+    circuit.connect("o", "e", -w, **pairs, target="e_in", synapse=Static, name="output_error", kind="error")
+    circuit.connect("e", "o", w, i=np.arange(2 * n_out), j=np.concatenate([classes, classes]), target="e_in",
+                    synapse=Static, name="error_output", kind="error")
+    for layer, G in enumerate(feedback, start=1):
+        back = np.concatenate([np.asarray(G, float), -np.asarray(G, float)])   # e+ rows, then e- rows
+        circuit.connect("e", f"h{layer}", back.ravel(), pattern="all_to_all", target="e_in", synapse=Static,
+                        name=f"feedback{layer}", kind="feedback")
+    for layer in layers:
+        circuit.connect(f"noise_{layer}", layer, s.sigma, pattern="one_to_one", target="n_in", synapse=Static,
+                        name=f"noise_in_{layer}", kind="noise")
+    return circuit
+
+
+def weight_projections(n_layers: int) -> tuple:
+    """The projections whose weights a run reports."""
+    return tuple(f"W{layer}" for layer in range(n_layers))
+
+
+def learned(result, shapes) -> list:
+    """The weights after a run, as matrices of ``shapes``."""
+    return [np.asarray(result.weights[f"W{layer}"], float).reshape(shape) for layer, shape in enumerate(shapes)]
+
+
+def output_counts(result, n_samples: int, T: int) -> np.ndarray:
+    """Output spikes per sample (N, n_out) of a run that recorded the spikes of ``o``."""
+    spikes = result.spike_matrix("o")[:n_samples * T]
+    return spikes.reshape(n_samples, T, -1).sum(axis=1).astype(np.int64)
+
+
+__all__ = ["ERBPSettings", "erbp_circuit", "run_inputs", "check_streams", "layer_names", "weight_projections",
+           "learned", "output_counts"]

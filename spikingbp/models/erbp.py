@@ -1,0 +1,165 @@
+"""eRBP (Neftci et al. 2017; spec erbp.md) as discrete maps: the hidden and output units, the error units and
+the event-driven random-backprop weights, on the authors' time step dt = 0.1 ms.
+
+Values are plain numbers in the units of the authors' Auryn code (``HBPNeurorobotics/auryn``: ``SIFGroup``,
+``LinGroup``, ``peRBPConnection``): potentials in volts, and currents as the potential they hold across the
+membrane resistance R = 1 GOhm (tau_mem = R C = 1 ms with C = 1 pF), so 1 nA is 1.0, the 90 pA error weights
+are 0.09, the boxcar edges +-1.15 nA are +-1.15 and the threshold of 100 mV is 0.1.
+
+A unit (``ERBPUnit``) does per step (``step_code``, before thresholds; the first step of every sample, when
+``count`` is a multiple of ``T``, starts from rest and drops what arrived from the previous sample)::
+
+    I = I decay_syn + a_in                 synaptic current: a_in is the weights of the step before's spikes
+    U = U decay_dend + e_in                dendrite: the error input of the step before
+    V = V + k_mem (I - V) + n_in           membrane, forward Euler (k_mem = dt / tau_mem); n_in: noise jumps
+    V = 0 while refractory                 (``ref`` counts the blocked steps down)
+    learning = [phase > learn_after]       phase: the step's index in its sample
+
+and fires when V > theta, then V = 0 and ``ref_steps`` steps are blocked (Auryn: int(3.9 ms / dt) = 38).
+decay_syn = exp(-dt / tau_syn) (Auryn's ``scale_ampa``) and decay_dend = 1 - dt / tau_dend (its Euler step).
+
+An error unit (``ERBPError``, Auryn's ``LinGroup``) integrates its input without leak, fires when E > theta,
+subtracts theta, and is clipped at 0 from below.
+
+The weights (``ERBPWeights``): on each presynaptic spike, with the post unit in its learning phase and its
+current inside the boxcar (b_min < I < b_max), w += eta U_post; the spike then delivers the updated w (as
+``peRBPConnection::propagate_forward`` does: update, then transmit).
+
+Where this differs from Auryn, and why: the boxcar reads the current as the step's update left it, not as the
+same step's earlier deliveries changed it (this makes one spike's update independent of the order in which
+Brian2 and the reference deliver the others, so the two agree to the bit); Auryn's membrane sees the current
+decayed once more (exp(-dt / tau_syn) = 0.975); and every sample starts from rest (Auryn runs on), which
+keeps samples, and so chunks of samples, independent.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from spikingbp.models.base import NeuronModel, Parameter, SynapseModel
+
+DT_MS = 0.1               # the time step, ms (Auryn's auryn_timestep = 1e-4 s)
+THETA = 0.1               # threshold of hidden, output and error units: 100 mV
+TAU_MEM_MS = 1.0          # membrane: R C = 1 GOhm x 1 pF
+TAU_SYN_MS = 4.0          # synaptic current (Auryn's tau_ampa)
+TAU_DEND_MS = 5.0         # dendritic (error) compartment
+REFRACTORY_MS = 3.9       # hidden and output units (data units: 4 ms)
+ERROR_WEIGHT = 0.09       # 90 pA: label -> error, output -> error, error -> output dendrite
+B_MIN, B_MAX = -1.15, 1.15  # the boxcar on the post unit's current, 1.15 nA
+LEARN_AFTER_MS = 50.0     # no learning in the first 50 ms of each sample
+
+
+def steps(milliseconds: float, dt_ms: float = DT_MS) -> int:
+    """Whole steps in ``milliseconds`` as Auryn counts them: int(t / dt), truncated (3.9 ms -> 38)."""
+    return int(milliseconds / dt_ms)
+
+
+def unit_constants(dt_ms: float = DT_MS, tau_syn_ms: float = TAU_SYN_MS, tau_dend_ms: float = TAU_DEND_MS,
+                   tau_mem_ms: float = TAU_MEM_MS) -> dict:
+    """decay_syn, decay_dend and k_mem of a time step (Auryn's scale constants)."""
+    return dict(decay_syn=float(np.exp(-dt_ms / tau_syn_ms)), decay_dend=float(1.0 - dt_ms / tau_dend_ms),
+                k_mem=float(dt_ms / tau_mem_ms))
+
+
+_START = """rest = int(count - T * floor(count / T) > 0.5)
+"""
+
+ERBP_UNIT_EQUATIONS = """
+I : 1          # synaptic current (V across R)
+U : 1          # dendritic compartment: the filtered error
+V : 1          # membrane potential (V)
+ref : 1        # refractory steps left
+learning : 1   # 1 while the step lies in its sample's learning phase
+a_in : 1       # weights of the step before's presynaptic spikes
+e_in : 1       # error input of the step before
+n_in : 1       # noise jumps of the step before
+count : 1      # steps since the start of the run (the sample clock)
+"""
+
+ERBP_UNIT_STEP = _START + """I = rest * (I * decay_syn + a_in)
+U = rest * (U * decay_dend + e_in)
+V1 = rest * (V + k_mem * (I - V))
+V2 = V1 + n_in * rest
+blocked = int(ref > 0.5)
+V = V2 * (1 - blocked)
+ref = rest * (ref - blocked)
+learning = int(count - T * floor(count / T) > learn_after)
+a_in = 0
+e_in = 0
+n_in = 0
+count += 1
+"""
+
+ERBP_ERROR_EQUATIONS = """
+E : 1          # integrated error (V)
+e_in : 1       # label and output spikes of the step before, +-0.09 each
+count : 1      # steps since the start of the run (the sample clock)
+"""
+
+ERBP_ERROR_STEP = _START + """E1 = rest * (E + e_in)
+E = E1 * int(E1 > 0)
+e_in = 0
+count += 1
+"""
+
+_CLOCK = {"T": Parameter(2500, "steps per sample (250 ms training, 500 ms test at dt 0.1 ms), >= 1", 1, None)}
+
+ERBPUnit = NeuronModel(
+    name="ERBPUnit",
+    equations=ERBP_UNIT_EQUATIONS,
+    threshold="V > theta",
+    reset="V = 0\nref = ref_steps",
+    method="euler",
+    input_variable="a_in",
+    step_code=ERBP_UNIT_STEP,
+    parameters={
+        **_CLOCK,
+        "theta": Parameter(THETA, "spike threshold (V): 100 mV", 0.0, None),
+        "k_mem": Parameter(unit_constants()["k_mem"], "membrane Euler step dt / tau_mem, in (0, 1]", 0.0, 1.0),
+        "decay_syn": Parameter(unit_constants()["decay_syn"], "current decay exp(-dt / tau_syn), in [0, 1]", 0.0,
+                               1.0),
+        "decay_dend": Parameter(unit_constants()["decay_dend"], "dendrite decay 1 - dt / tau_dend, in [0, 1]", 0.0,
+                                1.0),
+        "ref_steps": Parameter(steps(REFRACTORY_MS), "blocked steps after a spike (3.9 ms: 38)", 0, None),
+        "learn_after": Parameter(steps(LEARN_AFTER_MS), "the learning phase starts after this step of a sample "
+                                 "(50 ms: 500; Auryn: clock % 2500 > 500)", 0, None),
+    },
+    doc="eRBP hidden/output unit (Auryn's SIFGroup as a discrete map): current I, dendrite U for the error, "
+        "membrane V, refractoriness, the sample clock and its learning phase; inputs a_in, e_in, n_in.",
+)
+
+ERBPError = NeuronModel(
+    name="ERBPError",
+    equations=ERBP_ERROR_EQUATIONS,
+    threshold="E > theta",
+    reset="E = E - theta",
+    method="euler",
+    input_variable="e_in",
+    step_code=ERBP_ERROR_STEP,
+    parameters={**_CLOCK, "theta": Parameter(THETA, "spike threshold (V): 100 mV", 0.0, None)},
+    doc="eRBP error unit (Auryn's LinGroup): a non-leaky integrator of +-90 pA label and output spikes that "
+        "subtracts its threshold when it fires and is clipped at 0.",
+)
+
+_WEIGHT_EQUATIONS = """
+w : 1          # the weight (V across R)
+"""
+
+_PARAMETERS = {
+    "eta": Parameter(6e-4, "learning rate, >= 0 (6e-4 with noise, 1e-3 with blank-out)", 0.0, None),
+    "b_min": Parameter(B_MIN, "boxcar lower edge on the post unit's current (nA)"),
+    "b_max": Parameter(B_MAX, "boxcar upper edge on the post unit's current (nA)"),
+}
+
+
+ERBPWeights = SynapseModel(
+    name="ERBPWeights",
+    equations=_WEIGHT_EQUATIONS,
+    on_pre="w += eta * U_post * learning_post * int(I_post > b_min) * int(I_post < b_max)\na_in_post += w",
+    parameters=dict(_PARAMETERS),
+    post_requires=("a_in", "U", "I", "learning"),
+    doc="eRBP event-driven random-BP weight: on a presynaptic spike, w += eta U_post while the post unit "
+        "learns and b_min < I_post < b_max; the spike then delivers the updated w.",
+)
+
+__all__ = ["ERBPUnit", "ERBPError", "ERBPWeights", "unit_constants", "steps", "DT_MS",
+           "THETA", "ERROR_WEIGHT", "B_MIN", "B_MAX", "REFRACTORY_MS", "LEARN_AFTER_MS"]

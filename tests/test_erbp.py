@@ -1,0 +1,160 @@
+"""eRBP: the circuit reproduces the numpy reference spike for spike and weight for weight on runtime and
+cpp_standalone; the data units fire as Auryn's SRM0Group; the initial weights are the authors'; bad settings
+are refused before anything is written."""
+import numpy as np
+import pytest
+
+from spikingbp.algorithms import create
+from spikingbp.algorithms.erbp import hazard
+from spikingbp.circuits import erbp as circuit
+from spikingbp.data.encoders import escape_noise_trains
+from spikingbp.errors import ConfigError
+from spikingbp.reference import erbp as reference
+from spikingbp.training import load_data
+
+HIDDEN = 12
+# short samples with a fast rule, so that five samples learn visibly: 40 ms, learning after 10 ms
+FAST = {"train_ms": 40.0, "test_ms": 30.0, "learn_after_ms": 10.0, "eta": 0.05}
+
+
+def problem(n_samples, seed=0, **options):
+    """Streams and initial params of ``n_samples`` digits, drawn once for circuit and reference."""
+    algorithm = create("erbp", {**FAST, **options})
+    data = load_data(algorithm, "digits", limit_train=n_samples, limit_test=n_samples)
+    params = algorithm.init_params(data.sizes((HIDDEN,)), seed)
+    weights, feedback = algorithm._split(params)
+    streams = algorithm.streams(data.X_train, data.T_train, np.arange(n_samples), [seed, 1], HIDDEN + 10, train=True)
+    return algorithm, data, params, weights, feedback, streams
+
+
+@pytest.mark.parametrize("device", ["runtime", pytest.param("cpp_standalone", marks=pytest.mark.slow)])
+def test_circuit_spikes_and_learns_as_the_reference_does(device):
+    n_samples = 5
+    algorithm, _, _, weights, feedback, streams = problem(n_samples)
+    settings = algorithm.settings(train=True)
+    built = circuit.erbp_circuit(weights, feedback, *streams, settings)
+    options = {"target": "numpy"} if device == "runtime" else {}
+    result = built.run(n_samples * settings.T, device, record_spikes=True, record_weights=("W0", "W1"), **options)
+    expected, samples = [np.array(W) for W in weights], []
+    for c in range(n_samples):
+        sample = reference.run_sample(expected, feedback, *(s[c] for s in streams), algorithm._reference_settings(True))
+        expected = sample.weights
+        samples.append(sample)
+    for population, flags in (("h1", [s.hidden[0] for s in samples]), ("o", [s.output for s in samples]),
+                              ("e", [s.error for s in samples])):
+        np.testing.assert_array_equal(result.spike_matrix(population), np.concatenate(flags), err_msg=population)
+    learned = circuit.learned(result, [W.shape for W in weights])
+    for name, got, want, start in zip(("W0", "W1"), learned, expected, weights):
+        np.testing.assert_array_equal(got, want, err_msg=name)   # the same operations in the same order
+        assert (got != start).mean() > 0.5, f"{name} barely changed: the test exercised no learning"
+    hidden, errors = sum(s.hidden[0].sum() for s in samples), sum(s.error.sum() for s in samples)
+    assert hidden > 200 and errors > 20, (hidden, errors)
+    assert sum(s.error[:, :10].sum() for s in samples) and sum(s.error[:, 10:].sum() for s in samples), \
+        "both signs of the error should fire"
+
+
+def test_learning_waits_for_the_learning_phase_and_the_boxcar():
+    """No weight moves before learn_after; with a boxcar no current fits in, nothing moves at all."""
+    algorithm, _, _, weights, feedback, streams = problem(2)
+    settings = algorithm._reference_settings(True)
+    first = [s[0] for s in streams]
+    early = settings._replace(learn_after=settings.T - 1)
+    assert all(np.array_equal(a, b) for a, b in zip(reference.run_sample(weights, feedback, *first, early).weights,
+                                                     weights))
+    closed = settings._replace(b_min=5.0, b_max=6.0)
+    assert all(np.array_equal(a, b) for a, b in zip(reference.run_sample(weights, feedback, *first, closed).weights,
+                                                     weights))
+    assert not np.array_equal(reference.run_sample(weights, feedback, *first, settings).weights[0], weights[0])
+
+
+def test_test_circuit_counts_equal_the_reference():
+    algorithm, data, params, weights, feedback, _ = problem(8)
+    X = data.X_test[:8]
+    streams = algorithm.streams(X, np.zeros((8, 10)), np.arange(8), [0, 0], HIDDEN + 10, train=False)
+    settings = algorithm.settings(train=False)
+    result = circuit.erbp_circuit(weights, feedback, *streams, settings).run(
+        8 * settings.T, "runtime", record_spikes=True, record_weights=("W0",), target="numpy")
+    counts = circuit.output_counts(result, 8, settings.T)
+    expected = reference.output_counts(weights, feedback, streams[0], streams[2], algorithm._reference_settings(False))
+    np.testing.assert_array_equal(counts, expected)
+    assert counts.sum() > 8
+    np.testing.assert_array_equal(result.weights["W0"], weights[0].ravel())   # the test circuit learns nothing
+
+
+def test_data_units_fire_as_srm0_units():
+    """Rate dt rho0 exp((bg - theta) / delta_u) while far from the refractory limit; never two spikes within
+    the 4 ms refractory period; a white pixel saturates near 1 / 4 ms."""
+    rng = np.random.default_rng(0)
+    rates = hazard(np.array([0.0, 0.3, 0.5, 1.0]))
+    np.testing.assert_allclose(rates[0], 1e-4 * 100 * np.exp((-0.215 - 0.1) / 0.05), rtol=1e-12)  # dt rho0 e^...)
+    steps, copies = 50_000, 200
+    trains = escape_noise_trains(np.repeat(rates, copies), steps, 40, rng)
+    counts = trains.reshape(steps, 4, copies).sum(axis=(0, 2))
+    expected = rates[:2] / (1 + 40 * rates[:2]) * steps * copies     # a renewal process with 40 dead steps
+    assert np.all(np.abs(counts[:2] - expected) < 4 * np.sqrt(expected)), (counts[:2], expected)
+    assert 0.8 / 40 < counts[3] / (steps * copies) < 1.0 / 40          # saturated by the refractory period
+    gaps = np.diff(np.flatnonzero(trains[:, -1]))
+    assert gaps.min() >= 40
+
+
+def test_initial_weights_follow_the_authors():
+    algorithm = create("erbp")
+    params = algorithm.init_params(type("S", (), {"n_in": 784, "hidden": (100, 50), "n_out": 10})(), 3)
+    assert set(params) == {"W0", "W1", "W2", "G1", "G2"}
+    assert np.abs(params["W0"]).max() <= np.sqrt(0.2 / 884) and np.abs(params["W0"]).max() > 0.9 * np.sqrt(0.2 / 884)
+    np.testing.assert_allclose(params["G1"].sum(axis=0), 0, atol=1e-15)   # column mean removed
+    assert params["G1"].shape == (10, 100) and params["G2"].shape == (10, 50)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"b_min": 1.0, "b_max": 1.0}, "b_min=1.0 must lie below b_max=1.0"),
+    ({"train_ms": 250.05}, "train_ms=250.05 ms is not a whole number of 0.1 ms steps"),
+    ({"test_ms": 30.05}, "test_ms=30.05 ms is not a whole number"),
+    ({"learn_after_ms": 300.0}, "leaves no learning"),
+    ({"eta": -1.0}, r"eta=-1.0 lies outside"),
+])
+def test_bad_options_are_refused_with_the_fix(options, message):
+    with pytest.raises(ConfigError, match=message):
+        create("erbp", options)
+
+
+def test_bad_sizes_and_streams_are_refused():
+    algorithm = create("erbp")
+    with pytest.raises(ConfigError, match="at least one hidden layer of positive size"):
+        algorithm.check_sizes(type("S", (), {"n_in": 4, "hidden": (0,), "n_out": 2})())
+    weights, feedback = [np.zeros((4, 3)), np.zeros((3, 2))], [np.zeros((2, 3))]
+    good = np.zeros((1, 5, 4)), np.zeros((1, 5, 2)), np.zeros((1, 5, 5))
+    with pytest.raises(ConfigError, match="feedback must be one matrix"):
+        circuit.check_streams(weights, [np.zeros((3, 2))], *good)
+    with pytest.raises(ConfigError, match=r"noise must be bool trains \(N, T, 5\)"):
+        circuit.check_streams(weights, feedback, good[0], good[1], np.zeros((1, 5, 4)))
+    with pytest.raises(ConfigError, match="b_min=2 must lie below b_max=1"):
+        circuit.ERBPSettings(b_min=2, b_max=1)
+
+
+@pytest.mark.slow
+def test_train_on_cpp_standalone_writes_the_run_directory_and_ends_with_the_references_weights(tmp_path):
+    """`spikingbp train --algorithm erbp --device cpp_standalone`: the standard run directory, test_accuracy and
+    SynOps per epoch, and, run by compiled run, the very weights of --device reference."""
+    import pandas as pd
+
+    from spikingbp.cli import main
+
+    common = ["train", "--algorithm", "erbp", "--dataset", "digits", "--epochs", "2", "--limit", "12",
+              "--limit-test", "6", "--hidden", "10", "--option", "train_ms=30", "--option", "test_ms=20",
+              "--option", "learn_after_ms=5", "--option", "eta=0.05", "--chunk", "5", "--quiet"]
+    assert main(common + ["--device", "cpp_standalone", "--out", str(tmp_path / "circuit")]) == 0
+    assert main(common + ["--device", "reference", "--out", str(tmp_path / "reference")]) == 0
+    metrics = pd.read_csv(tmp_path / "circuit" / "metrics.csv")
+    assert list(metrics.epoch) == [1, 2] and metrics.test_accuracy.between(0, 1).all()
+    assert (metrics.test_synops > 0).all() and (metrics.train_synops > 0).all()
+    with np.load(tmp_path / "circuit" / "weights_final.npz") as final, \
+            np.load(tmp_path / "reference" / "weights_final.npz") as expected, \
+            np.load(tmp_path / "circuit" / "weights_initial.npz") as initial:
+        for name in ("W0", "W1"):
+            np.testing.assert_array_equal(final[name], expected[name], err_msg=name)
+            assert (final[name] != initial[name]).sum() > 50
+        np.testing.assert_array_equal(final["G1"], initial["G1"])   # the feedback is fixed
+    reference_metrics = pd.read_csv(tmp_path / "reference" / "metrics.csv")
+    for column in ("test_accuracy", "test_synops", "test_synops_first_spike"):
+        np.testing.assert_array_equal(metrics[column], reference_metrics[column], err_msg=column)
