@@ -290,16 +290,18 @@ def train(config: TrainConfig | Mapping) -> RunResult:
                 params = algorithm.train_epoch(params, data.X_train, data.T_train, part, context)
                 train_seconds += time.perf_counter() - started
                 position += len(part)
-                if position < n_train:
-                    _write_checkpoint(out, record, params, epoch - 1, np.concatenate(orders), metrics_rows, columns,
-                                      position=position, train_seconds=train_seconds,
-                                      wall_seconds=time.perf_counter() - wall_started)
+                # the last chunk's checkpoint too: a run killed while evaluating resumes with the evaluation
+                _write_checkpoint(out, record, params, epoch - 1, np.concatenate(orders), metrics_rows, columns,
+                                  position=position, train_seconds=train_seconds,
+                                  wall_seconds=time.perf_counter() - wall_started)
                 if fresh:  # drawn after the first chunk, so that training starts at once
                     first = epoch_order(config.seed, 1, n_train)[:2]
                     algorithm.start_figures(out, initial, data.X_train[first], data.T_train[first])
                     fresh = False
-            train_scores = algorithm.evaluate(params, data.X_train, data.T_train, context)
-            test_scores = algorithm.evaluate(params, data.X_test, data.T_test, context)
+            train_scores = _evaluate(algorithm, params, data.X_train, data.T_train, context, "training set",
+                                     terminal, config.progress)
+            test_scores = _evaluate(algorithm, params, data.X_test, data.T_test, context, "test set", terminal,
+                                    config.progress)
             metrics_rows.append([epoch, train_scores["accuracy"], test_scores["accuracy"],
                                  *(train_scores[m] for m in algorithm.measures),
                                  *(test_scores[m] for m in algorithm.measures), n_train / max(train_seconds, 1e-12),
@@ -315,6 +317,14 @@ def train(config: TrainConfig | Mapping) -> RunResult:
         _write_epoch_files(out, record, params, config.epochs, np.concatenate(orders), metrics_rows, columns)
     return RunResult(out=out, config=config, params=params, metrics=metrics, epochs_done=config.epochs,
                      resumed_from_epoch=resumed_from_epoch)
+
+
+def _evaluate(algorithm: Algorithm, params, X, T, context: RunContext, label: str, terminal, progress: bool) -> dict:
+    """``algorithm.evaluate`` with a progress bar of its own (an evaluation can take as long as training)."""
+    with tqdm(total=len(X), desc=f"evaluating the {label}", unit="sample", leave=False, disable=not progress,
+              dynamic_ncols=True, file=terminal) as bar:
+        return algorithm.evaluate(params, X, T, dataclasses.replace(context, on_samples=bar.update if progress
+                                                                    else None))
 
 
 def epoch_order(seed: int, epoch: int, n_samples: int) -> np.ndarray:
@@ -383,9 +393,9 @@ def _resume_state(out: Path, config: TrainConfig, record: dict, columns: tuple) 
                 f"{epochs_done} epochs do not give; the run directory was changed by hand or by another spikingbp "
                 f"version. Delete {out} or give a new --out")
         position = int(state.get("position", 0))
-        if not 0 <= position < n_train:
+        if not 0 <= position <= n_train:  # n_train: the epoch is trained, its evaluation is not done
             raise DataError(f"checkpoint {checkpoint_path} says {position} samples of epoch {epochs_done + 1} are done, "
-                            f"outside 0..{n_train - 1}; delete {out} or give a new --out")
+                            f"outside 0..{n_train}; delete {out} or give a new --out")
         if epochs_done > config.epochs or (epochs_done == config.epochs and position):
             raise ConfigError(
                 f"{out} already holds {epochs_done} trained epochs, more than --epochs {config.epochs}; ask for "

@@ -349,3 +349,25 @@ def test_ssnnbp_weights_add_in_brian2s_order():
     result = verify(circuit, run_steps(1, 4))
     assert result.identical, "\n".join(result.lines())
     assert result.brian_spikes["h1"][1, unit] == (in_order[unit] > theta)
+
+
+# ------------------------------------------------------------------------------------------------ eRBP
+def test_erbp_test_network_identical_and_its_training_circuit_refused():
+    """eRBP's test network (hidden, output and error units, noise) spikes at the same steps in Brian2 and lava;
+    the error -> dendrite projections are left out with a note; a circuit that learns is refused."""
+    algorithm = create("erbp", {"test_ms": 20.0, "train_ms": 20.0, "learn_after_ms": 5.0})
+    data = load_dataset("digits", limit_train=3, limit_test=6)
+    X, T = algorithm.encode(data.x_test), np.eye(10)[data.y_test]
+    params = algorithm.init_params(Sizes(X.shape[1], (12,), 10), 0)
+    result = verify_algorithm(algorithm, params, X, phase="inference")
+    assert result.identical_count == 6, "\n".join(result.lines())
+    checks = result.verification.populations
+    assert checks["h1"].brian_spikes > 60 and checks["o"].brian_spikes > 30 and checks["e"].brian_spikes > 10
+    classes = {p.lava_class for p in result.verification.report.processes}
+    assert {"ERBPUnits", "ERBPErrorUnits", "Dense"} <= classes
+    notes = " ".join(result.verification.report.notes)
+    assert "'error_output'" in notes and "'feedback1'" in notes
+    training = algorithm.circuit(params, X[:2], T[:2], phase="train")
+    with pytest.raises(ConfigError, match=r"'W0' \(ERBPWeights\) learns \(eta = 0.0006\); lava translates the eRBP "
+                                          r"inference circuit"):
+        translate(training.circuit, training.steps)

@@ -218,7 +218,7 @@ def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
     ({"options": {"treshold": 100}}, "sbp has no option treshold; its options: threshold"),
     ({"dataset": "cifar"}, "unknown --dataset"),
     ({"device": "loihi"}, "unknown --device 'loihi' for --algorithm sbp; choose one of reference"),
-    ({"algorithm": "erbp"}, "unknown algorithm"),
+    ({"algorithm": "backprop"}, "unknown algorithm"),
     ({"out": ""}, "--out is missing"),
 ])
 def test_config_validation(tmp_path, changes, message):
@@ -310,8 +310,8 @@ def test_sigkill_on_cpp_standalone_then_rerun_ends_with_the_uninterrupted_weight
             "--limit", "150", "--limit-test", "40", "--hidden", "16", "--seed", str(SMALL["seed"]), "--quiet",
             "--out", str(out)]
     kill_at_first_checkpoint(args, out)
-    with np.load(out / "checkpoint.npz") as checkpoint:
-        assert 1 <= int(checkpoint["epochs_done"]) < 3   # killed in the middle of the run
+    with np.load(out / "checkpoint.npz") as checkpoint:   # killed in the middle of the run
+        assert int(checkpoint["epochs_done"]) < 3 and (int(checkpoint["epochs_done"]) or int(checkpoint["position"]))
     assert not (out / "weights_final.npz").exists()
     rerun = subprocess.run(args, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr

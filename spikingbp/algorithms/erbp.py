@@ -230,6 +230,7 @@ class ERBP(Algorithm):
             first_step = np.where(fired.any(axis=1), fired.argmax(axis=1), settings.T - 1)
             cumulative = np.cumsum(per_step, axis=1)
             first.append(np.where(fired.any(axis=1), cumulative[np.arange(len(part)), first_step], np.nan))
+            ctx.advance(len(part))
         return np.concatenate(counts), np.concatenate(synops), np.concatenate(first)
 
     def evaluate(self, params, X, T, ctx):

@@ -78,6 +78,7 @@ class SBP(Algorithm):
 
         if not ctx.on_circuit:
             scores = reference.accuracy(X, T, params["W1"], params["W2"])
+            ctx.advance(len(X))
         else:
             if self._programs(ctx):
                 W1, W2 = params["W1"], params["W2"]
@@ -94,10 +95,12 @@ class SBP(Algorithm):
                         label=f"{n_in}-{n_hidden}-{n_out} inference ({ctx.chunk} samples a run)")
                     result = program.run(*circuit.inference_inputs(W1, W2, part))
                     outputs.append(circuit.inference_outputs(result, len(part)))
+                    ctx.advance(len(part))
                 spikes, potentials = (np.concatenate(parts) for parts in zip(*outputs))
             else:
                 spikes, potentials = circuit.infer(params["W1"], params["W2"], X, ctx.device, ctx.directory("infer"),
                                                    **ctx.device_options())
+                ctx.advance(len(X))
             prediction = reference.Prediction(spikes, np.argmax(spikes, axis=1), np.argmax(potentials, axis=1))
             scores = reference.score(prediction, T)
         values = {measure: float(getattr(scores, measure)) for measure in self.measures}

@@ -162,9 +162,10 @@ class SSNNBP(Algorithm):
             inputs, labels, keep = self.trains(X, empty_targets, part, [ctx.seed, 0], hidden, train=False)
             if not ctx.on_circuit:
                 counts.append(reference.output_counts(weights, inputs, self._reference_settings(eta=0.0)))
-                continue
-            result = self._run(weights, inputs, labels, keep, self.settings(eta=0.0), ctx, record_counts=True)
-            counts.append(circuit.output_counts(result, len(part), self.values["Ts"]))
+            else:
+                result = self._run(weights, inputs, labels, keep, self.settings(eta=0.0), ctx, record_counts=True)
+                counts.append(circuit.output_counts(result, len(part), self.values["Ts"]))
+            ctx.advance(len(part))
         return np.concatenate(counts)
 
     def evaluate(self, params, X, T, ctx):

@@ -1,5 +1,5 @@
-"""Translate a ``Circuit`` of LoihiCUBA units (or SSNN-BP's inference circuit) into a lava-nc 0.10 process
-network that spikes identically.
+"""Translate a ``Circuit`` of LoihiCUBA units (or SSNN-BP's or eRBP's inference circuit) into a lava-nc 0.10
+process network that spikes identically.
 
 ``translate(circuit, steps)`` returns a ``LavaNetwork``; ``network.run()`` builds the lava processes, runs
 them on lava's CPU simulator (``Loihi2SimCfg``, floating point or ``fixed_point=True``) and returns a
@@ -39,6 +39,9 @@ How the circuit maps (and why):
   gradient compartments, the label input and (while it sends nothing) the dropout input are left out: they
   change weights, not spikes, and the inference circuit learns nothing. A process's spikes are then the
   forward flag ``fx`` of the Brian2 units, which is what ``spikingbp.lava.verify`` compares.
+* eRBP's units (``ERBPUnit``, ``ERBPError``) become ``ERBPUnits`` and ``ERBPErrorUnits`` (``spikingbp.lava.erbp``),
+  its weights at eta = 0 ``Dense`` processes; the error -> dendrite projections are left out (only the
+  learning rule reads the dendrite).
 * The translation is three tables: ``NEURONS`` (neuron model -> how its units become lava units: LIF, or
   SSNNForwardUnits), ``STATIC`` (synapse models that act as fixed weights -> Dense / DelayDense) and ``spikingbp.lava.rules.RULES``
   (plasticity rule -> its lava process, e.g. ``SBPPlasticSynapses`` for ``SBPRewardRule`` in
@@ -60,6 +63,7 @@ from spikingbp.errors import ConfigError
 from spikingbp.lava import fixed_point as fxp
 from spikingbp.lava.rules import RULES, RuleTranslation, rule_for
 from spikingbp.lava.rules.sbp import SBPPlasticSynapses
+from spikingbp.models.erbp import ERBPError, ERBPUnit, ERBPWeights
 from spikingbp.models.neurons import LoihiCUBA, LoihiCUBAModulated
 from spikingbp.models.ssnn import SSNN_RULES, SSNNHidden, SSNNLateral, SSNNOutput
 from spikingbp.models.synapses import Static
@@ -108,6 +112,20 @@ def _make_lif(group, plan, fixed_point: bool, name: str):
                name=name)
 
 
+def _make_erbp(group, plan, fixed_point: bool, name: str):
+    from spikingbp.lava.erbp import ERBPUnits
+
+    v = group.values
+    return ERBPUnits(shape=(group.size,), T=int(v["T"]), theta=v["theta"], k_mem=v["k_mem"], decay_syn=v["decay_syn"],
+                     ref_steps=int(v["ref_steps"]), name=name)
+
+
+def _make_erbp_error(group, plan, fixed_point: bool, name: str):
+    from spikingbp.lava.erbp import ERBPErrorUnits
+
+    return ERBPErrorUnits(shape=(group.size,), T=int(group.values["T"]), theta=group.values["theta"], name=name)
+
+
 def _make_ssnn(group, plan, fixed_point: bool, name: str):
     from spikingbp.lava.ssnn import SSNNForwardUnits
 
@@ -123,22 +141,39 @@ _SSNN = dict(process="SSNNForwardUnits", make=_make_ssnn, shared=("Ts", "k", "th
                     "potential, subtractive reset, rest at every sample start); lava 0.10's LIF resets to 0 and has "
                     "no sample clock; floating point only")
 
+_ERBP_DENDRITE = "it feeds eRBP's dendrite, which only the learning rule reads, and at eta = 0 nothing"
+_ERBP = dict(fixed_point=False, merge_models=False,
+             reason="custom Python process (spikingbp.lava.erbp): eRBP's units as Brian2 computes them (forward-Euler "
+                    "membrane, refractory hold, subtractive error units, rest at every sample start); lava 0.10's LIF "
+                    "has neither; floating point only")
+
 #: Neuron model name -> its translation. A model not listed is refused with an error naming the population.
 NEURONS = {entry.model.name: entry for entry in (
     NeuronTranslation(LoihiCUBA, **_LIF, per_unit=("bias",)),
     NeuronTranslation(LoihiCUBAModulated, **_LIF, per_unit=("bias", "decay_mod"), reward_compartment=True),
+    NeuronTranslation(ERBPUnit, process="ERBPUnits", make=_make_erbp, group_prefix="erbp", inputs=("a_in", "n_in"),
+                      shared=("T", "theta", "k_mem", "decay_syn", "ref_steps"), left_out={"e_in": _ERBP_DENDRITE},
+                      **_ERBP),
+    NeuronTranslation(ERBPError, process="ERBPErrorUnits", make=_make_erbp_error, group_prefix="error",
+                      inputs=("e_in",), shared=("T", "theta"), **_ERBP),
     NeuronTranslation(SSNNHidden, **_SSNN),
     NeuronTranslation(SSNNOutput, **_SSNN, inputs=("a_in", "i_in"), left_out={"l_in": _SSNN_GRADIENT}),
 )}
 
 
-def _frozen(projection) -> str:
-    """Why an SSNN-BP weight projection cannot be translated as static weights ('' if it can)."""
-    eta2 = float(np.max(projection.synapse.resolve(**projection.params)["eta2"]))
-    if eta2 == 0:
-        return ""
-    return (f"projection {projection.name!r} ({projection.synapse.name}) learns (eta2 = {eta2:g}); lava translates the "
-            f"SSNN-BP inference circuit (eta = 0), whose weights stay fixed: give the inference phase")
+def _frozen(rate: str, algorithm: str):
+    """Why a projection of a learning rule with learning rate ``rate`` cannot be translated as fixed weights
+    ('' if it can: the rate is 0)."""
+
+    def refusal(projection) -> str:
+        value = float(np.max(projection.synapse.resolve(**projection.params)[rate]))
+        if value == 0:
+            return ""
+        return (f"projection {projection.name!r} ({projection.synapse.name}) learns ({rate} = {value:g}); lava "
+                f"translates the {algorithm} inference circuit (learning rate 0), whose weights stay fixed: give the "
+                f"inference phase")
+
+    return refusal
 
 
 @dataclass(frozen=True)
@@ -157,7 +192,8 @@ class StaticTranslation:
 STATIC = {entry.model.name: entry for entry in (
     StaticTranslation(Static),
     StaticTranslation(SSNNLateral),
-    *(StaticTranslation(model, refusal=_frozen) for pair in SSNN_RULES.values() for model in pair),
+    *(StaticTranslation(model, refusal=_frozen("eta2", "SSNN-BP")) for pair in SSNN_RULES.values() for model in pair),
+    StaticTranslation(ERBPWeights, refusal=_frozen("eta", "eRBP")),
 )}
 REFRACTORY_MODES = ("exact", "ignore")
 SOURCES = "sources"  # the name of the one RingBuffer that holds every spike source
@@ -830,7 +866,7 @@ class LavaNetwork:
             # lava's model search executes every module of this package as a loose file, where dataclasses
             # cannot resolve their module; the models of SBPPlasticSynapses are found in its own module first
             warnings.filterwarnings("ignore",
-                                    message=r"Cannot import module .*(translate|verify|fixed_point|rules|sbp|ssnn)")
+                                    message=r"Cannot import module .*(translate|verify|fixed_point|rules|sbp|ssnn|erbp)")
             anchor.run(condition=RunSteps(num_steps=int(steps)),
                        run_cfg=Loihi2SimCfg(select_tag="fixed_pt" if fixed_point else "floating_pt"))
         try:
