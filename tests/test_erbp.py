@@ -32,12 +32,13 @@ def test_circuit_spikes_and_learns_as_the_reference_does(device):
     n_samples = 5
     algorithm, _, _, weights, feedback, streams = problem(n_samples)
     settings = algorithm.settings(train=True)
-    built = circuit.erbp_circuit(weights, feedback, *streams, settings)
+    built = circuit.erbp_circuit(weights, feedback, *streams[:3], settings)
     options = {"target": "numpy"} if device == "runtime" else {}
     result = built.run(n_samples * settings.T, device, record_spikes=True, record_weights=("W0", "W1"), **options)
     expected, samples = [np.array(W) for W in weights], []
     for c in range(n_samples):
-        sample = reference.run_sample(expected, feedback, *(s[c] for s in streams), algorithm._reference_settings(True))
+        sample = reference.run_sample(expected, feedback, *(s[c] for s in streams[:3]),
+                                      algorithm._reference_settings(True))
         expected = sample.weights
         samples.append(sample)
     for population, flags in (("h1", [s.hidden[0] for s in samples]), ("o", [s.output for s in samples]),
@@ -53,11 +54,40 @@ def test_circuit_spikes_and_learns_as_the_reference_does(device):
         "both signs of the error should fire"
 
 
+@pytest.mark.parametrize("device", ["runtime", pytest.param("cpp_standalone", marks=pytest.mark.slow)])
+def test_blank_out_circuit_draws_and_learns_as_the_reference_does(device):
+    """Blank-out (p = 0.45): each synapse's generator, restarted per sample from its key and the sample seed,
+    draws the same numbers in Brian2 as in numpy; spikes and weights equal bit for bit, and about p of the
+    transmissions pass."""
+    n_samples = 4
+    algorithm, _, _, weights, feedback, streams = problem(n_samples, p=0.45)
+    data, labels, noise, seeds = streams
+    assert len(set(seeds.tolist())) == n_samples and not data[:, 0].any()
+    settings = algorithm.settings(train=True)
+    keys = algorithm.keys(weights)
+    built = circuit.erbp_circuit(weights, feedback, data, labels, noise, settings, seeds=seeds, keys=keys)
+    options = {"target": "numpy"} if device == "runtime" else {}
+    result = built.run(n_samples * settings.T, device, record_spikes=True, record_weights=("W0", "W1"), **options)
+    expected = reference.train(weights, feedback, data, labels, noise, algorithm._reference_settings(True),
+                               seeds=seeds, keys=keys)
+    plain = reference.train(weights, feedback, data, labels, noise, algorithm._reference_settings(True)._replace(p=1.0))
+    for name, got, want, start, full, least in zip(("W0", "W1"), circuit.learned(result, [W.shape for W in weights]),
+                                                   expected, weights, plain, (200, 5)):
+        np.testing.assert_array_equal(got, want, err_msg=name)
+        assert (got != start).sum() >= least, f"{name} barely changed"
+        assert not np.array_equal(got, full), f"{name}: blank-out changed nothing"
+    first = (16807 * reference._start_states(np.asarray(keys[0], np.int64), int(seeds[0]))) % reference.M
+    second = (16807 * first) % reference.M
+    passed = np.mean(np.concatenate([first, second]) < 0.45 * reference.M)
+    assert abs(passed - 0.45) < 0.05, passed     # the draws pass about p (1,536 draws: sd 0.013)
+    assert result.spike_matrix("h1").sum() > 50
+
+
 def test_learning_waits_for_the_learning_phase_and_the_boxcar():
     """No weight moves before learn_after; with a boxcar no current fits in, nothing moves at all."""
     algorithm, _, _, weights, feedback, streams = problem(2)
     settings = algorithm._reference_settings(True)
-    first = [s[0] for s in streams]
+    first = [s[0] for s in streams[:3]]
     early = settings._replace(learn_after=settings.T - 1)
     assert all(np.array_equal(a, b) for a, b in zip(reference.run_sample(weights, feedback, *first, early).weights,
                                                      weights))
@@ -72,7 +102,7 @@ def test_test_circuit_counts_equal_the_reference():
     X = data.X_test[:8]
     streams = algorithm.streams(X, np.zeros((8, 10)), np.arange(8), [0, 0], HIDDEN + 10, train=False)
     settings = algorithm.settings(train=False)
-    result = circuit.erbp_circuit(weights, feedback, *streams, settings).run(
+    result = circuit.erbp_circuit(weights, feedback, *streams[:3], settings).run(
         8 * settings.T, "runtime", record_spikes=True, record_weights=("W0",), target="numpy")
     counts = circuit.output_counts(result, 8, settings.T)
     expected = reference.output_counts(weights, feedback, streams[0], streams[2], algorithm._reference_settings(False))
@@ -112,6 +142,7 @@ def test_initial_weights_follow_the_authors():
     ({"test_ms": 30.05}, "test_ms=30.05 ms is not a whole number"),
     ({"learn_after_ms": 300.0}, "leaves no learning"),
     ({"eta": -1.0}, r"eta=-1.0 lies outside"),
+    ({"p": 1.5}, r"p=1.5 lies outside \[0.0, 1.0\]"),
 ])
 def test_bad_options_are_refused_with_the_fix(options, message):
     with pytest.raises(ConfigError, match=message):

@@ -21,6 +21,7 @@ from spikingbp.algorithms.base import REFERENCE, Algorithm, CircuitRun, Option, 
 from spikingbp.errors import ConfigError
 
 EVALUATION = 1  # the last seed word of test-sample streams (training streams have none)
+KEY_SEED = 20170324  # seeds the blank-out synapses' keys (any constant: the runs' seeds vary the draws)
 DT_MS = 0.1     # the authors' time step
 NOISE_EVENTS_PER_RUN = 4_000_000  # how many noise events one compiled run holds at most (memory)
 
@@ -56,6 +57,8 @@ class ERBP(Algorithm):
         "test_ms": Option(500.0, float, "test sample length, ms", 0.2, None),
         "learn_after_ms": Option(50.0, float, "no learning in the first this many ms of a training sample", 0.0,
                                  None),
+        "p": Option(1.0, float, "transmission probability of the learned weights: 1 is eRBP with noise, 0.45 the "
+                    "paper's blank-out variant (give it with eta=1e-3 sigma=0)", 0.0, 1.0),
         "std_weight": Option(0.2, float, "initial weights uniform in +-sqrt(std_weight / (fan_in + fan_out))",
                              1e-12, None),
     }
@@ -80,7 +83,22 @@ class ERBP(Algorithm):
 
         v = self.values
         return ERBPSettings(T=self.train_steps if train else self.test_steps, learn_after=self.learn_after,
-                            eta=v["eta"] if train else 0.0, b_min=v["b_min"], b_max=v["b_max"], sigma=v["sigma"])
+                            eta=v["eta"] if train else 0.0, b_min=v["b_min"], b_max=v["b_max"], sigma=v["sigma"],
+                            p=v["p"])
+
+    @property
+    def blank_out(self) -> bool:
+        return self.values["p"] < 1.0
+
+    @staticmethod
+    def keys(weights) -> list:
+        """The blank-out synapses' generator keys, one integer matrix like each weight matrix: fixed (drawn from
+        one constant seed), so that every run of one shape shares its compiled program; the run's seed enters
+        through the sample seeds."""
+        from spikingbp.lehmer import MODULUS
+
+        return [np.random.default_rng([KEY_SEED, layer]).integers(1, MODULUS, size=np.shape(W))
+                for layer, W in enumerate(weights)]
 
     def _reference_settings(self, train: bool):
         from spikingbp.reference.erbp import Settings
@@ -120,8 +138,11 @@ class ERBP(Algorithm):
         return weights, feedback
 
     def streams(self, X, T, indices, seed_words, units: int, *, train: bool):
-        """The data (N, T, n_in), labels (N, T, n_out) and noise (N, T, units) bool streams of the samples
-        ``indices``, each from ``numpy.random.default_rng([*seed_words, index])`` (test samples: silent labels)."""
+        """The data (N, T, n_in), labels (N, T, n_out) and noise (N, T, units) bool streams and the blank-out seeds
+        (N,) of the samples ``indices``, each from ``numpy.random.default_rng([*seed_words, index])`` (test
+        samples: silent labels). With blank-out the data units are silent in a sample's first step, when its seed
+        arrives."""
+        from spikingbp.lehmer import MODULUS
         from spikingbp.data.encoders import escape_noise_trains
 
         v = self.values
@@ -130,6 +151,7 @@ class ERBP(Algorithm):
         data = np.zeros((len(indices), steps, n_in), bool)
         labels = np.zeros((len(indices), steps, n_out), bool)
         noise = np.zeros((len(indices), steps, units), bool)
+        seeds = np.zeros(len(indices), np.int64)
         refractory = whole_steps(4.0, "data refractory")
         for row, index in enumerate(indices):
             rng = np.random.default_rng([*seed_words, int(index)] + ([] if train else [EVALUATION]))
@@ -139,7 +161,10 @@ class ERBP(Algorithm):
                 labels[row] = escape_noise_trains(hazard(label_values), steps, refractory, rng)
             if v["sigma"] > 0:
                 noise[row] = rng.random((steps, units)) < v["noise_hz"] * DT_MS * 1e-3
-        return data, labels, noise
+            if self.blank_out:
+                seeds[row] = rng.integers(1, MODULUS)
+                data[row, 0] = False
+        return data, labels, noise, seeds
 
     def run_samples(self, units: int, train: bool, chunk: int) -> int:
         """Samples per compiled run: the chunk, or fewer where the noise events would not fit in memory."""
@@ -153,14 +178,17 @@ class ERBP(Algorithm):
         from spikingbp.circuits import erbp as circuit
         from spikingbp.circuits.program import RERUNNABLE_DEVICES
 
-        data, labels, noise = streams
+        data, labels, noise, seeds = streams
         records = dict(record_weights=circuit.weight_projections(len(weights)), record_spikes=record_spikes)
-        build = lambda: circuit.erbp_circuit(weights, feedback, data, labels, noise, settings)  # noqa: E731
+        blank_out = dict(seeds=seeds, keys=self.keys(weights)) if self.blank_out else {}
+        build = lambda: circuit.erbp_circuit(weights, feedback, data, labels, noise, settings,  # noqa: E731
+                                             **blank_out)
         if ctx.programs is None or ctx.device not in RERUNNABLE_DEVICES:
             phase = "train" if settings.eta else "test"
             return build().run(len(data) * settings.T, ctx.device, ctx.directory(phase), **records,
                                **ctx.device_options())
-        sources, flat = circuit.run_inputs(weights, feedback, data, labels, noise, settings.T)
+        sources, flat = circuit.run_inputs(weights, feedback, data, labels, noise, settings.T,
+                                           seeds if self.blank_out else None)
         spikes = sum(len(source.indices) for source in sources.values())
         capacity = 1 << max(10, int(np.ceil(np.log2(1.25 * spikes * samples_per_run / len(data) + 1))))
         sizes = [weights[0].shape[0]] + [W.shape[1] for W in weights]
@@ -185,8 +213,8 @@ class ERBP(Algorithm):
             part = order[start:start + per_run]
             streams = self.streams(X, T, part, [ctx.seed, ctx.epoch], units, train=True)
             if not ctx.on_circuit:
-                weights = reference.train(weights, feedback, *streams, self._reference_settings(True),
-                                          on_sample=lambda _: ctx.advance(1))
+                weights = reference.train(weights, feedback, *streams[:3], self._reference_settings(True),
+                                          on_sample=lambda _: ctx.advance(1), **self._blank_out(streams, weights))
                 continue
             result = self._run(weights, feedback, streams, settings, ctx, per_run, record_spikes=())
             weights = circuit.learned(result, [W.shape for W in weights])
@@ -209,15 +237,18 @@ class ERBP(Algorithm):
         counts, synops, first = [], [], []
         for start in range(0, len(X), per_run):
             part = np.arange(start, min(start + per_run, len(X)))
-            data, labels, noise = self.streams(X, np.zeros((len(X), n_out)), part, [ctx.seed, 0], units, train=False)
+            streams = self.streams(X, np.zeros((len(X), n_out)), part, [ctx.seed, 0], units, train=False)
+            data, labels, noise, seeds = streams
             if ctx.on_circuit:
-                result = self._run(weights, feedback, (data, labels, noise), settings, ctx, per_run,
-                                   record_spikes=tuple(names))
+                result = self._run(weights, feedback, streams, settings, ctx, per_run, record_spikes=tuple(names))
                 trains = [result.spike_matrix(name)[:len(part) * settings.T].reshape(len(part), settings.T, -1)
                           for name in names]
             else:
+                blank_out = self._blank_out(streams, weights)
                 samples = [reference.run_sample(weights, feedback, data[c], labels[c], noise[c],
-                                                self._reference_settings(False)) for c in range(len(part))]
+                                                self._reference_settings(False),
+                                                None if not blank_out else seeds[c], blank_out.get("keys"))
+                           for c in range(len(part))]
                 trains = [np.stack([getattr(s, "hidden")[l] for s in samples]) for l in range(len(weights) - 1)]
                 trains.append(np.stack([s.output for s in samples]))
             # per step, the synaptic events of the forward path: data and hidden spikes times their fan-out
@@ -248,10 +279,15 @@ class ERBP(Algorithm):
         weights, feedback = self._split(params)
         targets = T if T is not None else np.zeros((len(X), weights[-1].shape[1]))
         units = sum(W.shape[1] for W in weights)
-        streams = self.streams(X, targets, np.arange(len(X)), [0, 0], units, train=train)
+        data, labels, noise, seeds = self.streams(X, targets, np.arange(len(X)), [0, 0], units, train=train)
         settings = self.settings(train)
-        return CircuitRun(circuit.erbp_circuit(weights, feedback, *streams, settings), len(X) * settings.T,
-                          len(X), settings.T, 0, readout=None)
+        blank_out = dict(seeds=seeds, keys=self.keys(weights)) if self.blank_out else {}
+        return CircuitRun(circuit.erbp_circuit(weights, feedback, data, labels, noise, settings, **blank_out),
+                          len(X) * settings.T, len(X), settings.T, 0, readout=None)
+
+    def _blank_out(self, streams, weights) -> dict:
+        """The reference's blank-out arguments: the streams' seeds and the keys (none without blank-out)."""
+        return dict(seeds=streams[3], keys=self.keys(weights)) if self.blank_out else {}
 
     def learned_params(self, params, weights):
         return {name: (np.asarray(weights[name], float).reshape(params[name].shape) if name in weights

@@ -323,8 +323,11 @@ class BrianCircuit:
         for projection in circuit.projections.values():
             pre_group, _ = self.offsets[projection.pre]
             post_group, _ = self.offsets[projection.post]
+            # a per-synapse parameter array is its projection's own: such projections never merge
+            params = tuple(sorted((key, value if np.ndim(value) == 0 else ("per synapse", projection.name))
+                                  for key, value in projection.params.items()))
             merged[(pre_group.name, post_group.name, projection.synapse.name, projection.delay,
-                    projection.target, tuple(sorted(projection.params.items())))].append(projection)
+                    projection.target, params)].append(projection)
         for key, projections in merged.items():
             if len(projections) == 1 and projections[0].plastic:
                 name = projections[0].name

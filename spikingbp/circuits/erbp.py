@@ -11,7 +11,9 @@ unit). Projections:
   -> e- j: +0.09), into the error units;
 - ``error_output`` (e+ j -> o j: +0.09, e- j -> o j: -0.09) and ``feedback<l>`` (e -> h_l: the fixed random
   G_l for e+, -G_l for e-), into the dendrites;
-- ``noise_in_<population>``: sigma per noise event into the membrane.
+- ``noise_in_<population>``: sigma per noise event into the membrane;
+- with blank-out (p < 1): ``ERBPBlankOutWeights`` for the learned weights, and ``seed_in_<population>`` from
+  the ``seed`` source (31 units, the bits of each sample's seed, in its first step) to every unit.
 
 Sample c occupies steps [c T, (c + 1) T); its first step starts every unit from rest, so spikes of its last
 step reach no one. The random streams (data and label spikes, noise events) are made outside the circuit
@@ -27,6 +29,7 @@ import numpy as np
 
 from spikingbp.circuits.spikes import SpikeSource
 from spikingbp.errors import ConfigError
+from spikingbp.lehmer import MODULUS as LEHMER_M
 
 if TYPE_CHECKING:
     from spikingbp.circuits.circuit import Circuit
@@ -48,6 +51,7 @@ class ERBPSettings:
     b_max: float = 1.15
     sigma: float = 0.05
     error_weight: float = 0.09
+    p: float = 1.0        # transmission probability of the learned weights (1: no blank-out)
 
     def __post_init__(self):
         if isinstance(self.T, bool) or not isinstance(self.T, (int, np.integer)) or self.T < 2:
@@ -57,6 +61,8 @@ class ERBPSettings:
                               f"b_min < I < b_max)")
         if not np.isfinite(self.eta) or self.eta < 0:
             raise ConfigError(f"eta={self.eta!r} must be a non-negative learning rate")
+        if not 0.0 <= self.p <= 1.0:
+            raise ConfigError(f"p={self.p!r} must be a transmission probability in [0, 1]")
         for name in ("theta", "error_weight"):
             if not np.isfinite(getattr(self, name)) or getattr(self, name) <= 0:
                 raise ConfigError(f"{name}={getattr(self, name)!r} must be positive")
@@ -96,9 +102,23 @@ def layer_names(n_hidden: int) -> list:
     return [f"h{layer}" for layer in range(1, n_hidden + 1)] + ["o"]
 
 
-def run_inputs(weights, feedback, data, labels, noise, T: int):
-    """The spike sources (data, label, noise_<population>) and the weights (W0, W1, ...; pre-major) of a run,
-    as plain arrays: the circuit is built from these, and a compiled program reruns with them (no Brian2)."""
+SEED_BITS = 31  # a sample seed is an integer in [1, 2^31 - 2]: one seed-source unit per bit
+
+
+def seed_source(seeds, T: int) -> SpikeSource:
+    """The seed source: in each sample's first step, unit b fires where bit b of the sample's seed is set."""
+    seeds = np.asarray(seeds, dtype=np.int64)
+    if seeds.ndim != 1 or np.any(seeds < 1) or np.any(seeds >= LEHMER_M):
+        raise ConfigError(f"seeds must be one integer in [1, {LEHMER_M - 1}] per sample, got {seeds!r}")
+    bits = (seeds[:, None] >> np.arange(SEED_BITS)) & 1
+    sample, unit = np.nonzero(bits)
+    return SpikeSource("seed", SEED_BITS, unit, sample * T)
+
+
+def run_inputs(weights, feedback, data, labels, noise, T: int, seeds=None):
+    """The spike sources (data, label, noise_<population>, and with ``seeds``, one per sample, the seed source)
+    and the weights (W0, W1, ...; pre-major) of a run, as plain arrays: the circuit is built from these, and a
+    compiled program reruns with them (no Brian2)."""
     weights, feedback, data, labels, noise = check_streams(weights, feedback, data, labels, noise)
     if data.shape[1] != T:
         raise ConfigError(f"the streams have {data.shape[1]} steps per sample, the circuit T = {T}")
@@ -107,20 +127,32 @@ def run_inputs(weights, feedback, data, labels, noise, T: int):
     sources = {"data": _train_source("data", data, T), "label": _train_source("label", labels, T)}
     for name, start, stop in zip(layer_names(len(sizes) - 1), offsets, offsets[1:]):
         sources[f"noise_{name}"] = _train_source(f"noise_{name}", noise[:, :, start:stop], T)
+    if seeds is not None:
+        if len(seeds) != len(data):
+            raise ConfigError(f"give one seed per sample: {len(data)} samples, {len(seeds)} seeds")
+        if data[:, 0].any():
+            raise ConfigError("with blank-out the data units must be silent in a sample's first step (the step "
+                              "in which its seed arrives)")
+        sources["seed"] = seed_source(seeds, T)
     return sources, {f"W{layer}": W.ravel() for layer, W in enumerate(weights)}
 
 
 def erbp_circuit(weights, feedback, data, labels, noise, settings: ERBPSettings = ERBPSettings(),
-                 name: str = "erbp") -> "Circuit":
+                 name: str = "erbp", seeds=None, keys=None) -> "Circuit":
     """The eRBP circuit of ``weights`` and ``feedback`` (see ``check_streams``) for the samples whose streams
     are ``data``, ``labels`` and ``noise``, in that order. With eta = 0 it is the test circuit (give empty
-    label trains)."""
+    label trains). With blank-out (settings.p < 1) give ``seeds`` (one per sample) and ``keys`` (one integer
+    matrix like each weight matrix, in [1, 2^31 - 2]: the synapses' generator keys)."""
     from spikingbp.circuits.circuit import Circuit
-    from spikingbp.models.erbp import ERBPError, ERBPUnit, ERBPWeights
+    from spikingbp.models.erbp import ERBPBlankOutWeights, ERBPError, ERBPUnit, ERBPWeights
     from spikingbp.models.synapses import Static
 
     s = settings
-    sources, flat = run_inputs(weights, feedback, data, labels, noise, s.T)
+    blank_out = s.p < 1.0
+    if blank_out and (seeds is None or keys is None or [np.shape(k) for k in keys] != [np.shape(W) for W in weights]):
+        raise ConfigError(f"blank-out (p = {s.p}) needs one seed per sample and keys shaped like the weights "
+                          f"{[np.shape(W) for W in weights]}")
+    sources, flat = run_inputs(weights, feedback, data, labels, noise, s.T, seeds if blank_out else None)
     hidden, n_out = [np.shape(W)[1] for W in weights[:-1]], np.shape(weights[-1])[1]
     layers = layer_names(len(hidden))
     circuit = Circuit(name, sample_steps=s.T)
@@ -132,8 +164,12 @@ def erbp_circuit(weights, feedback, data, labels, noise, settings: ERBPSettings 
     for source in sources.values():
         circuit.add_source(source.name, source.size, source.indices, source.steps)
     for layer, (pre, post) in enumerate(zip(["data"] + layers[:-1], layers)):
-        circuit.connect(pre, post, flat[f"W{layer}"], pattern="all_to_all", synapse=ERBPWeights, name=f"W{layer}",
-                        kind="p", eta=s.eta, b_min=s.b_min, b_max=s.b_max)
+        rule = dict(eta=s.eta, b_min=s.b_min, b_max=s.b_max)
+        if blank_out:
+            rule.update(synapse=ERBPBlankOutWeights, key=np.asarray(keys[layer], float).ravel(),
+                        pass_below=pass_below(s.p))
+        circuit.connect(pre, post, flat[f"W{layer}"], pattern="all_to_all", synapse=rule.pop("synapse", ERBPWeights),
+                        name=f"W{layer}", kind="p", **rule)
     classes = np.arange(n_out)
     pairs = dict(i=np.concatenate([classes, classes]), j=np.concatenate([classes, classes + n_out]))
     w = s.error_weight * np.concatenate([np.ones(n_out), -np.ones(n_out)])   # to e+, then to e-
@@ -148,7 +184,16 @@ def erbp_circuit(weights, feedback, data, labels, noise, settings: ERBPSettings 
     for layer in layers:
         circuit.connect(f"noise_{layer}", layer, s.sigma, pattern="one_to_one", target="n_in", synapse=Static,
                         name=f"noise_in_{layer}", kind="noise")
+        if blank_out:   # bit b of the sample seed adds 2^b to every unit's seed_in
+            bits = np.repeat(2.0 ** np.arange(SEED_BITS)[:, None], circuit.populations[layer].size, axis=1)
+            circuit.connect("seed", layer, bits, pattern="all_to_all", target="seed_in", synapse=Static,
+                            name=f"seed_in_{layer}", kind="seed")
     return circuit
+
+
+def pass_below(p: float) -> float:
+    """The draw below which a spike passes a blank-out synapse: p (2^31 - 1)."""
+    return float(p) * LEHMER_M
 
 
 def weight_projections(n_layers: int) -> tuple:
@@ -168,4 +213,4 @@ def output_counts(result, n_samples: int, T: int) -> np.ndarray:
 
 
 __all__ = ["ERBPSettings", "erbp_circuit", "run_inputs", "check_streams", "layer_names", "weight_projections",
-           "learned", "output_counts"]
+           "learned", "output_counts", "seed_source", "pass_below", "SEED_BITS"]

@@ -23,7 +23,11 @@ subtracts theta, and is clipped at 0 from below.
 
 The weights (``ERBPWeights``): on each presynaptic spike, with the post unit in its learning phase and its
 current inside the boxcar (b_min < I < b_max), w += eta U_post; the spike then delivers the updated w (as
-``peRBPConnection::propagate_forward`` does: update, then transmit).
+``peRBPConnection::propagate_forward`` does: update, then transmit). ``ERBPBlankOutWeights`` (the blank-out
+variant) transmits and learns only where the spike's draw for that synapse passes (probability p): each
+synapse runs a Lehmer generator (x <- 16807 x mod 2^31 - 1, exact in float64, so Brian2 and numpy draw the
+same numbers), restarted in every sample from its fixed key and the sample's seed, which a seed source
+delivers to the post units (``seed``) in the sample's first step; the seeds come from outside, per sample.
 
 Where this differs from Auryn, and why: the boxcar reads the current as the step's update left it, not as the
 same step's earlier deliveries changed it (this makes one spike's update independent of the order in which
@@ -72,10 +76,14 @@ learning : 1   # 1 while the step lies in its sample's learning phase
 a_in : 1       # weights of the step before's presynaptic spikes
 e_in : 1       # error input of the step before
 n_in : 1       # noise jumps of the step before
+seed : 1       # the sample's blank-out seed (blank-out weights read it)
+seed_in : 1    # a new seed, delivered by the seed source in the sample's first step
 count : 1      # steps since the start of the run (the sample clock)
 """
 
-ERBP_UNIT_STEP = _START + """I = rest * (I * decay_syn + a_in)
+ERBP_UNIT_STEP = _START + """seed = seed + (seed_in - seed) * int(seed_in > 0.5)
+seed_in = 0
+I = rest * (I * decay_syn + a_in)
 U = rest * (U * decay_dend + e_in)
 V1 = rest * (V + k_mem * (I - V))
 V2 = V1 + n_in * rest
@@ -161,5 +169,35 @@ ERBPWeights = SynapseModel(
         "learns and b_min < I_post < b_max; the spike then delivers the updated w.",
 )
 
-__all__ = ["ERBPUnit", "ERBPError", "ERBPWeights", "unit_constants", "steps", "DT_MS",
-           "THETA", "ERROR_WEIGHT", "B_MIN", "B_MAX", "REFRACTORY_MS", "LEARN_AFTER_MS"]
+from spikingbp.lehmer import MODULUS as LEHMER_M  # noqa: E402  (the generator: spikingbp.lehmer)
+from spikingbp.lehmer import MULTIPLIER, SPLIT  # noqa: E402
+
+ERBPBlankOutWeights = SynapseModel(
+    name="ERBPBlankOutWeights",
+    equations=_WEIGHT_EQUATIONS + """key : 1 (constant)   # this synapse's generator key, in [1, 2^31 - 2]
+x : 1                # its generator state
+seen : 1             # the sample seed the state was started from
+""",
+    on_pre="\n".join([
+        "fresh = int(abs(seen - seed_post) > 0.5)",
+        f"start = (((key * floor(seed_post / {SPLIT})) % lehmer_m) * {SPLIT} + key * (seed_post % {SPLIT})) % lehmer_m",
+        "x = fresh * start + (1 - fresh) * x",
+        "seen = seed_post",
+        f"x = ({MULTIPLIER} * x) % lehmer_m",
+        "passes = int(x < pass_below)",
+        "w += eta * U_post * learning_post * int(I_post > b_min) * int(I_post < b_max) * passes",
+        "a_in_post += w * passes",
+    ]),
+    parameters={**_PARAMETERS,
+                "key": Parameter(1, "the synapse's generator key, an integer in [1, 2^31 - 2]", 1, LEHMER_M - 1),
+                "pass_below": Parameter(LEHMER_M, "a spike passes the synapse iff its draw x < pass_below "
+                                        "(p (2^31 - 1) for transmission probability p)", 0, LEHMER_M),
+                "lehmer_m": Parameter(LEHMER_M, "the generator's modulus 2^31 - 1", LEHMER_M, LEHMER_M)},
+    post_requires=("a_in", "U", "I", "learning", "seed"),
+    doc="ERBPWeights with blank-out: each presynaptic spike draws x <- 16807 x mod (2^31 - 1) per synapse (the "
+        "state started at the sample's first spike from key x seed mod (2^31 - 1)); the spike is transmitted, "
+        "and the weight learns, only if x < p (2^31 - 1): one draw serves both, as in peRBPConnection.",
+)
+
+__all__ = ["ERBPUnit", "ERBPError", "ERBPWeights", "ERBPBlankOutWeights", "unit_constants", "steps", "DT_MS",
+           "THETA", "ERROR_WEIGHT", "B_MIN", "B_MAX", "REFRACTORY_MS", "LEARN_AFTER_MS", "LEHMER_M"]

@@ -40,6 +40,15 @@ class Settings(NamedTuple):
     b_max: float = 1.15
     sigma: float = 0.05             # one noise event's jump of V (50 pA x R)
     error_weight: float = 0.09      # 90 pA
+    p: float = 1.0                  # transmission probability of the learned weights (blank-out)
+
+
+M = 2 ** 31 - 1                     # blank-out draws: x <- 16807 x mod M, per synapse and presynaptic spike
+
+
+def _start_states(keys: np.ndarray, seed: int) -> np.ndarray:
+    """Each synapse's generator state at the sample's start: key x seed mod M (exact in int64)."""
+    return (keys * seed) % M
 
 
 class Sample(NamedTuple):
@@ -59,11 +68,20 @@ def _ordered_sum(rows: np.ndarray, size: int) -> np.ndarray:
     return np.cumsum(rows, axis=0)[-1]
 
 
-def run_sample(weights, feedback, data, labels, noise, settings: Settings = Settings()) -> Sample:
+def run_sample(weights, feedback, data, labels, noise, settings: Settings = Settings(), seed: int | None = None,
+               keys=None) -> Sample:
     """One sample. ``weights`` [W0 (n_in, n_h1), ..., (n_hL, n_out)] (changed copies are returned),
     ``feedback`` [G_l (n_out, n_hl)] per hidden layer, ``data`` (T, n_in) and ``labels`` (T, n_out) bool spike
-    trains, ``noise`` (T, n_h1 + ... + n_out) bool noise events (hidden layers, then the output)."""
+    trains, ``noise`` (T, n_h1 + ... + n_out) bool noise events (hidden layers, then the output). With
+    blank-out (p < 1): the sample's ``seed`` and the synapses' ``keys`` (integer matrices like the weights);
+    each presynaptic spike advances its synapses' generators and passes where the draw is below p M."""
     s = settings
+    blank_out = s.p < 1.0
+    if blank_out:
+        if seed is None or keys is None:
+            raise ConfigError(f"blank-out (p = {s.p}) needs the sample's seed and the synapses' keys")
+        states = [_start_states(np.asarray(k, np.int64), int(seed)) for k in keys]
+        threshold = float(s.p) * M
     weights = [np.array(W, float) for W in weights]
     sizes = [W.shape[1] for W in weights]
     n_out, n_layers = sizes[-1], len(sizes)
@@ -102,8 +120,14 @@ def run_sample(weights, feedback, data, labels, noise, settings: Settings = Sett
         for layer, W in enumerate(weights):
             spiking = np.flatnonzero(pre[layer])
             gate = learning * ((I[layer] > s.b_min) & (I[layer] < s.b_max))
-            W[spiking] += s.eta * U[layer] * gate
-            a_in[layer] = _ordered_sum(W[spiking], sizes[layer])
+            if not blank_out:
+                W[spiking] += s.eta * U[layer] * gate
+                a_in[layer] = _ordered_sum(W[spiking], sizes[layer])
+                continue
+            states[layer][spiking] = (16807 * states[layer][spiking]) % M
+            passes = states[layer][spiking] < threshold
+            W[spiking] += s.eta * U[layer] * gate * passes
+            a_in[layer] = _ordered_sum(W[spiking] * passes, sizes[layer])
         active = np.flatnonzero(error_spikes)
         for layer in range(n_layers - 1):
             e_in[layer] = _ordered_sum(back[layer][active], sizes[layer])
@@ -117,23 +141,28 @@ def run_sample(weights, feedback, data, labels, noise, settings: Settings = Sett
     return Sample(record[:-1], record[-1], error_record, weights)
 
 
-def train(weights, feedback, data, labels, noise, settings: Settings = Settings(), on_sample=None):
-    """Train on the samples (data (N, T, n_in), labels (N, T, n_out), noise (N, T, n_units)) in order;
-    returns the new weights. ``on_sample(c)`` is called after each sample."""
+def train(weights, feedback, data, labels, noise, settings: Settings = Settings(), on_sample=None, seeds=None,
+          keys=None):
+    """Train on the samples (data (N, T, n_in), labels (N, T, n_out), noise (N, T, n_units); blank-out: one
+    seed per sample and the keys) in order; returns the new weights. ``on_sample(c)`` is called after each
+    sample."""
     weights = [np.array(W, float) for W in weights]
     for c in range(len(data)):
-        weights = run_sample(weights, feedback, data[c], labels[c], noise[c], settings).weights
+        seed = None if seeds is None else seeds[c]
+        weights = run_sample(weights, feedback, data[c], labels[c], noise[c], settings, seed, keys).weights
         if on_sample is not None:
             on_sample(c)
     return weights
 
 
-def output_counts(weights, feedback, data, noise, settings: Settings = Settings()) -> np.ndarray:
+def output_counts(weights, feedback, data, noise, settings: Settings = Settings(), seeds=None,
+                  keys=None) -> np.ndarray:
     """Output spikes per sample (N, n_out) without labels or learning."""
     n_out = np.shape(weights[-1])[1]
     labels = np.zeros((settings.T, n_out), bool)
     plain = settings._replace(eta=0.0)
-    return np.array([run_sample(weights, feedback, data[c], labels, noise[c], plain).output.sum(axis=0)
+    return np.array([run_sample(weights, feedback, data[c], labels, noise[c], plain,
+                                None if seeds is None else seeds[c], keys).output.sum(axis=0)
                      for c in range(len(data))], dtype=np.int64)
 
 
