@@ -103,7 +103,7 @@ def cmd_sgsc(args) -> int:
 
 
 #: figures command: algorithm -> the function that writes its figures.
-FIGURES = {"ssnnbp": "spikingbp.experiments.ssnnbp:run_figures"}
+FIGURES = {"ssnnbp": "spikingbp.experiments.ssnnbp:run_figures", "erbp": "spikingbp.experiments.erbp:run_figures"}
 
 
 def cmd_figures(args) -> int:
@@ -272,8 +272,10 @@ def build_parser() -> argparse.ArgumentParser:
     figures = command("figures", help="the paper figures of an algorithm, from real runs")
     figures.add_argument("algorithm", choices=tuple(FIGURES))
     figures.add_argument("--out", required=True, help="directory for the figures and their tables")
-    figures.add_argument("--run", default=None, help="a finished run: its test-set output distributions")
-    figures.add_argument("--runs", nargs="+", default=None, help="finished runs at several Ts: accuracy per epoch")
+    figures.add_argument("--run", default=None, help="a finished run: ssnnbp, its test-set output distributions; "
+                         "erbp, its test error against SynOps")
+    figures.add_argument("--runs", nargs="+", default=None, help="finished runs: accuracy per epoch (ssnnbp: at "
+                         "several Ts; erbp: of several architectures)")
     figures.add_argument("--seed", type=int, default=0)
     figures.add_argument("--quick", action="store_true", help="fewer repeats and test samples")
     figures.set_defaults(func=cmd_figures)

@@ -1,6 +1,8 @@
 """eRBP: the circuit reproduces the numpy reference spike for spike and weight for weight on runtime and
 cpp_standalone; the data units fire as Auryn's SRM0Group; the initial weights are the authors'; bad settings
 are refused before anything is written."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -189,3 +191,33 @@ def test_train_on_cpp_standalone_writes_the_run_directory_and_ends_with_the_refe
     reference_metrics = pd.read_csv(tmp_path / "reference" / "metrics.csv")
     for column in ("test_accuracy", "test_synops", "test_synops_first_spike"):
         np.testing.assert_array_equal(metrics[column], reference_metrics[column], err_msg=column)
+
+
+def test_figures_command_writes_the_paper_figures_from_runs(tmp_path):
+    """`spikingbp figures erbp`: the raster of a training sample, the test error per architecture, and the error
+    against SynOps, whose SynOps grow with the read-out time and end at the run's own test_synops."""
+    import json
+
+    import pandas as pd
+
+    from spikingbp.cli import main
+
+    runs = []
+    for hidden in (8, 16):
+        out = tmp_path / f"run-{hidden}"
+        assert main(["train", "--algorithm", "erbp", "--dataset", "digits", "--epochs", "2", "--limit", "20",
+                     "--limit-test", "10", "--hidden", str(hidden), "--option", "train_ms=40", "--option",
+                     "test_ms=30", "--option", "learn_after_ms=10", "--option", "eta=0.05", "--quiet",
+                     "--out", str(out)]) == 0
+        runs.append(str(out))
+    figures = tmp_path / "figures"
+    assert main(["figures", "erbp", "--out", str(figures), "--run", runs[0], "--runs", *runs, "--quick"]) == 0
+    for name in ("sample_raster.png", "error_vs_synops.png", "test_error.png"):
+        assert (figures / name).read_bytes()[:4] == b"\x89PNG", name
+    summary = json.loads((figures / "summary.json").read_text())
+    assert sorted(summary["test_error"]) == ["64-16-10", "64-8-10"]
+    table = pd.read_csv(figures / "error_vs_synops.csv")
+    assert table["synops"].is_monotonic_increasing and table["ms"].iloc[-1] == 30
+    metrics = pd.read_csv(Path(runs[0]) / "metrics.csv")
+    assert table["synops"].iloc[-1] == pytest.approx(metrics["test_synops"].iloc[-1], rel=1e-12)
+    assert table["error"].iloc[-1] == pytest.approx(1 - metrics["test_accuracy"].iloc[-1], abs=1e-12)

@@ -221,9 +221,9 @@ class ERBP(Algorithm):
             ctx.advance(len(part))
         return {**{f"W{l}": W for l, W in enumerate(weights)}, **{f"G{l}": G for l, G in enumerate(feedback, 1)}}
 
-    def test_spikes(self, params, X, ctx):
-        """Per test sample: output spike counts (N, n_out), forward SynOps (spikes x fan-out of the data and
-        every layer but the output) over the sample and through the step of its first output spike."""
+    def test_runs(self, params, X, ctx):
+        """The test samples run by run on ``ctx.device``: yields (sample indices, output spike flags (n, T, n_out),
+        forward SynOps per step (n, T): spikes x fan-out of the data and every hidden layer)."""
         from spikingbp.circuits import erbp as circuit
         from spikingbp.reference import erbp as reference
 
@@ -234,7 +234,6 @@ class ERBP(Algorithm):
         names = circuit.layer_names(len(weights) - 1)
         settings = self.settings(train=False)
         per_run = self.run_samples(units, False, ctx.chunk)
-        counts, synops, first = [], [], []
         for start in range(0, len(X), per_run):
             part = np.arange(start, min(start + per_run, len(X)))
             streams = self.streams(X, np.zeros((len(X), n_out)), part, [ctx.seed, 0], units, train=False)
@@ -249,24 +248,43 @@ class ERBP(Algorithm):
                                                 self._reference_settings(False),
                                                 None if not blank_out else seeds[c], blank_out.get("keys"))
                            for c in range(len(part))]
-                trains = [np.stack([getattr(s, "hidden")[l] for s in samples]) for l in range(len(weights) - 1)]
+                trains = [np.stack([s.hidden[l] for s in samples]) for l in range(len(weights) - 1)]
                 trains.append(np.stack([s.output for s in samples]))
-            # per step, the synaptic events of the forward path: data and hidden spikes times their fan-out
             per_step = data.sum(axis=2) * fan_out[0] + sum(train.sum(axis=2) * fan_out[l + 1]
                                                             for l, train in enumerate(trains[:-1]))
-            output = trains[-1]
+            yield part, trains[-1], per_step
+            ctx.advance(len(part))
+
+    def test_spikes(self, params, X, ctx):
+        """Per test sample: output spike counts (N, n_out), forward SynOps over the sample and through the step
+        of its first output spike (NaN where the output never fires)."""
+        counts, synops, first = [], [], []
+        for part, output, per_step in self.test_runs(params, X, ctx):
             counts.append(output.sum(axis=1))
             synops.append(per_step.sum(axis=1))
             fired = output.any(axis=2)
-            first_step = np.where(fired.any(axis=1), fired.argmax(axis=1), settings.T - 1)
+            first_step = fired.argmax(axis=1)
             cumulative = np.cumsum(per_step, axis=1)
             first.append(np.where(fired.any(axis=1), cumulative[np.arange(len(part)), first_step], np.nan))
-            ctx.advance(len(part))
         return np.concatenate(counts), np.concatenate(synops), np.concatenate(first)
+
+    def error_vs_synops(self, params, X, T, ctx, steps) -> dict:
+        """Test error and mean forward SynOps per classification when each test sample is read out after each of
+        ``steps`` steps (the output unit with most spikes so far; none so far counts as an error)."""
+        steps = np.asarray(steps, np.int64)
+        wrong, synops, n = np.zeros(len(steps)), np.zeros(len(steps)), 0
+        for part, output, per_step in self.test_runs(params, X, ctx):
+            counts = np.cumsum(output, axis=1)[:, steps - 1]              # (n, len(steps), n_out)
+            correct = (np.argmax(counts, axis=2) == np.argmax(T[part], axis=1)[:, None]) & (counts.sum(axis=2) > 0)
+            wrong += (~correct).sum(axis=0)
+            synops += np.cumsum(per_step, axis=1)[:, steps - 1].sum(axis=0)
+            n += len(part)
+        return {"steps": steps.tolist(), "error": (wrong / n).tolist(), "synops": (synops / n).tolist(), "samples": n}
 
     def evaluate(self, params, X, T, ctx):
         counts, synops, first = self.test_spikes(params, X, ctx)
-        accuracy = float(np.mean(np.argmax(counts, axis=1) == np.argmax(T, axis=1)))
+        # the output unit with most spikes; a silent output decides nothing and counts as an error
+        accuracy = float(np.mean((np.argmax(counts, axis=1) == np.argmax(T, axis=1)) & (counts.sum(axis=1) > 0)))
         return {"accuracy": accuracy, "argmax_counts": accuracy, "synops": float(np.mean(synops)),
                 "synops_first_spike": float(np.nanmean(first)) if np.isfinite(first).any() else float("nan")}
 
