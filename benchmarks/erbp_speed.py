@@ -5,7 +5,8 @@
 784-100-10 and 784-500-10 (``--hidden``) on the first ``--samples`` mnist-10k training samples (250 ms each, the
 noise variant), in one run per network: the circuit's first run (compiling its program), the same samples
 again (program cached), and the reference on the same samples and streams; both must end with the same
-weights, bit for bit. Drawing the streams (data and label units, noise) is part of every timing.
+weights, bit for bit. Drawing the streams (data and label units, noise) is part of every timing. Also the
+synaptic events per training sample, counted from the circuit's spikes (forward path, error path).
 """
 import argparse
 import json
@@ -55,7 +56,9 @@ def main():
             "circuit / reference, samples per second": round(runs["circuit, program cached"]["samples_per_second"]
                                                              / runs["numpy reference"]["samples_per_second"], 1),
             "identical_weights": bool(all(np.array_equal(learned[k], expected[k]) for k in expected)),
-            "changed_weights": int(sum((learned[k] != params[k]).sum() for k in params))}
+            "changed_weights": int(sum((learned[k] != params[k]).sum() for k in params)),
+            "training_synops_per_sample": algorithm.training_synops(params, data.X_train, data.T_train, order,
+                                                                    RunContext("cpp_standalone", seed=0, epoch=1))}
         print(json.dumps({f"784-{hidden}-10": networks[f"784-{hidden}-10"]}, indent=1), flush=True)
     summary = {"command": f"python benchmarks/erbp_speed.py --samples {args.samples} --hidden "
                           + " ".join(map(str, args.hidden)),

@@ -85,6 +85,29 @@ def test_blank_out_circuit_draws_and_learns_as_the_reference_does(device):
     assert result.spike_matrix("h1").sum() > 50
 
 
+def test_training_synops_are_the_spikes_times_their_fan_out():
+    """Counted from the circuit's spikes: the forward path is data spikes x 12 + hidden spikes x 10, the error
+    path label spikes x 2 + output spikes x 2 + error spikes x (1 + 12), as the reference's spikes give them."""
+    from spikingbp.algorithms import RunContext
+
+    algorithm, data, params, weights, feedback, streams = problem(3)
+    counts = algorithm.training_synops(params, data.X_train, data.T_train, np.arange(3),
+                                       RunContext("runtime", seed=0, epoch=1))
+    current, hidden, output, error = [np.array(W) for W in weights], 0, 0, 0
+    for c in range(3):
+        sample = reference.run_sample(current, feedback, *(s[c] for s in streams[:3]),
+                                      algorithm._reference_settings(True))
+        current = sample.weights
+        hidden, output, error = hidden + sample.hidden[0].sum(), output + sample.output.sum(), error + sample.error.sum()
+    data_spikes, labels = streams[0].sum(), streams[1].sum()
+    assert counts["samples"] == 3 and hidden > 100 and error > 10
+    assert counts["forward"] * 3 == pytest.approx(data_spikes * HIDDEN + hidden * 10, rel=1e-12)   # means of counts
+    assert counts["error_path"] * 3 == pytest.approx(2 * labels + 2 * output + error * (1 + HIDDEN), rel=1e-12)
+    assert counts["total"] == counts["forward"] + counts["error_path"]
+    with pytest.raises(ConfigError, match="give a Brian2 device"):
+        algorithm.training_synops(params, data.X_train, data.T_train, np.arange(3), RunContext("reference"))
+
+
 def test_learning_waits_for_the_learning_phase_and_the_boxcar():
     """No weight moves before learn_after; with a boxcar no current fits in, nothing moves at all."""
     algorithm, _, _, weights, feedback, streams = problem(2)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from spikingbp.algorithms import register
-from spikingbp.algorithms.base import REFERENCE, Algorithm, CircuitRun, Option, Sizes
+from spikingbp.algorithms.base import REFERENCE, Algorithm, CircuitRun, Option, RunContext, Sizes
 from spikingbp.errors import ConfigError
 
 EVALUATION = 1  # the last seed word of test-sample streams (training streams have none)
@@ -254,6 +254,30 @@ class ERBP(Algorithm):
                                                             for l, train in enumerate(trains[:-1]))
             yield part, trains[-1], per_step
             ctx.advance(len(part))
+
+    def training_synops(self, params, X, T, indices, ctx) -> dict:
+        """Synaptic events per training sample (mean over ``indices``, counted from the spikes of a run of the
+        training circuit on ``ctx.device``, without changing ``params``): the forward path (data and hidden
+        spikes x fan-out), the error path (label and output spikes into the error units, error spikes into the
+        output and hidden dendrites) and their sum."""
+        from spikingbp.circuits import erbp as circuit
+
+        if not ctx.on_circuit:
+            raise ConfigError("training SynOps are counted from a circuit's spikes: give a Brian2 device, e.g. "
+                              "runtime or cpp_standalone")
+        weights, feedback = self._split(params)
+        n_out, hidden = weights[-1].shape[1], [W.shape[1] for W in weights[:-1]]
+        names = circuit.layer_names(len(hidden))
+        settings = self.settings(train=True)
+        streams = self.streams(X, T, indices, [ctx.seed, ctx.epoch], sum(hidden) + n_out, train=True)
+        run = RunContext(ctx.device, seed=ctx.seed, epoch=ctx.epoch, chunk=len(indices))  # built once, no cache
+        result = self._run(weights, feedback, streams, settings, run, len(indices), record_spikes=(*names, "e"))
+        spikes = {name: int(result.spike_matrix(name).sum()) for name in (*names, "e")}
+        forward = int(streams[0].sum()) * hidden[0] + sum(spikes[name] * W.shape[1]
+                                                          for name, W in zip(names[:-1], weights[1:]))
+        error = 2 * int(streams[1].sum()) + 2 * spikes["o"] + spikes["e"] * (1 + sum(hidden))
+        n = len(indices)
+        return {"forward": forward / n, "error_path": error / n, "total": (forward + error) / n, "samples": n}
 
     def test_spikes(self, params, X, ctx):
         """Per test sample: output spike counts (N, n_out), forward SynOps over the sample and through the step
