@@ -494,6 +494,16 @@ class FinishedRun:
                          split_seed=self.config.split_seed, limit_train=limit, limit_test=limit)
 
 
+def finished_runs(paths, algorithm: str) -> list:
+    """``paths`` as Paths, each checked to be a run directory with its metrics (else a ConfigError naming it)."""
+    runs = [Path(path) for path in paths]
+    for path in runs:
+        if not (path / METRICS_FILE).is_file():
+            raise ConfigError(f"{path} is not a finished {algorithm} run (no {METRICS_FILE}); give the --out of "
+                              f"'spikingbp train --algorithm {algorithm}'")
+    return runs
+
+
 def load_run(path) -> FinishedRun:
     """Read the finished run in ``path`` (``DataError`` naming what is missing or unreadable)."""
     run = Path(path)

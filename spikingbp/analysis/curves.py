@@ -2,7 +2,8 @@
 
 The table has one row per epoch, a column ``epoch`` and accuracy columns ``train_<measure>`` and
 ``test_<measure>`` for each of the algorithm's measures (sBP: ``exact``, ``argmax_spikes``,
-``argmax_potential``; SSNN-BP: ``argmax_counts``); the headline ``train_accuracy`` repeats one of them.
+``argmax_potential``; SSNN-BP and eRBP: ``argmax_counts``; eRBP also its SynOps, which are not drawn); the
+headline ``train_accuracy`` repeats one of them.
 """
 from __future__ import annotations
 
@@ -87,9 +88,38 @@ def _read_metrics(metrics) -> pd.DataFrame:
 
 
 def _measures(table) -> dict:
-    """The measures of ``table`` (columns train_<m> or test_<m>, not the headline ``accuracy``) -> label."""
+    """The accuracy measures of ``table`` (columns train_<m> or test_<m> whose values are fractions in [0, 1],
+    not the headline ``accuracy``; counts such as eRBP's SynOps stay in the table) -> label."""
     names = [c.split("_", 1)[1] for c in table.columns if c.startswith(tuple(f"{s}_" for s in SPLITS))]
-    return {name: LABELS.get(name, name.replace("_", " ")) for name in dict.fromkeys(names) if name != "accuracy"}
+    fractions = [name for name in dict.fromkeys(names) if name != "accuracy" and all(
+        pd.to_numeric(table[f"{split}_{name}"], errors="coerce").dropna().between(0, 1).all()
+        for split in SPLITS if f"{split}_{name}" in table)]
+    return {name: LABELS.get(name, name.replace("_", " ")) for name in fractions}
+
+
+def plot_runs_per_epoch(runs, out_png, *, label, value, ylabel: str, title: str, ylim=(0, None)) -> dict:
+    """One curve per finished run: ``value(metrics)`` per epoch, labelled ``label(run directory)``. Returns
+    label -> values."""
+    figure = Figure(figsize=(6.4, 4.2), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    curves = {}
+    for run in runs:
+        run = Path(run)
+        metrics = _read_metrics(run / "metrics.csv")
+        values = value(metrics)
+        name = label(run)
+        axes.plot(metrics["epoch"], values, "o-", label=name)
+        curves[name] = [round(float(v), 6) for v in values]
+    axes.set_xlabel("epoch")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    axes.set_ylabel(ylabel)
+    axes.set_ylim(*ylim)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8)
+    axes.set_title(title, fontsize=10)
+    _save_atomically(figure, Path(out_png))
+    return curves
 
 
 def _save_atomically(figure: Figure, out_png: Path) -> None:

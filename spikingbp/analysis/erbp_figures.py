@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
+from spikingbp.analysis.curves import plot_runs_per_epoch
 from spikingbp.analysis.raster import Row, draw_raster, save_figure
 
 SAMPLE_ROWS = [Row("data", "data units", color="tab:blue"), Row("h1", "hidden", color="tab:green"),
@@ -29,27 +29,11 @@ def plot_sample_raster(result, out_png, label: int) -> Path:
 
 
 def plot_test_error(runs, out_png) -> dict:
-    """Test error per epoch of each run, labelled by its network. Returns network -> errors."""
-    figure = Figure(figsize=(6.4, 4.2), layout="constrained")
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    curves = {}
-    for run in runs:
-        run = Path(run)
-        label = json.loads((run / "config.json").read_text())["network"]["label"]
-        metrics = pd.read_csv(run / "metrics.csv")
-        error = 100 * (1 - metrics["test_accuracy"])
-        axes.plot(metrics["epoch"], error, "o-", label=label)
-        curves[label] = [round(float(v), 3) for v in error]
-    axes.set_xlabel("epoch")
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
-    axes.set_ylabel("test error (%)")
-    axes.set_ylim(bottom=0)
-    axes.grid(alpha=0.3)
-    axes.legend(fontsize=8)
-    axes.set_title("eRBP test error per epoch", fontsize=10)
-    save_figure(figure, out_png)
-    return curves
+    """Test error (%) per epoch of each run, labelled by its network. Returns network -> errors."""
+    return plot_runs_per_epoch(runs, out_png,
+                               label=lambda run: json.loads((run / "config.json").read_text())["network"]["label"],
+                               value=lambda metrics: 100 * (1 - metrics["test_accuracy"]), ylabel="test error (%)",
+                               title="eRBP test error per epoch")
 
 
 def plot_error_vs_synops(table: pd.DataFrame, out_png) -> dict:

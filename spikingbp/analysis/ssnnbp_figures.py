@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
+from spikingbp.analysis.curves import plot_runs_per_epoch
 from spikingbp.analysis.raster import Row, draw_raster, save_figure
 from spikingbp.errors import DataError
 
@@ -113,26 +113,13 @@ def plot_output_distributions(counts: np.ndarray, labels: np.ndarray, out_png) -
 
 def plot_accuracy_vs_Ts(runs, out_png) -> dict:
     """Figure 6: test accuracy per epoch of each run (labelled by its Ts). Returns Ts -> accuracies."""
-    figure = Figure(figsize=(6.4, 4.2), layout="constrained")
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    curves = {}
-    for run in runs:
-        run = Path(run)
-        config = json.loads((run / "config.json").read_text())["config"]
-        Ts = int(config.get("options", {}).get("Ts", 100))
-        metrics = pd.read_csv(run / "metrics.csv")
-        axes.plot(metrics["epoch"], metrics["test_accuracy"], "o-", label=f"Ts = {Ts}")
-        curves[Ts] = [float(v) for v in metrics["test_accuracy"]]
-    axes.set_xlabel("epoch")
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
-    axes.set_ylabel("test accuracy")
-    axes.set_ylim(0, 1)
-    axes.grid(alpha=0.3)
-    axes.legend(fontsize=8)
-    axes.set_title("SSNN-BP test accuracy against Ts (paper figure 6)", fontsize=10)
-    save_figure(figure, out_png)
-    return curves
+    def Ts(run):
+        return int(json.loads((run / "config.json").read_text())["config"].get("options", {}).get("Ts", 100))
+
+    curves = plot_runs_per_epoch(runs, out_png, label=lambda run: f"Ts = {Ts(run)}",
+                                 value=lambda metrics: metrics["test_accuracy"], ylabel="test accuracy",
+                                 title="SSNN-BP test accuracy against Ts (paper figure 6)", ylim=(0, 1))
+    return {int(name.split("= ")[1]): values for name, values in curves.items()}
 
 
 __all__ = ["plot_product_error", "plot_sample_raster", "plot_output_distributions", "plot_accuracy_vs_Ts",

@@ -73,12 +73,11 @@ def run_figures(out, *, run_dir=None, runs=(), quick: bool = False, seed: int = 
     """Write the figures and tables (module docstring) into ``out``; returns the summary."""
     from spikingbp.analysis import erbp_figures as figures
 
+    from spikingbp.training import finished_runs
+
     out = Path(out)
-    runs = [Path(r) for r in runs]
-    for path in ([Path(run_dir)] if run_dir else []) + runs:
-        if not (path / "metrics.csv").is_file():
-            raise ConfigError(f"{path} is not a finished erbp run (no metrics.csv); give the --out of "
-                              f"'spikingbp train --algorithm erbp'")
+    runs = finished_runs(runs, "erbp")
+    finished_runs([run_dir] if run_dir else [], "erbp")
     make_dir(out)
     result, label = sample_result(seed)
     figures.plot_sample_raster(result, out / "sample_raster.png", label)

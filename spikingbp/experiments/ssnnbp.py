@@ -95,12 +95,11 @@ def run_figures(out, *, run_dir=None, runs=(), quick: bool = False, seed: int = 
     """Write the figures and tables (module docstring) into ``out``; returns the summary."""
     from spikingbp.analysis import ssnnbp_figures as figures
 
+    from spikingbp.training import finished_runs
+
     out = Path(out)
-    runs = [Path(r) for r in runs]
-    for path in ([Path(run_dir)] if run_dir else []) + runs:
-        if not (path / "metrics.csv").is_file():
-            raise ConfigError(f"{path} is not a finished ssnnbp run (no metrics.csv); give the --out of "
-                              f"'spikingbp train --algorithm ssnnbp'")
+    runs = finished_runs(runs, "ssnnbp")
+    finished_runs([run_dir] if run_dir else [], "ssnnbp")
     make_dir(out)
     table = product_errors(repeats=5 if quick else 20, seed=seed)
     write_csv(out / "product_error.csv", table)
