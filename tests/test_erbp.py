@@ -244,3 +244,14 @@ def test_figures_command_writes_the_paper_figures_from_runs(tmp_path):
     metrics = pd.read_csv(Path(runs[0]) / "metrics.csv")
     assert table["synops"].iloc[-1] == pytest.approx(metrics["test_synops"].iloc[-1], rel=1e-12)
     assert table["error"].iloc[-1] == pytest.approx(1 - metrics["test_accuracy"].iloc[-1], abs=1e-12)
+
+
+@pytest.mark.parametrize("p", [1.0, 0.45])
+def test_genn_code_generation(p, tmp_path):
+    """brian2genn generates the training circuit (without GeNN to compile it, which CI lacks); the genn
+    device stays off the algorithm's list until a GeNN run has been compared with the reference."""
+    algorithm, data, params, weights, feedback, streams = problem(2, p=p)
+    run = algorithm.circuit(params, data.X_train[:2], data.T_train[:2], phase="train")
+    run.circuit.run(run.steps, "genn", str(tmp_path), compile=False, run=False)
+    model = (tmp_path / "magicnetwork_model.cpp").read_text()
+    assert "erbp_w0" in model.lower() and ("16807" in model) == (p < 1)   # the blank-out generator
