@@ -416,7 +416,13 @@ def _resume_state(out: Path, config: TrainConfig, record: dict, columns: tuple) 
 
 def _check_same_run(previous: dict, record: dict, out: Path) -> None:
     """Refuse to resume a run of another configuration or on other data."""
-    before, now = previous.get("config", {}), record["config"]
+    before, now = dict(previous.get("config", {})), record["config"]
+    if isinstance(before.get("options"), dict) and before.get("algorithm") == now["algorithm"]:
+        # an option added to the algorithm after the run started: the run had its default
+        defaults = {name: option.default for name, option in algorithm_class(now["algorithm"]).options.items()}
+        before["options"] = {**{name: value for name, value in now["options"].items()
+                                if name not in before["options"] and value == defaults.get(name)},
+                             **before["options"]}
     differences = [f"{name}: {before.get(name)!r} there, {now[name]!r} now"
                    for name in now if name not in RESUMABLE_CHANGES and before.get(name) != now[name]]
     if differences:

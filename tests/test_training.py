@@ -450,3 +450,24 @@ def test_tool_output_goes_to_the_run_log_and_its_tail_shows_on_failure(tmp_path,
     assert f"last lines of {tmp_path / 'failed' / 'tools.log'}:" in shown and "make: *** [main] Error 1" in shown
     os.system("echo 'after the run'")  # the descriptors are back on the terminal
     assert "after the run" in capfd.readouterr().out
+
+
+def test_an_option_added_after_the_run_started_resumes_at_its_default(tmp_path):
+    """A run checkpointed before an option existed (its recorded configuration lacks it) resumes when the
+    option is at its default, as the run then was, and is refused at any other value."""
+    import json
+
+    def forget_threshold(path):
+        with np.load(path) as checkpoint:
+            state = {name: checkpoint[name] for name in checkpoint.files}
+        record = json.loads(str(state["config"]))
+        del record["config"]["options"]["threshold"]
+        state["config"] = np.array(json.dumps(record))
+        np.savez(path, **state)
+
+    train(TrainConfig(out=tmp_path / "run", **dict(SMALL, epochs=1)))
+    forget_threshold(tmp_path / "run" / "checkpoint.npz")
+    with pytest.raises(ConfigError, match="different configuration"):
+        train(TrainConfig(out=tmp_path / "run", **dict(SMALL, epochs=2, options={"threshold": 100})))
+    resumed = train(TrainConfig(out=tmp_path / "run", **dict(SMALL, epochs=2)))
+    assert resumed.resumed_from_epoch == 1 and resumed.epochs_done == 2
