@@ -510,6 +510,21 @@ def finished_runs(paths, algorithm: str) -> list:
     return runs
 
 
+def load_test_run(run_dir, algorithm: str, most: int | None = None):
+    """A finished run of ``algorithm`` (else a ConfigError naming it), its test set as it was tested (at most
+    ``most`` samples) and a ``RunContext`` on the device it trained on: (run, data, context)."""
+    from spikingbp.circuits.program import ProgramCache
+
+    run = load_run(run_dir)
+    if run.algorithm.name != algorithm:
+        raise ConfigError(f"--run {run_dir} holds a {run.algorithm.name} run; give an {algorithm} run")
+    limit = run.config.limit_test
+    if most is not None:
+        limit = most if limit is None else min(limit, most)
+    context = RunContext(run.config.device, None, run.config.seed, chunk=run.config.chunk, programs=ProgramCache())
+    return run, run.data(limit=limit), context
+
+
 def load_run(path) -> FinishedRun:
     """Read the finished run in ``path`` (``DataError`` naming what is missing or unreadable)."""
     run = Path(path)

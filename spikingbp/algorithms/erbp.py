@@ -176,7 +176,7 @@ class ERBP(Algorithm):
     def _run(self, weights, feedback, streams, settings, ctx, samples_per_run: int, *, record_spikes: tuple):
         """One compiled (or built) run of these streams on ``ctx.device``."""
         from spikingbp.circuits import erbp as circuit
-        from spikingbp.circuits.program import RERUNNABLE_DEVICES
+        from spikingbp.circuits.program import RERUNNABLE_DEVICES, array_digest
 
         data, labels, noise, seeds = streams
         records = dict(record_weights=circuit.weight_projections(len(weights)), record_spikes=record_spikes)
@@ -194,7 +194,7 @@ class ERBP(Algorithm):
         sizes = [weights[0].shape[0]] + [W.shape[1] for W in weights]
         label = "-".join(map(str, sizes))
         program = ctx.programs.program(
-            {"circuit": "erbp", "sizes": sizes, "settings": settings.__dict__, "feedback": _digest(feedback)},
+            {"circuit": "erbp", "sizes": sizes, "settings": settings.__dict__, "feedback": [array_digest(G) for G in feedback]},
             build, samples_per_run * settings.T, capacity, variable_weights=records["record_weights"],
             label=f"{label} {'training' if settings.eta else 'test'} ({samples_per_run} samples a run, "
                   f"{capacity} spikes)", **records)
@@ -342,12 +342,3 @@ def hazard(values) -> np.ndarray:
     bg = (value - 0.43) x 0.5."""
     background = (np.asarray(values, float) - 0.43) * 0.5
     return DT_MS * 1e-3 * 100.0 * np.exp((background - 0.1) / 0.05)
-
-
-def _digest(arrays) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    for array in arrays:
-        digest.update(np.ascontiguousarray(array, dtype=float).tobytes())
-    return digest.hexdigest()[:16]

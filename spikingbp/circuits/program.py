@@ -65,7 +65,8 @@ def default_cache() -> Path:
     return base / "spikingbp"
 
 
-def _digest(array) -> str:
+def array_digest(array) -> str:
+    """A short digest of an array's values and dtype (what program keys and shape indices hash)."""
     array = np.ascontiguousarray(array)
     return hashlib.sha256(array.tobytes() + str(array.dtype).encode()).hexdigest()[:16]
 
@@ -105,9 +106,9 @@ def signature(circuit: Circuit, steps: int, capacity: int, variable_weights=(), 
         "populations": [[p.name, p.size, p.model.name, _text_digest(p.model),
                          sorted((k, plain(v)) for k, v in p.params.items())] for p in circuit.populations.values()],
         "sources": [[s.name, s.size] for s in circuit.sources.values()],
-        "projections": [[p.name, p.pre, p.post, _digest(p.i), _digest(p.j), p.delay, p.synapse.name,
+        "projections": [[p.name, p.pre, p.post, array_digest(p.i), array_digest(p.j), p.delay, p.synapse.name,
                          _text_digest(p.synapse), sorted((k, plain(v)) for k, v in p.params.items()), p.kind, p.target,
-                         "variable" if p.name in variable_weights else _digest(p.weight)]
+                         "variable" if p.name in variable_weights else array_digest(p.weight)]
                         for p in circuit.projections.values()],
         "records": {"spikes": list(record_spikes), "states": {k: list(v) for k, v in (record_states or {}).items()},
                     "weights": list(record_weights), "variable": list(variable_weights)},

@@ -40,4 +40,10 @@ class CircuitResult:
         return np.bincount(unit, minlength=size)
 
 
-__all__ = ["SpikeSource", "CircuitResult"]
+def spike_entry(flags: np.ndarray) -> tuple:
+    """A bool (steps, units) spike matrix as a ``CircuitResult.spikes`` entry: (steps, units, size)."""
+    step, unit = np.nonzero(flags)
+    return step, unit, flags.shape[1]
+
+
+__all__ = ["SpikeSource", "CircuitResult", "spike_entry"]

@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spikingbp.errors import ConfigError
 from spikingbp.io import make_dir, write_csv, write_json
 
 
@@ -24,7 +23,7 @@ def sample_result(seed: int = 0, hidden: int = 32):
     data, h1, o, label, e+ and e-, its class)."""
     from spikingbp.algorithms import create
     from spikingbp.circuits import erbp as circuit
-    from spikingbp.circuits.spikes import CircuitResult
+    from spikingbp.circuits.spikes import CircuitResult, spike_entry
     from spikingbp.training import load_data
 
     algorithm = create("erbp")
@@ -35,36 +34,22 @@ def sample_result(seed: int = 0, hidden: int = 32):
     settings = algorithm.settings(train=True)
     result = circuit.erbp_circuit(weights, feedback, *streams[:3], settings).run(
         settings.T, "runtime", record_spikes=True, target="numpy")
-    spikes = {"data": _spikes(streams[0][0]), "label": _spikes(streams[1][0])}
+    spikes = {"data": spike_entry(streams[0][0]), "label": spike_entry(streams[1][0])}
     for name in ("h1", "o"):
-        spikes[name] = _spikes(result.spike_matrix(name))
+        spikes[name] = spike_entry(result.spike_matrix(name))
     errors = result.spike_matrix("e")
-    spikes["e+"], spikes["e-"] = _spikes(errors[:, :10]), _spikes(errors[:, 10:])
+    spikes["e+"], spikes["e-"] = spike_entry(errors[:, :10]), spike_entry(errors[:, 10:])
     return CircuitResult(settings.T, spikes, {}, {}), int(np.argmax(data.T_train[0]))
-
-
-def _spikes(flags: np.ndarray):
-    step, unit = np.nonzero(flags)
-    return step, unit, flags.shape[1]
 
 
 def error_vs_synops(run_dir, most: int | None = None, windows: int = 20) -> pd.DataFrame:
     """Test error and mean forward SynOps per classification of a finished erbp run's final weights on its test
     set (at most ``most`` samples), read out after ``windows`` equal parts of a test sample, on its device."""
-    from spikingbp.algorithms import RunContext
-    from spikingbp.circuits.program import ProgramCache
-    from spikingbp.training import load_run
+    from spikingbp.training import load_test_run
 
-    run = load_run(run_dir)
-    if run.algorithm.name != "erbp":
-        raise ConfigError(f"--run {run_dir} holds a {run.algorithm.name} run; give an erbp run")
-    limit = run.config.limit_test
-    if most is not None:
-        limit = most if limit is None else min(limit, most)
-    data = run.data(limit=limit)
+    run, data, context = load_test_run(run_dir, "erbp", most)
     T = run.algorithm.test_steps
     steps = np.unique(np.linspace(T / windows, T, windows).round().astype(np.int64))
-    context = RunContext(run.config.device, None, run.config.seed, chunk=run.config.chunk, programs=ProgramCache())
     curve = run.algorithm.error_vs_synops(run.final, data.X_test, data.T_test, context, steps)
     return pd.DataFrame({"ms": np.asarray(curve["steps"]) * 0.1, "error": curve["error"], "synops": curve["synops"]})
 

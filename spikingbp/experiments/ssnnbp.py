@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from spikingbp.errors import ConfigError
 from spikingbp.io import make_dir, write_csv, write_json
 
 PRODUCT_VALUES = np.round(np.arange(50) * 0.02, 2)   # 0, 0.02, ..., 0.98
@@ -48,7 +47,7 @@ def sample_result(seed: int = 0, Ts: int = 50, hidden: int = 32):
     (CircuitResult with spikes of input and of each compartment, Ts)."""
     from spikingbp.algorithms import create
     from spikingbp.circuits import ssnnbp as circuit
-    from spikingbp.circuits.spikes import CircuitResult
+    from spikingbp.circuits.spikes import CircuitResult, spike_entry
     from spikingbp.training import load_data
 
     algorithm = create("ssnnbp", {"Ts": Ts})
@@ -59,36 +58,22 @@ def sample_result(seed: int = 0, Ts: int = 50, hidden: int = 32):
     built = circuit.ssnn_circuit(weights, inputs, labels, keep, algorithm.settings())
     states = {population: ("fx", "fp", "fm") for population in ("h1", "o")}
     result = built.run(circuit.run_steps(1, Ts), "runtime", record_spikes=(), record_states=states, target="numpy")
-    spikes = {"input": _spikes(inputs[0])}
+    spikes = {"input": spike_entry(inputs[0])}
     for population in ("h1", "o"):
         for flag in ("fx", "fp", "fm"):
-            spikes[f"{population}.{flag}"] = _spikes(result.states[population][flag][:Ts] > 0.5)
-    spikes["label"] = _spikes(labels[0])
+            spikes[f"{population}.{flag}"] = spike_entry(result.states[population][flag][:Ts] > 0.5)
+    spikes["label"] = spike_entry(labels[0])
     return CircuitResult(Ts, spikes, {}, {}), int(np.argmax(data.T_train[0]))
 
 
 def test_output_counts(run_dir, most: int | None = None):
     """Output spike counts (N, n_out) of a finished ssnnbp run's final weights on its test set (the part it
     was tested on, at ``most`` samples), on the device it trained on, and the labels (N,)."""
-    from spikingbp.algorithms import RunContext
-    from spikingbp.circuits.program import ProgramCache
-    from spikingbp.training import load_run
+    from spikingbp.training import load_test_run
 
-    run = load_run(run_dir)
-    if run.algorithm.name != "ssnnbp":
-        raise ConfigError(f"--run {run_dir} holds a {run.algorithm.name} run; give an ssnnbp run")
-    limit = run.config.limit_test
-    if most is not None:
-        limit = most if limit is None else min(limit, most)
-    data = run.data(limit=limit)
-    context = RunContext(run.config.device, None, run.config.seed, chunk=run.config.chunk, programs=ProgramCache())
+    run, data, context = load_test_run(run_dir, "ssnnbp", most)
     counts = run.algorithm.output_counts(run.final, data.X_test, context)
     return counts, np.argmax(data.T_test, axis=1)
-
-
-def _spikes(flags: np.ndarray):
-    step, unit = np.nonzero(flags)
-    return step, unit, flags.shape[1]
 
 
 def run_figures(out, *, run_dir=None, runs=(), quick: bool = False, seed: int = 0) -> dict:
