@@ -81,6 +81,7 @@ def cmd_train(args) -> int:
 
     config = TrainConfig(out=args.out, algorithm=args.algorithm, device=args.device, dataset=args.dataset,
                          data_dir=args.data_dir, epochs=args.epochs, limit=args.limit, limit_test=args.limit_test,
+                         eval_train=args.eval_train,
                          hidden=None if args.hidden is None else _hidden(args.hidden), seed=args.seed,
                          crop=args.crop, options=_options(args.option), progress=not args.quiet, chunk=args.chunk,
                          cache=args.cache)
@@ -249,6 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int, default=10, help="(default: 10)")
     train.add_argument("--limit", type=int, default=None, help="train on the first N training samples (default: all)")
     train.add_argument("--limit-test", type=int, default=None, help="test on the first N test samples (default: all)")
+    train.add_argument("--eval-train", type=int, default=None, help="measure train_accuracy on the first N training "
+                       "samples after each epoch (default: all; evaluating all 60,000 Fashion-MNIST training images "
+                       "takes longer than the epoch's training)")
     train.add_argument("--hidden", default=None, help="hidden layer sizes, e.g. 400 or 200,200 (default: the algorithm's)")
     train.add_argument("--crop", type=int, default=None, help="pixels cut from each image side (default: the algorithm's)")
     train.add_argument("--option", action="append", metavar="KEY=VALUE", help="an option of the algorithm (below)")

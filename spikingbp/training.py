@@ -11,8 +11,8 @@ The run directory (``config.out``) holds::
     weights_initial.npz   the algorithm's params before training (sBP: W1 (n_in, n_hidden), W2 (n_hidden, n_out))
     weights_final.npz     the same after the last epoch
     order.npy             indices into the training split, in presentation order over all epochs
-    metrics.csv           one row per epoch: train_accuracy, test_accuracy (the algorithm's headline
-                          measure), train_/test_ of each of its own measures, samples_per_second (of the
+    metrics.csv           one row per epoch: train_accuracy (on the first ``eval_train`` training samples,
+                          all by default), test_accuracy (the algorithm's headline measure), train_/test_ of each of its own measures, samples_per_second (of the
                           training runs alone) and epoch_seconds (wall clock, evaluation included)
     learning_curves.png   the measures per epoch
     checkpoint.npz        the state after the last finished chunk: params, epochs done, samples of the
@@ -89,6 +89,7 @@ class TrainConfig:
     epochs: int = 10                #: passes over the training samples
     limit: int | None = None        #: train on the first ``limit`` training samples (None: all)
     limit_test: int | None = None   #: test on the first ``limit_test`` test samples (None: all)
+    eval_train: int | None = None   #: measure train_accuracy on the first ``eval_train`` training samples (None: all)
     hidden: tuple | None = None     #: hidden layer sizes (None: the algorithm's default; an int is one layer)
     seed: int = 0                   #: seeds the initial params and the per-epoch presentation order
     split_seed: int = 0             #: seeds the train/test split of ``digits`` (IDX datasets come split)
@@ -113,7 +114,7 @@ class TrainConfig:
         self._set("epochs", _integer(self.epochs, "epochs", minimum=1, example="--epochs 10"))
         self._set("seed", _integer(self.seed, "seed", minimum=0, example="--seed 0"))
         self._set("split_seed", _integer(self.split_seed, "split_seed", minimum=0, example="split_seed=0"))
-        for name, flag in (("limit", "--limit"), ("limit_test", "--limit-test")):
+        for name, flag in (("limit", "--limit"), ("limit_test", "--limit-test"), ("eval_train", "--eval-train")):
             value = getattr(self, name)
             if value is not None:
                 self._set(name, _integer(value, name, minimum=1, example=f"{flag} 1000 (or leave it out for all)"))
@@ -270,6 +271,7 @@ def train(config: TrainConfig | Mapping) -> RunResult:
     metrics_rows = list(state["metrics"])
     remaining_epochs = config.epochs - resumed_from_epoch
     n_train = len(data.X_train)
+    n_eval_train = n_train if config.eval_train is None else min(config.eval_train, n_train)
     chunk = config.chunk if config.device in CHUNKED_DEVICES else n_train
     position, train_seconds, wall_seconds = state["position"], state["train_seconds"], state["wall_seconds"]
     with tool_output_to(out / TOOLS_LOG) as terminal, \
@@ -298,8 +300,8 @@ def train(config: TrainConfig | Mapping) -> RunResult:
                     first = epoch_order(config.seed, 1, n_train)[:2]
                     algorithm.start_figures(out, initial, data.X_train[first], data.T_train[first])
                     fresh = False
-            train_scores = _evaluate(algorithm, params, data.X_train, data.T_train, context, "training set",
-                                     terminal, config.progress)
+            train_scores = _evaluate(algorithm, params, data.X_train[:n_eval_train], data.T_train[:n_eval_train],
+                                     context, "training set", terminal, config.progress)
             test_scores = _evaluate(algorithm, params, data.X_test, data.T_test, context, "test set", terminal,
                                     config.progress)
             metrics_rows.append([epoch, train_scores["accuracy"], test_scores["accuracy"],

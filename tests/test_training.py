@@ -105,6 +105,24 @@ def test_resume_gives_the_weights_of_an_uninterrupted_run(tmp_path, finished_run
     assert not list(out.glob("*.tmp"))
 
 
+def test_eval_train_measures_the_first_samples_and_changes_no_weight(tmp_path, finished_run):
+    from spikingbp.algorithms.base import RunContext
+    from spikingbp.training import load_run
+
+    run = train(small_config(tmp_path / "eval50", eval_train=50))
+    np.testing.assert_array_equal(run.params["W1"], finished_run.params["W1"])   # training is untouched
+    pd.testing.assert_series_equal(run.metrics["test_accuracy"], finished_run.metrics["test_accuracy"])
+    data = load_run(run.out).data()
+    algorithm = run.config.make_algorithm()
+    expected = algorithm.evaluate(run.params, data.X_train[:50], data.T_train[:50],
+                                  RunContext("reference", tmp_path / "build", 5))["accuracy"]
+    assert run.metrics["train_accuracy"].iloc[-1] == expected
+    assert np.round(expected * 50) == expected * 50                              # a fraction of 50 samples
+    assert run.metrics["train_accuracy"].iloc[-1] != finished_run.metrics["train_accuracy"].iloc[-1]
+    with pytest.raises(ConfigError, match="--eval-train 1000"):
+        small_config(tmp_path / "bad", eval_train=0)
+
+
 def test_resume_after_a_crash_inside_an_epoch(tmp_path, finished_run, monkeypatch):
     out = tmp_path / "crashed"
     sbp_class = type(create("sbp"))
