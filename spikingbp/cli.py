@@ -1,6 +1,6 @@
 """The ``spikingbp`` command line. Exit codes: 0 success, 2 bad arguments or configuration,
 3 data missing or corrupt, 4 device unavailable, 1 any other spikingbp error, 130 interrupted (Ctrl-C),
-141 output pipe closed early (``spikingbp export-lava R | head``)."""
+143 stopped by SIGTERM (a running compiled program is killed with it), 141 output pipe closed early (``spikingbp export-lava R | head``)."""
 from __future__ import annotations
 
 import argparse
@@ -327,21 +327,25 @@ def main(argv=None) -> int:
         interrupted.append(signum)
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGINT, on_interrupt)
+    # SIGTERM (kill, a batch scheduler) stops a run like Ctrl-C does: the exception reaches the running
+    # compiled program's subprocess.run, which kills the program instead of leaving it running alone
+    previous = {number: signal.signal(number, on_interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         return args.func(args)
     except SpikingBPError as error:
         print(f"spikingbp {args.command}: error: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        print(f"spikingbp {args.command}: interrupted; run the same command again to resume", file=sys.stderr)
-        return 130
+        stopped_by = "stopped by SIGTERM" if signal.SIGTERM in interrupted else "interrupted"
+        print(f"spikingbp {args.command}: {stopped_by}; run the same command again to resume", file=sys.stderr)
+        return 143 if signal.SIGTERM in interrupted else 130
     except BrokenPipeError:
         # the reader went away (| head): send the rest nowhere, quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 if __name__ == "__main__":

@@ -126,6 +126,41 @@ def test_train_on_cpp_standalone_writes_the_run_directory_and_ends_with_the_refe
     np.testing.assert_array_equal(metrics.test_accuracy, pd.read_csv(tmp_path / "reference" / "metrics.csv").test_accuracy)
 
 
+@pytest.mark.slow
+def test_sigterm_stops_the_running_compiled_program_too(tmp_path):
+    """SIGTERM to `spikingbp train` while its compiled program runs: exit 143, one line, and the program
+    (a child process of its own) killed with it rather than left running (the shape of the test above: its
+    program is in the session's cache)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    args = ["train", "--algorithm", "ssnnbp", "--dataset", "digits", "--epochs", "1", "--limit", "1400",
+            "--limit-test", "10", "--hidden", "16", "--option", "Ts=20", "--chunk", "100", "--quiet",
+            "--device", "cpp_standalone", "--out", str(tmp_path / "run")]
+    process = subprocess.Popen([sys.executable, "-m", "spikingbp.cli", *args], stderr=subprocess.PIPE, text=True)
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    program, deadline = None, time.monotonic() + 300
+    while program is None and process.poll() is None and time.monotonic() < deadline:
+        for pid in children.read_text().split() if children.exists() else ():
+            try:
+                if Path(f"/proc/{pid}/comm").read_text().strip() == "main":
+                    program = int(pid)
+            except OSError:
+                pass
+    if program is None:
+        process.kill()
+        pytest.fail(f"the compiled program was never seen running (exit {process.wait()})")
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 143, err
+    assert err.strip().splitlines()[-1] == "spikingbp train: stopped by SIGTERM; run the same command again to resume"
+    assert not Path(f"/proc/{program}").exists() or "(main) Z" in Path(f"/proc/{program}/stat").read_text()
+
+
 def test_figures_command_writes_the_paper_figures_from_runs(tmp_path):
     """`spikingbp figures ssnnbp`: figure 4's error sd falls as 1/sqrt(Ts); figure 5 from a run's test set
     (its outcome fractions add up to 1); figure 6 labels each run by its Ts; a raster of one sample."""
