@@ -1,6 +1,7 @@
 """The ``spikingbp`` command line. Exit codes: 0 success, 2 bad arguments or configuration,
 3 data missing or corrupt, 4 device unavailable, 1 any other spikingbp error, 130 interrupted (Ctrl-C),
-143 stopped by SIGTERM (a running compiled program is killed with it), 141 output pipe closed early (``spikingbp export-lava R | head``)."""
+143 stopped by SIGTERM (a running compiled program is killed with it), 141 output pipe closed early
+(``spikingbp export-lava R | head``)."""
 from __future__ import annotations
 
 import argparse
@@ -336,9 +337,9 @@ def main(argv=None) -> int:
         print(f"spikingbp {args.command}: error: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        stopped_by = "stopped by SIGTERM" if signal.SIGTERM in interrupted else "interrupted"
+        stopped_by, code = ("stopped by SIGTERM", 143) if signal.SIGTERM in interrupted else ("interrupted", 130)
         print(f"spikingbp {args.command}: {stopped_by}; run the same command again to resume", file=sys.stderr)
-        return 143 if signal.SIGTERM in interrupted else 130
+        return code
     except BrokenPipeError:
         # the reader went away (| head): send the rest nowhere, quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -12,8 +12,9 @@ The run directory (``config.out``) holds::
     weights_final.npz     the same after the last epoch
     order.npy             indices into the training split, in presentation order over all epochs
     metrics.csv           one row per epoch: train_accuracy (on the first ``eval_train`` training samples,
-                          all by default), test_accuracy (the algorithm's headline measure), train_/test_ of each of its own measures, samples_per_second (of the
-                          training runs alone) and epoch_seconds (wall clock, evaluation included)
+                          all by default), test_accuracy (the algorithm's headline measure), train_/test_
+                          of each of its own measures, samples_per_second (of the training runs alone)
+                          and epoch_seconds (wall clock, evaluation included)
     learning_curves.png   the measures per epoch
     checkpoint.npz        the state after the last finished chunk: params, epochs done, samples of the
                           next epoch done (``position``), order, metrics

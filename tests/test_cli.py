@@ -207,8 +207,9 @@ def test_export_lava_of_the_training_circuit(trained_run, capsys):
 
 
 def test_export_lava_into_a_closed_pipe_is_quiet(trained_run):
-    # `true` exits long before Python writes its first line, so that write meets a closed pipe whatever the output's
-    # length (`| head -3` left it to chance: a report shorter than the pipe buffer is written whole and ends 0)
+    # `true` exits long before Python writes its first line, so that write meets a closed pipe whatever the
+    # output's length (`| head -3` left it to chance: a report shorter than the pipe buffer is written whole
+    # and ends 0)
     shell = f"{' '.join(COMMAND)} export-lava {trained_run} --limit 4 | true; echo \"status ${{PIPESTATUS[0]}}\""
     done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True)
     assert done.stdout.splitlines() == ["status 141"], done.stdout

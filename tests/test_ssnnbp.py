@@ -131,7 +131,6 @@ def test_sigterm_stops_the_running_compiled_program_too(tmp_path):
     """SIGTERM to `spikingbp train` while its compiled program runs: exit 143, one line, and the program
     (a child process of its own) killed with it rather than left running (the shape of the test above: its
     program is in the session's cache)."""
-    import os
     import signal
     import subprocess
     import sys
