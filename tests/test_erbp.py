@@ -152,6 +152,42 @@ def test_data_units_fire_as_srm0_units():
     assert gaps.min() >= 40
 
 
+def _escape_noise_one_step_at_a_time(hazard, n_steps, refractory_steps, rng):
+    """The data units' process written plainly, one unit population and one step at a time (Auryn's order)."""
+    lifetime = rng.exponential(1.0, hazard.shape)
+    refractory = np.zeros(hazard.shape, np.int64)
+    trains = np.zeros((n_steps, len(hazard)), bool)
+    for step in range(n_steps):
+        lifetime -= hazard
+        refractory -= refractory > 0
+        expired = np.flatnonzero(lifetime < 0)
+        lifetime[expired] = rng.exponential(1.0, len(expired))
+        fire = expired[refractory[expired] == 0]
+        trains[step, fire] = True
+        refractory[fire] = refractory_steps
+    return trains
+
+
+def test_data_units_of_many_samples_draw_as_one_sample_at_a_time():
+    """One loop over the steps for many samples: each row equals its own sample drawn plainly, and leaves its
+    generator where the plain loop leaves it (labels and noise are drawn from it next). Hazards from a black
+    pixel to a white one (the white row outgrows its first pool of draws several times)."""
+    hazards = hazard(np.random.default_rng(5).random((6, 50)) ** 3)
+    hazards[2] = hazard(np.ones(50))                    # the busiest row: far more renewals than the others
+    seeds = [[7, row] for row in range(6)]
+    batch = [np.random.default_rng(s) for s in seeds]
+    trains = escape_noise_trains(hazards, 400, 40, batch)
+    assert trains.shape == (6, 400, 50) and trains.sum() > 300
+    for row, s in enumerate(seeds):
+        plain = np.random.default_rng(s)
+        np.testing.assert_array_equal(trains[row], _escape_noise_one_step_at_a_time(hazards[row], 400, 40, plain))
+        np.testing.assert_array_equal(batch[row].random(4), plain.random(4))
+    np.testing.assert_array_equal(escape_noise_trains(hazards[2], 400, 40, np.random.default_rng(seeds[2])),
+                                  trains[2])
+    with pytest.raises(ConfigError, match="give one numpy.random.Generator per row"):
+        escape_noise_trains(hazards, 400, 40, np.random.default_rng(0))
+
+
 def test_initial_weights_follow_the_authors():
     algorithm = create("erbp")
     params = algorithm.init_params(type("S", (), {"n_in": 784, "hidden": (100, 50), "n_out": 10})(), 3)

@@ -147,18 +147,19 @@ class ERBP(Algorithm):
 
         v = self.values
         steps = self.train_steps if train else self.test_steps
-        n_in, n_out = X.shape[1], T.shape[1]
-        data = np.zeros((len(indices), steps, n_in), bool)
-        labels = np.zeros((len(indices), steps, n_out), bool)
+        n_out = T.shape[1]
+        generators = [np.random.default_rng([*seed_words, int(index)] + ([] if train else [EVALUATION]))
+                      for index in indices]
+        refractory = whole_steps(4.0, "data refractory")
+        data = escape_noise_trains(hazard(X[indices]), steps, refractory, generators)
+        if train:   # each generator draws its sample's data, then labels, then noise, then seed
+            labels = escape_noise_trains(hazard(np.where(T[indices] > 0.5, 0.95, 1e-4)), steps, refractory,
+                                         generators)
+        else:
+            labels = np.zeros((len(indices), steps, n_out), bool)
         noise = np.zeros((len(indices), steps, units), bool)
         seeds = np.zeros(len(indices), np.int64)
-        refractory = whole_steps(4.0, "data refractory")
-        for row, index in enumerate(indices):
-            rng = np.random.default_rng([*seed_words, int(index)] + ([] if train else [EVALUATION]))
-            data[row] = escape_noise_trains(hazard(X[index]), steps, refractory, rng)
-            if train:
-                label_values = np.where(T[index] > 0.5, 0.95, 1e-4)
-                labels[row] = escape_noise_trains(hazard(label_values), steps, refractory, rng)
+        for row, rng in enumerate(generators):
             if v["sigma"] > 0:
                 noise[row] = rng.random((steps, units)) < v["noise_hz"] * DT_MS * 1e-3
             if self.blank_out:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from spikingbp.circuits.spikes import SpikeSource
+from spikingbp.circuits.spikes import SpikeSource, is_binary
 from spikingbp.errors import ConfigError
 from spikingbp.lehmer import MODULUS as LEHMER_M
 
@@ -87,7 +87,7 @@ def check_streams(weights, feedback, data, labels, noise):
     units = sum(hidden) + n_out
     for name, stream, n in (("data", data, weights[0].shape[0]), ("labels", labels, n_out), ("noise", noise, units)):
         if stream.ndim != 3 or stream.shape[2] != n or stream.shape[:2] != data.shape[:2] or \
-                not np.isin(stream, (0, 1)).all():
+                not is_binary(stream):
             raise ConfigError(f"{name} must be bool trains (N, T, {n}) like data {data.shape[:2]}, got shape "
                               f"{stream.shape}")
     return weights, feedback, data.astype(bool), labels.astype(bool), noise.astype(bool)

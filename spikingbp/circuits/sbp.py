@@ -21,7 +21,7 @@ import numpy as np
 
 from spikingbp.circuits.sgsc import (CONNECTION_TYPES, DATA_BIAS, THRESHOLD, add_layer, gating_chain, kick,
                                      parse_type, silencing_weight, wire)
-from spikingbp.circuits.spikes import SpikeSource
+from spikingbp.circuits.spikes import SpikeSource, is_binary
 from spikingbp.errors import CircuitError, ConfigError
 
 if TYPE_CHECKING:
@@ -145,11 +145,11 @@ def _check_inputs(W1, W2, inputs, targets=None):
     inputs = np.asarray(inputs)
     if inputs.ndim != 2 or inputs.shape[1] != W1.shape[0] or len(inputs) == 0:
         raise ConfigError(f"inputs must be (n_samples, {W1.shape[0]}) binary, got shape {inputs.shape}")
-    if not np.isin(inputs, (0, 1)).all():
+    if not is_binary(inputs):
         raise ConfigError("inputs must be binary (0/1 or bool)")
     if targets is not None:
         targets = np.asarray(targets)
-        if targets.shape != (len(inputs), W2.shape[1]) or not np.isin(targets, (0, 1)).all():
+        if targets.shape != (len(inputs), W2.shape[1]) or not is_binary(targets):
             raise ConfigError(f"targets must be one-hot (n_samples, {W2.shape[1]}), got shape {targets.shape}")
         rows = np.flatnonzero(targets.sum(axis=1) != 1)
         if len(rows):

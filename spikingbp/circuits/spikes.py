@@ -47,3 +47,9 @@ def spike_entry(flags: np.ndarray) -> tuple:
 
 
 __all__ = ["SpikeSource", "CircuitResult", "spike_entry"]
+
+
+def is_binary(array: np.ndarray) -> bool:
+    """Whether every entry of ``array`` is 0 or 1 (a bool array is, without a look at its entries)."""
+    array = np.asarray(array)
+    return array.dtype == bool or bool(((array == 0) | (array == 1)).all())

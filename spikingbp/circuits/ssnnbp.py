@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from spikingbp.circuits.spikes import SpikeSource
+from spikingbp.circuits.spikes import SpikeSource, is_binary
 from spikingbp.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -76,9 +76,9 @@ def check_trains(weights, inputs, labels, keep):
     if not all(np.all(np.isfinite(W)) for W in weights):
         raise ConfigError("weights must be finite")
     inputs, labels = np.asarray(inputs), np.asarray(labels)
-    if inputs.ndim != 3 or inputs.shape[2] != weights[0].shape[0] or not np.isin(inputs, (0, 1)).all():
+    if inputs.ndim != 3 or inputs.shape[2] != weights[0].shape[0] or not is_binary(inputs):
         raise ConfigError(f"inputs must be bool trains (N, Ts, {weights[0].shape[0]}), got shape {inputs.shape}")
-    if labels.shape != inputs.shape[:2] + (weights[-1].shape[1],) or not np.isin(labels, (0, 1)).all():
+    if labels.shape != inputs.shape[:2] + (weights[-1].shape[1],) or not is_binary(labels):
         raise ConfigError(f"labels must be bool trains (N, Ts, {weights[-1].shape[1]}), got shape {labels.shape}")
     hidden = [W.shape[1] for W in weights[:-1]]
     keep = [np.asarray(mask) for mask in keep]

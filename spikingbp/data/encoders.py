@@ -120,29 +120,65 @@ def front_loaded_trains(intensity, n_steps: int, mean_rate: float, rng) -> np.nd
 
 
 def escape_noise_trains(hazard, n_steps: int, refractory_steps: int, rng) -> np.ndarray:
-    """Spike trains of stochastic (SRM0, escape-noise) units at rest, bool (n_steps, n_units), drawn as Auryn's
-    ``SRM0Group`` draws them (eRBP's data units): each unit holds a lifetime drawn from Exp(1) and spends
-    ``hazard`` (its expected spikes per step) of it per step; when it runs out, a new one is drawn, and the
-    unit fires unless it is in its ``refractory_steps`` after a spike (Auryn counts them down first, so
-    spikes are at least ``refractory_steps`` apart)."""
+    """Spike trains of stochastic (SRM0, escape-noise) units at rest, drawn as Auryn's ``SRM0Group`` draws them
+    (eRBP's data units): each unit holds a lifetime drawn from Exp(1) and spends ``hazard`` (its expected spikes
+    per step) of it per step; when it runs out, a new one is drawn, and the unit fires unless it is in its
+    ``refractory_steps`` after a spike (Auryn counts them down first, so spikes are at least
+    ``refractory_steps`` apart).
+
+    ``hazard`` (n_units,) with one generator (or seed) ``rng`` gives bool (n_steps, n_units); ``hazard``
+    (N, n_units) with a sequence of N generators, one per row, gives bool (N, n_steps, n_units), each row drawn
+    exactly as its own single call would draw it, and each generator left where that call would leave it. The
+    rows share one loop over the steps (a sample's units renew a few thousand times, so a loop per sample would
+    cost more than the circuit that runs them)."""
     hazard = np.asarray(hazard, dtype=float)
-    if hazard.ndim != 1 or not np.all(np.isfinite(hazard)) or np.any(hazard < 0):
-        raise ConfigError(f"hazard must be non-negative expected spikes per step, one per unit; got shape "
-                          f"{hazard.shape}")
+    if hazard.ndim not in (1, 2) or not np.all(np.isfinite(hazard)) or np.any(hazard < 0):
+        raise ConfigError(f"hazard must be non-negative expected spikes per step, (n_units,) or (N, n_units); got "
+                          f"shape {hazard.shape}")
     n_steps, refractory_steps = _positive_int(n_steps, "n_steps"), _non_negative_int(refractory_steps,
                                                                                       "refractory_steps")
-    rng = as_generator(rng)
-    lifetime = rng.exponential(1.0, hazard.shape)
-    refractory = np.zeros(hazard.shape, np.int64)
-    trains = np.zeros((n_steps, len(hazard)), bool)
+    if hazard.ndim == 1:
+        return _escape_noise_rows(hazard[None], n_steps, refractory_steps, [as_generator(rng)])[0]
+    if isinstance(rng, (np.random.Generator, int, np.integer)) or len(rng) != len(hazard):
+        raise ConfigError(f"hazard has {len(hazard)} rows; give one numpy.random.Generator per row (a list of "
+                          f"{len(hazard)}), so that each row draws as its own call would")
+    return _escape_noise_rows(hazard, n_steps, refractory_steps, [as_generator(g) for g in rng])
+
+
+def _escape_noise_rows(hazard: np.ndarray, n_steps: int, refractory_steps: int, generators: list) -> np.ndarray:
+    """``escape_noise_trains`` of the rows of ``hazard`` (N, n), row r drawing from ``generators[r]``.
+
+    A row's lifetimes come from its generator in the order a single row's loop would draw them: the n initial
+    ones, then at each step those of the units that ran out, in unit order. They are drawn ahead as a pool per
+    row and handed out in that order; afterwards each generator is reset and advanced by exactly the draws its
+    row used (the exponential stream is the same however it is split into calls)."""
+    rows, n = hazard.shape
+    trains = np.zeros((rows, n_steps, n), bool)
+    lifetime = np.stack([g.exponential(1.0, n) for g in generators])
+    states = [g.bit_generator.state for g in generators]
+    pool_size = int(float(hazard.sum(axis=1).max()) * n_steps / 4) + 64   # a quarter of the busiest row's renewals
+    pool = np.stack([g.exponential(1.0, pool_size) for g in generators])
+    used = np.zeros(rows, np.int64)
+    refractory = np.zeros((rows, n), np.int64)
     for step in range(n_steps):
         lifetime -= hazard
         refractory -= refractory > 0
-        expired = np.flatnonzero(lifetime < 0)
-        lifetime[expired] = rng.exponential(1.0, len(expired))
-        fire = expired[refractory[expired] == 0]
-        trains[step, fire] = True
-        refractory[fire] = refractory_steps
+        row, unit = np.nonzero(lifetime < 0)            # row-major: each row's units in ascending order
+        if not row.size:
+            continue
+        counts = np.bincount(row, minlength=rows)
+        while (used + counts).max() > pool.shape[1]:   # draw the next stretch of every row's stream
+            pool = np.concatenate([pool, np.stack([g.exponential(1.0, pool_size) for g in generators])], axis=1)
+        first = np.cumsum(counts) - counts              # where each row's events start in (row, unit)
+        lifetime[row, unit] = pool[row, used[row] + np.arange(row.size) - first[row]]
+        used += counts
+        fire = refractory[row, unit] == 0
+        row, unit = row[fire], unit[fire]
+        trains[row, step, unit] = True
+        refractory[row, unit] = refractory_steps
+    for generator, state, draws in zip(generators, states, used):
+        generator.bit_generator.state = state
+        generator.exponential(1.0, int(draws))
     return trains
 
 
