@@ -98,6 +98,43 @@ def cmd_train(args) -> int:
     return 0
 
 
+#: train flags that a sweep passes on to every point (as TrainConfig fields) when given.
+SWEEP_TRAIN_FLAGS = ("algorithm", "dataset", "data_dir", "epochs", "limit", "limit_test", "eval_train", "hidden",
+                     "crop", "seed", "device", "chunk", "cache")
+#: the measure a sweep's figures show, per job.
+SWEEP_MEASURES = {"train": "test_accuracy", "sgsc": "max_deviation"}
+
+
+def cmd_sweep(args) -> int:
+    from spikingbp.analysis.sweep_figures import sweep_figures
+    from spikingbp.sweep import Sweep, parse_param, run_sweep
+
+    given = {name: getattr(args, name) for name in SWEEP_TRAIN_FLAGS if getattr(args, name) is not None}
+    if args.job == "sgsc":
+        wrong = sorted(set(given) - {"seed"}) + (["option"] if args.option else [])
+        if wrong:
+            raise ConfigError(f"--job sgsc takes --seed and --quick, not {', '.join('--' + w.replace('_', '-') for w in wrong)}"
+                              f"; sweep the SGSC chain's parameters with --param (e.g. --param sigma=4,6,8)")
+        base = {**given, **({"quick": True} if args.quick else {})}
+    else:
+        if args.quick:
+            raise ConfigError("--quick belongs to --job sgsc; for training give e.g. --epochs 1 --limit 200")
+        base = {**given, **({"options": _options(args.option)} if args.option else {})}
+        if "hidden" in base:
+            base["hidden"] = _hidden(base["hidden"])
+    grid = dict(parse_param(spec) for spec in args.param)
+    sweep = Sweep(args.job, base=base, grid=grid, random=args.random, random_seed=args.random_seed)
+    result = run_sweep(sweep, args.out, workers=args.workers, scheduler=args.scheduler, dask_local=args.dask_local,
+                       progress=not args.quiet)
+    print(f"sweep of {len(result.ran) + len(result.skipped)} points: {len(result.ran)} run, {len(result.skipped)} "
+          f"found finished; {len(result.frame)} rows in {result.out / 'results.parquet'} (and results.csv)")
+    measure = args.measure or SWEEP_MEASURES[args.job]
+    files = sweep_figures(result.frame, list(grid), measure, result.out / "figures")
+    if files:
+        print(f"figures: {', '.join(str(f) for f in files)}")
+    return 0
+
+
 def cmd_sgsc(args) -> int:
     from spikingbp.experiments.sgsc import main as run_sgsc
 
@@ -274,6 +311,53 @@ def build_parser() -> argparse.ArgumentParser:
     sgsc.add_argument("--quick", action="store_true", help="smaller populations and fewer stages")
     sgsc.set_defaults(func=cmd_sgsc)
 
+    sweep = command("sweep", help="a job (train, or the SGSC experiment) at many parameter points; resumable; "
+                    "one results frame (Parquet, CSV) and its figures",
+                    epilog="examples:\n"
+                    "  spikingbp sweep --algorithm sbp --dataset digits --epochs 1 --param hidden=16,32 "
+                    "--param seed=0:2 --dask-local 2 --out runs/sweep-hidden\n"
+                    "  spikingbp sweep --algorithm ssnnbp --epochs 1 --random 8 --param eta=log:1e-3:1e-1 "
+                    "--param seed=0:2 --workers 2 --out runs/sweep-eta\n"
+                    "  spikingbp sweep --job sgsc --quick --param sigma=4,6,8 --out runs/sweep-sgsc\n"
+                    "a --param is any train flag's field (hidden, seed, epochs, limit, device, ...) or an option of "
+                    "the algorithm (eta, Ts, ...); for --job sgsc: seed, quick or a field of the spiking chain "
+                    "(sigma, tau, g0, ...) in ms, mV, pA or pF",
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    sweep.add_argument("--out", required=True, help="sweep directory; a rerun with the same arguments continues it")
+    sweep.add_argument("--param", action="append", required=True, metavar="NAME=VALUES",
+                       help="values of one swept parameter: a,b,c or START:STOP[:STEP] (integers, STOP left out); "
+                       "with --random also uniform:LOW:HIGH or log:LOW:HIGH")
+    sweep.add_argument("--job", default="train", choices=("train", "sgsc"), help="what each point runs (default: train)")
+    sweep.add_argument("--random", type=int, default=None, metavar="N",
+                       help="draw N points from the --param values and ranges instead of the full grid")
+    sweep.add_argument("--random-seed", type=int, default=0, help="seeds the --random draw (default: 0)")
+    where = sweep.add_argument_group("where the points run (one of these; default: one after the other)")
+    where.add_argument("--workers", type=int, default=1, help="a local pool of N processes (default: 1)")
+    where.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT", help="an existing Dask cluster; its "
+                       "workers need spikingbp and this --out directory (a shared filesystem)")
+    where.add_argument("--dask-local", type=int, default=None, metavar="N", help="start a Dask LocalCluster of N "
+                       "worker processes on 127.0.0.1 (a worker that dies has its point resumed on another)")
+    fixed = sweep.add_argument_group("fixed for every point (train; default: train's own)")
+    fixed.add_argument("--algorithm", default=None, choices=tuple(REGISTRY))
+    fixed.add_argument("--dataset", default=None)
+    fixed.add_argument("--data-dir", default=None)
+    fixed.add_argument("--epochs", type=int, default=None)
+    fixed.add_argument("--limit", type=int, default=None)
+    fixed.add_argument("--limit-test", type=int, default=None)
+    fixed.add_argument("--eval-train", type=int, default=None)
+    fixed.add_argument("--hidden", default=None)
+    fixed.add_argument("--crop", type=int, default=None)
+    fixed.add_argument("--option", action="append", metavar="KEY=VALUE")
+    fixed.add_argument("--seed", type=int, default=None, help="(sgsc too)")
+    fixed.add_argument("--device", default=None, choices=all_devices())
+    fixed.add_argument("--chunk", type=int, default=None)
+    fixed.add_argument("--cache", default=None)
+    fixed.add_argument("--quick", action="store_true", help="(sgsc only) smaller populations and fewer stages")
+    sweep.add_argument("--measure", default=None, help="what the figures show (default: test_accuracy; sgsc: "
+                       "max_deviation)")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.set_defaults(func=cmd_sweep)
+
     figures = command("figures", help="the paper figures of an algorithm, from real runs")
     figures.add_argument("algorithm", choices=tuple(FIGURES))
     figures.add_argument("--out", required=True, help="directory for the figures and their tables")
@@ -320,7 +404,7 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.error("give a COMMAND: info, train, sgsc, figures, export-lava or verify-lava")
+        parser.error("give a COMMAND: info, train, sweep, sgsc, figures, export-lava or verify-lava")
     warnings.showwarning = _show_warning
     interrupted = []
 

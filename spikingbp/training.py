@@ -168,6 +168,7 @@ class RunResult:
     metrics: pd.DataFrame
     epochs_done: int
     resumed_from_epoch: int   #: epochs found in the checkpoint when this call started (0: fresh run)
+    resumed_from_sample: int = 0  #: samples of the next epoch found trained in the checkpoint (0: none)
 
     def path(self, name: str) -> Path:
         """The path of a file of the run directory, e.g. ``result.path('metrics.csv')``."""
@@ -264,7 +265,7 @@ def train(config: TrainConfig | Mapping) -> RunResult:
     write_json(out / CONFIG_FILE, record)
     fresh = state["epochs_done"] == 0 and state["position"] == 0
 
-    resumed_from_epoch = state["epochs_done"]
+    resumed_from_epoch, resumed_from_sample = state["epochs_done"], state["position"]
     if resumed_from_epoch < config.epochs:  # weights_final.npz marks a finished run; this one is not yet
         (out / WEIGHTS_FINAL_FILE).unlink(missing_ok=True)
     params = state["params"]
@@ -319,7 +320,7 @@ def train(config: TrainConfig | Mapping) -> RunResult:
     if remaining_epochs == 0:  # nothing was trained; make sure the derived files exist all the same
         _write_epoch_files(out, record, params, config.epochs, np.concatenate(orders), metrics_rows, columns)
     return RunResult(out=out, config=config, params=params, metrics=metrics, epochs_done=config.epochs,
-                     resumed_from_epoch=resumed_from_epoch)
+                     resumed_from_epoch=resumed_from_epoch, resumed_from_sample=resumed_from_sample)
 
 
 def _evaluate(algorithm: Algorithm, params, X, T, context: RunContext, label: str, terminal, progress: bool) -> dict:
