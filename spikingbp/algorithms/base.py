@@ -186,6 +186,15 @@ class Algorithm(ABC):
     def start_figures(self, out: Path, params: Params, X, T) -> None:
         """Figures of a fresh run written before training (e.g. a raster of one training cycle)."""
 
+    #: devices on which ``train_ensemble_epoch`` runs copies as one circuit (none: the algorithm has no ensemble)
+    ensemble_devices: ClassVar[tuple] = ()
+
+    def train_ensemble_epoch(self, params: list, X, T, orders: list, ctx: RunContext) -> list:
+        """``train_epoch`` of K copies at once (copy k: ``params[k]`` on the samples ``orders[k]`` of ``X``,
+        ``T``; the orders of equal length), run as one ensemble circuit (``spikingbp.circuits.ensemble``) on
+        ``ctx.device``; returns each copy's params, equal to those its own ``train_epoch`` returns."""
+        raise ConfigError(f"{self.name} has no ensemble training; train its copies one by one")
+
     def _check_phase(self, phase: str) -> str:
         if phase not in PHASES:
             raise ConfigError(f"unknown phase {phase!r}; {self.name} has the circuits {', '.join(PHASES)}")

@@ -66,6 +66,36 @@ class SBP(Algorithm):
             ctx.advance(len(order))
         return {"W1": W1, "W2": W2}
 
+    ensemble_devices = ("cpp_standalone",)
+
+    def train_ensemble_epoch(self, params, X, T, orders, ctx):
+        from spikingbp.circuits import sbp as circuit
+        from spikingbp.circuits.ensemble import ensemble_circuit, ensemble_sources, ensemble_weights, split_result
+
+        if ctx.device not in self.ensemble_devices or ctx.programs is None:
+            raise ConfigError(f"sbp ensembles run on {', '.join(self.ensemble_devices)} with a program cache; "
+                              f"got --device {ctx.device}")
+        if len({len(order) for order in orders}) != 1:
+            raise ConfigError(f"the copies of an ensemble train on as many samples each; got {[len(o) for o in orders]}")
+        K = len(params)
+        weights = [(p["W1"], p["W2"]) for p in params]
+        n_in, n_hidden, n_out = weights[0][0].shape[0], weights[0][0].shape[1], weights[0][1].shape[1]
+        for start in range(0, len(orders[0]), ctx.chunk):
+            parts = [order[start:start + ctx.chunk] for order in orders]
+            program = ctx.programs.program(
+                {"circuit": "sbp.training", "sizes": [n_in, n_hidden, n_out], "copies": K},
+                lambda: ensemble_circuit([circuit.training_circuit(W1, W2, X[part], T[part])
+                                          for (W1, W2), part in zip(weights, parts)]),
+                circuit.training_steps(ctx.chunk), K * circuit.training_capacity(ctx.chunk, n_in, n_out),
+                variable_weights=circuit.PLASTIC_PROJECTIONS, record_weights=circuit.PLASTIC_PROJECTIONS,
+                label=f"{K} x {n_in}-{n_hidden}-{n_out} training ({ctx.chunk} samples a run)")
+            inputs = [circuit.training_inputs(W1, W2, X[part], T[part]) for (W1, W2), part in zip(weights, parts)]
+            result = program.run(ensemble_sources([sources for sources, _ in inputs]),
+                                 ensemble_weights([flat for _, flat in inputs]))
+            weights = [circuit.learned_weights(copy, n_in, n_hidden, n_out) for copy in split_result(result, K)]
+            ctx.advance(K * len(parts[0]))
+        return [{"W1": W1, "W2": W2} for W1, W2 in weights]
+
     @staticmethod
     def _programs(ctx) -> bool:
         from spikingbp.circuits.program import RERUNNABLE_DEVICES
