@@ -237,10 +237,45 @@ def _config_data(config: TrainConfig, algorithm: Algorithm) -> Data:
 def train(config: TrainConfig | Mapping) -> RunResult:
     """Run (or resume) the training job ``config`` and return its ``RunResult``.
 
-    The run directory is described in the module docstring. After every epoch the params, the
+    The run directory is described in the module docstring. After every chunk the params, the
     presentation order and the metrics are checkpointed; calling ``train`` again with the same config
     (``epochs`` may be larger) continues from there.
     """
+    return train_ensemble([config])[0]
+
+
+def train_ensemble(configs) -> list:
+    """Train several runs at once, as one ensemble circuit (``Algorithm.train_ensemble_epoch``): runs that
+    differ only in ``seed`` (initial params and presentation order), ``out`` and ``eval_train``, on a device of the algorithm's ``ensemble_devices``. Each run directory
+    is the one ``train`` writes, with the same params, and resumes alone or in the ensemble. Runs whose
+    checkpoints stand at different points are trained one by one. Returns their ``RunResult``s."""
+    runs = [_prepare(config) for config in configs]
+    if len(runs) > 1:
+        _check_ensemble(runs)
+        if len({(run.state or {}).get("epochs_done", 0) for run in runs}) > 1 or \
+                len({(run.state or {}).get("position", 0) for run in runs}) > 1:
+            logger.info("the runs' checkpoints stand at different points: training them one by one")
+            return [train(run.config) for run in runs]
+    for run in runs:
+        _open(run)
+    return _train_together(runs)
+
+
+@dataclasses.dataclass
+class _Run:
+    """A run about to be trained: everything checked, nothing written yet."""
+
+    config: TrainConfig
+    algorithm: Algorithm
+    data: Data
+    record: dict
+    columns: tuple
+    initial: dict
+    state: dict | None   #: the checkpoint to resume from (None: a fresh run)
+
+
+def _prepare(config: TrainConfig | Mapping) -> _Run:
+    """Check ``config``, its device, its data and its run directory (resuming: the checkpoint), writing nothing."""
     config = config if isinstance(config, TrainConfig) else TrainConfig.from_mapping(config)
     algorithm = config.make_algorithm()
     _check_device(config.device)
@@ -250,77 +285,120 @@ def train(config: TrainConfig | Mapping) -> RunResult:
     algorithm.check_sizes(sizes)
     record = _config_record(config, data, sizes)
     columns = metrics_columns(algorithm)
+    state = _resume_state(config.out, config, record, columns)
+    return _Run(config, algorithm, data, record, columns, algorithm.init_params(sizes, config.seed), state)
 
-    out = config.out
-    state = _resume_state(out, config, record, columns)
-    initial = algorithm.init_params(sizes, config.seed)
+
+def _check_ensemble(runs: list) -> None:
+    """Refuse runs that cannot train as one ensemble."""
+    first = runs[0]
+    per_run = ("out", "seed", "eval_train", "progress")
+    for run in runs[1:]:
+        differences = [name for name, value in first.config.to_dict().items()
+                       if name not in per_run and run.config.to_dict()[name] != value]
+        if differences or run.data.digest != first.data.digest:
+            raise ConfigError(f"the runs of an ensemble may differ in {', '.join(per_run)} only; {run.config.out} "
+                              f"differs from {first.config.out} in {', '.join(differences) or 'its data'}")
+    if len({str(run.config.out.resolve()) for run in runs}) != len(runs):
+        raise ConfigError("two runs of the ensemble have the same --out; give each its own directory")
+    if first.config.device not in first.algorithm.ensemble_devices:
+        raise ConfigError(f"{first.algorithm.name} trains ensembles on "
+                          f"{', '.join(first.algorithm.ensemble_devices) or 'no device'}, not on --device "
+                          f"{first.config.device}")
+
+
+def _open(run: _Run) -> None:
+    """Create the run directory and write what a run starts with (config.json, the initial params)."""
+    out = run.config.out
     make_dir(out)
-    if state is None:
-        state = {"params": initial, "epochs_done": 0, "order": np.zeros(0, np.int64), "metrics": [], "position": 0,
-                 "train_seconds": 0.0, "wall_seconds": 0.0}
+    if run.state is None:
+        run.state = {"params": run.initial, "epochs_done": 0, "order": np.zeros(0, np.int64), "metrics": [],
+                     "position": 0, "train_seconds": 0.0, "wall_seconds": 0.0}
     else:
-        logger.info("resuming %s after epoch %d of %d", out, state["epochs_done"], config.epochs)
+        logger.info("resuming %s after epoch %d of %d", out, run.state["epochs_done"], run.config.epochs)
     if not (out / WEIGHTS_INITIAL_FILE).is_file():
-        _write_npz(out / WEIGHTS_INITIAL_FILE, **initial)
-    write_json(out / CONFIG_FILE, record)
-    fresh = state["epochs_done"] == 0 and state["position"] == 0
-
-    resumed_from_epoch, resumed_from_sample = state["epochs_done"], state["position"]
-    if resumed_from_epoch < config.epochs:  # weights_final.npz marks a finished run; this one is not yet
+        _write_npz(out / WEIGHTS_INITIAL_FILE, **run.initial)
+    write_json(out / CONFIG_FILE, run.record)
+    if run.state["epochs_done"] < run.config.epochs:  # weights_final.npz marks a finished run; this one is not yet
         (out / WEIGHTS_FINAL_FILE).unlink(missing_ok=True)
-    params = state["params"]
-    orders = [state["order"]]
-    metrics_rows = list(state["metrics"])
+
+
+def _train_together(runs: list) -> list:
+    """The training loop of one run, or of an ensemble of runs in step (the same epoch and position)."""
+    first = runs[0]
+    config, algorithm, data = first.config, first.algorithm, first.data
+    K = len(runs)
+    fresh = first.state["epochs_done"] == 0 and first.state["position"] == 0
+    resumed_from_epoch, resumed_from_sample = first.state["epochs_done"], first.state["position"]
+    params = [run.state["params"] for run in runs]
+    orders = [[run.state["order"]] for run in runs]
+    metrics_rows = [list(run.state["metrics"]) for run in runs]
     remaining_epochs = config.epochs - resumed_from_epoch
     n_train = len(data.X_train)
-    n_eval_train = n_train if config.eval_train is None else min(config.eval_train, n_train)
     chunk = config.chunk if config.device in CHUNKED_DEVICES else n_train
-    position, train_seconds, wall_seconds = state["position"], state["train_seconds"], state["wall_seconds"]
-    with tool_output_to(out / TOOLS_LOG) as terminal, \
-            tqdm(total=remaining_epochs * n_train, initial=position, unit="sample", disable=not config.progress,
-                 dynamic_ncols=True, file=terminal) as bar:
+    position, train_seconds, wall_seconds = first.state["position"], first.state["train_seconds"], \
+        first.state["wall_seconds"]
+    with tool_output_to(first.config.out / TOOLS_LOG) as terminal, \
+            tqdm(total=K * remaining_epochs * n_train, initial=K * position, unit="sample",
+                 disable=not config.progress, dynamic_ncols=True, file=terminal) as bar:
         programs = ProgramCache(config.cache, on_compile=lambda label: bar.write(
             f"compiling the {label} program, once per shape (kept in {programs.root})", file=terminal))
-        context = RunContext(config.device, out / "build" / config.device, config.seed,
-                             bar.update if config.progress else None, chunk=chunk, programs=programs)
+        contexts = [RunContext(config.device, run.config.out / "build" / config.device, run.config.seed,
+                               bar.update if config.progress else None, chunk=chunk, programs=programs)
+                    for run in runs]
         for epoch in range(resumed_from_epoch + 1, config.epochs + 1):
-            bar.set_description(f"epoch {epoch}/{config.epochs}")
-            context.epoch = epoch
-            order = epoch_order(config.seed, epoch, n_train)
+            bar.set_description(f"epoch {epoch}/{config.epochs}" + (f" ({K} runs)" if K > 1 else ""))
+            for context in contexts:
+                context.epoch = epoch
+            order = [epoch_order(run.config.seed, epoch, n_train) for run in runs]
             wall_started = time.perf_counter() - wall_seconds
             while position < n_train:  # one chunk at a time, each followed by a checkpoint
-                part = order[position:position + chunk]
+                parts = [o[position:position + chunk] for o in order]
                 started = time.perf_counter()
-                params = algorithm.train_epoch(params, data.X_train, data.T_train, part, context)
+                if K == 1:
+                    params = [algorithm.train_epoch(params[0], data.X_train, data.T_train, parts[0], contexts[0])]
+                else:
+                    params = algorithm.train_ensemble_epoch(params, data.X_train, data.T_train, parts, contexts)
                 train_seconds += time.perf_counter() - started
-                position += len(part)
+                position += len(parts[0])
                 # the last chunk's checkpoint too: a run killed while evaluating resumes with the evaluation
-                _write_checkpoint(out, record, params, epoch - 1, np.concatenate(orders), metrics_rows, columns,
-                                  position=position, train_seconds=train_seconds,
-                                  wall_seconds=time.perf_counter() - wall_started)
+                for run, run_params, done, rows in zip(runs, params, orders, metrics_rows):
+                    _write_checkpoint(run.config.out, run.record, run_params, epoch - 1, np.concatenate(done), rows,
+                                      run.columns, position=position, train_seconds=train_seconds,
+                                      wall_seconds=time.perf_counter() - wall_started)
                 if fresh:  # drawn after the first chunk, so that training starts at once
-                    first = epoch_order(config.seed, 1, n_train)[:2]
-                    algorithm.start_figures(out, initial, data.X_train[first], data.T_train[first])
+                    for run in runs:
+                        first_samples = epoch_order(run.config.seed, 1, n_train)[:2]
+                        algorithm.start_figures(run.config.out, run.initial, data.X_train[first_samples],
+                                                data.T_train[first_samples])
                     fresh = False
-            train_scores = _evaluate(algorithm, params, data.X_train[:n_eval_train], data.T_train[:n_eval_train],
-                                     context, "training set", terminal, config.progress)
-            test_scores = _evaluate(algorithm, params, data.X_test, data.T_test, context, "test set", terminal,
-                                    config.progress)
-            metrics_rows.append([epoch, train_scores["accuracy"], test_scores["accuracy"],
-                                 *(train_scores[m] for m in algorithm.measures),
-                                 *(test_scores[m] for m in algorithm.measures), n_train / max(train_seconds, 1e-12),
-                                 time.perf_counter() - wall_started])
-            orders.append(order)
-            bar.set_postfix(test_accuracy=f"{test_scores['accuracy']:.3f}")
-            _write_epoch_files(out, record, params, epoch, np.concatenate(orders), metrics_rows, columns)
+            for k, run in enumerate(runs):
+                n_eval_train = n_train if run.config.eval_train is None else min(run.config.eval_train, n_train)
+                train_scores = _evaluate(algorithm, params[k], data.X_train[:n_eval_train],
+                                         data.T_train[:n_eval_train], contexts[k], "training set", terminal,
+                                         config.progress)
+                test_scores = _evaluate(algorithm, params[k], data.X_test, data.T_test, contexts[k], "test set",
+                                        terminal, config.progress)
+                metrics_rows[k].append([epoch, train_scores["accuracy"], test_scores["accuracy"],
+                                        *(train_scores[m] for m in algorithm.measures),
+                                        *(test_scores[m] for m in algorithm.measures),
+                                        n_train / max(train_seconds, 1e-12), time.perf_counter() - wall_started])
+                orders[k].append(order[k])
+                _write_epoch_files(run.config.out, run.record, params[k], epoch, np.concatenate(orders[k]),
+                                   metrics_rows[k], run.columns)
+            bar.set_postfix(test_accuracy=f"{metrics_rows[0][-1][2]:.3f}")
             position, train_seconds, wall_seconds = 0, 0.0, 0.0
 
-    metrics = _metrics_frame(metrics_rows, columns)
-    _write_npz(out / WEIGHTS_FINAL_FILE, **params)
-    if remaining_epochs == 0:  # nothing was trained; make sure the derived files exist all the same
-        _write_epoch_files(out, record, params, config.epochs, np.concatenate(orders), metrics_rows, columns)
-    return RunResult(out=out, config=config, params=params, metrics=metrics, epochs_done=config.epochs,
-                     resumed_from_epoch=resumed_from_epoch, resumed_from_sample=resumed_from_sample)
+    results = []
+    for run, run_params, done, rows in zip(runs, params, orders, metrics_rows):
+        _write_npz(run.config.out / WEIGHTS_FINAL_FILE, **run_params)
+        if remaining_epochs == 0:  # nothing was trained; make sure the derived files exist all the same
+            _write_epoch_files(run.config.out, run.record, run_params, run.config.epochs, np.concatenate(done), rows,
+                               run.columns)
+        results.append(RunResult(out=run.config.out, config=run.config, params=run_params,
+                                 metrics=_metrics_frame(rows, run.columns), epochs_done=run.config.epochs,
+                                 resumed_from_epoch=resumed_from_epoch, resumed_from_sample=resumed_from_sample))
+    return results
 
 
 def _evaluate(algorithm: Algorithm, params, X, T, context: RunContext, label: str, terminal, progress: bool) -> dict:

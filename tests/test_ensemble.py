@@ -1,5 +1,7 @@
 """Ensembles (spikingbp.circuits.ensemble): K copies of a circuit as one circuit, each copy computing what it
 computes alone, bit for bit."""
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -12,7 +14,7 @@ from spikingbp.errors import ConfigError
 from spikingbp.models.erbp import ERBPUnit
 from spikingbp.models.neurons import LoihiCUBA
 from spikingbp.reference import sbp as reference
-from spikingbp.training import epoch_order, load_data
+from spikingbp.training import TrainConfig, epoch_order, load_data, train, train_ensemble
 
 
 @pytest.fixture(scope="module")
@@ -72,24 +74,51 @@ def test_per_copy_values_of_variables_and_refusals():
 
 
 @pytest.mark.slow
-def test_four_sbp_copies_train_in_one_compiled_program_each_as_its_single_run(digits, tmp_path):
-    """K = 4 copies, each with its own initial weights and presentation order, in chunks of one compiled
-    cpp_standalone program: each copy ends with the weights of its own single run (the reference's, which the
-    single circuit equals bit for bit: test_sbp_circuit)."""
+def test_four_sbp_runs_train_as_one_compiled_ensemble_each_as_its_single_run(tmp_path):
+    """train_ensemble: K = 4 runs (own seeds: initial weights and presentation orders) in chunks of one compiled
+    cpp_standalone program; each run directory ends with the weights and metrics of its own single run (the
+    reference's, which the single circuit equals bit for bit: test_sbp_circuit), and the ensemble resumes."""
+    base = dict(algorithm="sbp", dataset="digits", device="cpp_standalone", limit=200, limit_test=60, hidden=24,
+                chunk=80, progress=False, cache=str(tmp_path / "cache"))
+    configs = [TrainConfig(out=tmp_path / f"seed{seed}", seed=seed, epochs=1, **base) for seed in range(4)]
+    results = train_ensemble(configs)
+    for epochs in (1, 2):
+        if epochs == 2:   # the ensemble resumes for a second epoch
+            results = train_ensemble([dataclasses.replace(c, epochs=2) for c in configs])
+            assert all(r.resumed_from_epoch == 1 for r in results)
+        for seed, result in enumerate(results):
+            alone = train(TrainConfig(out=tmp_path / f"alone{seed}", seed=seed, epochs=epochs,
+                                      **dict(base, device="reference")))
+            for name, value in alone.params.items():
+                np.testing.assert_array_equal(result.params[name], value)
+            with np.load(result.out / "weights_final.npz") as stored:
+                np.testing.assert_array_equal(stored["W1"], alone.params["W1"])
+            np.testing.assert_array_equal(result.metrics["test_accuracy"], alone.metrics["test_accuracy"])
+            assert (result.params["W1"] != result_initial(result)).sum() > 100
+    programs = [p for p in (tmp_path / "cache").iterdir() if p.name != "shapes"]
+    assert len(programs) == 2                         # the ensemble's training program and the inference program
+
+
+def result_initial(result):
+    with np.load(result.out / "weights_initial.npz") as initial:
+        return initial["W1"]
+
+
+def test_runs_that_cannot_train_as_one_ensemble_are_refused(tmp_path, digits):
     algorithm, data = digits
-    params = [algorithm.init_params(data.sizes((24,)), seed) for seed in range(4)]
-    orders = [epoch_order(seed, 1, 200) for seed in range(4)]
-    cache = ProgramCache(tmp_path / "cache")
-    seen = []
-    ctx = RunContext("cpp_standalone", seed=0, epoch=1, chunk=80, programs=cache, on_samples=seen.append)
-    learned = algorithm.train_ensemble_epoch(params, data.X_train, data.T_train, orders, ctx)
-    assert cache.compiled == 1 and sum(seen) == 4 * 200                  # one program for all copies and chunks
-    for copy, p, order in zip(learned, params, orders):
-        expected = reference.train_epoch(data.X_train, data.T_train, p["W1"], p["W2"], order=order)
-        np.testing.assert_array_equal(copy["W1"], expected[0])
-        np.testing.assert_array_equal(copy["W2"], expected[1])
-        assert (copy["W1"] != p["W1"]).sum() > 100
+    base = dict(algorithm="sbp", dataset="digits", device="cpp_standalone", limit=200, epochs=1, progress=False)
+    with pytest.raises(ConfigError, match="differs from .* in hidden"):
+        train_ensemble([TrainConfig(out=tmp_path / "a", hidden=16, **base),
+                        TrainConfig(out=tmp_path / "b", hidden=32, **base)])
+    with pytest.raises(ConfigError, match="not on --device reference"):
+        train_ensemble([TrainConfig(out=tmp_path / "a", **dict(base, device="reference")),
+                        TrainConfig(out=tmp_path / "b", seed=1, **dict(base, device="reference"))])
+    with pytest.raises(ConfigError, match="the same --out"):
+        train_ensemble([TrainConfig(out=tmp_path / "a", **base), TrainConfig(out=tmp_path / "a", seed=1, **base)])
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    ctx = RunContext("cpp_standalone", seed=0, epoch=1, chunk=80, programs=ProgramCache(tmp_path / "cache"))
+    params = [algorithm.init_params(data.sizes((8,)), seed) for seed in range(2)]
     with pytest.raises(ConfigError, match="as many samples each"):
-        algorithm.train_ensemble_epoch(params[:2], data.X_train, data.T_train, [orders[0], orders[1][:5]], ctx)
+        algorithm.train_ensemble_epoch(params, data.X_train, data.T_train, [np.arange(10), np.arange(5)], [ctx] * 2)
     with pytest.raises(ConfigError, match="no ensemble training"):
-        create("erbp").train_ensemble_epoch(params, data.X_train, data.T_train, orders, ctx)
+        create("erbp").train_ensemble_epoch(params, data.X_train, data.T_train, [np.arange(10)] * 2, [ctx] * 2)

@@ -189,10 +189,11 @@ class Algorithm(ABC):
     #: devices on which ``train_ensemble_epoch`` runs copies as one circuit (none: the algorithm has no ensemble)
     ensemble_devices: ClassVar[tuple] = ()
 
-    def train_ensemble_epoch(self, params: list, X, T, orders: list, ctx: RunContext) -> list:
+    def train_ensemble_epoch(self, params: list, X, T, orders: list, contexts: list) -> list:
         """``train_epoch`` of K copies at once (copy k: ``params[k]`` on the samples ``orders[k]`` of ``X``,
-        ``T``; the orders of equal length), run as one ensemble circuit (``spikingbp.circuits.ensemble``) on
-        ``ctx.device``; returns each copy's params, equal to those its own ``train_epoch`` returns."""
+        ``T`` in its context ``contexts[k]``; the orders of equal length, the contexts on one device and
+        program cache), run as one ensemble circuit (``spikingbp.circuits.ensemble``); returns each copy's
+        params, equal to those its own ``train_epoch`` returns."""
         raise ConfigError(f"{self.name} has no ensemble training; train its copies one by one")
 
     def _check_phase(self, phase: str) -> str:

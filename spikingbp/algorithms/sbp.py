@@ -68,10 +68,11 @@ class SBP(Algorithm):
 
     ensemble_devices = ("cpp_standalone",)
 
-    def train_ensemble_epoch(self, params, X, T, orders, ctx):
+    def train_ensemble_epoch(self, params, X, T, orders, contexts):
         from spikingbp.circuits import sbp as circuit
         from spikingbp.circuits.ensemble import ensemble_circuit, ensemble_sources, ensemble_weights, split_result
 
+        ctx = contexts[0]  # sBP draws nothing per copy: device, program cache, chunk and progress are shared
         if ctx.device not in self.ensemble_devices or ctx.programs is None:
             raise ConfigError(f"sbp ensembles run on {', '.join(self.ensemble_devices)} with a program cache; "
                               f"got --device {ctx.device}")
