@@ -125,7 +125,7 @@ def cmd_sweep(args) -> int:
     grid = dict(parse_param(spec) for spec in args.param)
     sweep = Sweep(args.job, base=base, grid=grid, random=args.random, random_seed=args.random_seed)
     result = run_sweep(sweep, args.out, workers=args.workers, scheduler=args.scheduler, dask_local=args.dask_local,
-                       progress=not args.quiet)
+                       ensemble=args.ensemble, progress=not args.quiet)
     print(f"sweep of {len(result.ran) + len(result.skipped)} points: {len(result.ran)} run, {len(result.skipped)} "
           f"found finished; {len(result.frame)} rows in {result.out / 'results.parquet'} (and results.csv)")
     measure = args.measure or SWEEP_MEASURES[args.job]
@@ -337,6 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "workers need spikingbp and this --out directory (a shared filesystem)")
     where.add_argument("--dask-local", type=int, default=None, metavar="N", help="start a Dask LocalCluster of N "
                        "worker processes on 127.0.0.1 (a worker that dies has its point resumed on another)")
+    where.add_argument("--ensemble", type=int, default=1, metavar="K", help="train up to K points that differ only "
+                       "in --seed as one compiled ensemble (sbp on cpp_standalone; default: 1, none)")
     fixed = sweep.add_argument_group("fixed for every point (train; default: train's own)")
     fixed.add_argument("--algorithm", default=None, choices=tuple(REGISTRY))
     fixed.add_argument("--dataset", default=None)

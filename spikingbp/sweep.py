@@ -199,6 +199,36 @@ class TrainJob:
         result = train(self.config(base, values, out))
         return {"resumed_from_epoch": result.resumed_from_epoch, "resumed_from_sample": result.resumed_from_sample}
 
+    def check_ensemble(self, base: Mapping, points: list) -> None:
+        for values in points:
+            config = self.config(base, values, Path("unused"))
+            algorithm = _algorithm_class(config.algorithm)
+            if config.device not in algorithm.ensemble_devices:
+                raise ConfigError(f"--ensemble: {algorithm.name} trains ensembles on "
+                                  f"{', '.join(algorithm.ensemble_devices) or 'no device'}; give --device "
+                                  f"{algorithm.ensemble_devices[0] if algorithm.ensemble_devices else '...'} or "
+                                  f"leave --ensemble out")
+
+    def ensembles(self, base: Mapping, points: list, size: int) -> list:
+        """``points`` ((name, values) pairs) in groups of at most ``size`` that can train as one ensemble:
+        the same configuration but for the seed (and eval_train), in the sweep's order."""
+        from spikingbp.training import ENSEMBLE_PER_RUN
+
+        groups = {}
+        for name, values in points:
+            config = self.config(base, values, Path("unused")).to_dict()
+            key = json.dumps({k: v for k, v in config.items() if k not in ENSEMBLE_PER_RUN}, sort_keys=True)
+            groups.setdefault(key, []).append((name, values))
+        return [members[start:start + size] for members in groups.values()
+                for start in range(0, len(members), size)]
+
+    def run_ensemble(self, base: Mapping, values: list, outs: list) -> list:
+        from spikingbp.training import train_ensemble
+
+        results = train_ensemble([self.config(base, v, out) for v, out in zip(values, outs)])
+        return [{"resumed_from_epoch": r.resumed_from_epoch, "resumed_from_sample": r.resumed_from_sample}
+                for r in results]
+
     def rows(self, out: Path) -> list:
         """One row per epoch: the run's parameters (options by name), its data, the version, its metrics."""
         import pandas as pd
@@ -244,6 +274,9 @@ class SGSCJob:
     def check(self, base: Mapping, points: list) -> None:
         for values in points:
             _checked(values, lambda: self._split(base, values))
+
+    def check_ensemble(self, base: Mapping, points: list) -> None:
+        raise ConfigError("--ensemble trains training runs together; the SGSC experiment has none")
 
     def finished(self, base: Mapping, values: Mapping, out: Path) -> bool:
         return (out / self.SUMMARY).is_file()
@@ -372,16 +405,22 @@ class SweepResult:
     ran: list                #: names of the points run (or resumed) by this call
     skipped: list            #: names of the points found finished
     runs: dict               #: point name -> what its run reported (e.g. where it resumed from)
+    groups: list             #: the points run together, one list of names per task (an ensemble, or one point)
 
 
-def run_point(job: str, base: dict, values: dict, out: str) -> dict:
-    """Run (or resume) one point; a top-level function, so that process pools and Dask workers can call it."""
-    return JOBS[job].run(base, values, Path(out))
+def run_points(job: str, base: dict, values: list, outs: list) -> list:
+    """Run (or resume) points: one, or several as one ensemble (``TrainJob.run_ensemble``); a top-level
+    function, so that process pools and Dask workers can call it. Returns what each run reported."""
+    if len(values) == 1:
+        return [JOBS[job].run(base, values[0], Path(outs[0]))]
+    return JOBS[job].run_ensemble(base, values, [Path(o) for o in outs])
 
 
 def run_sweep(sweep: Sweep, out, *, workers: int = 1, scheduler: str | None = None, dask_local: int | None = None,
-              progress: bool = True) -> SweepResult:
+              ensemble: int = 1, progress: bool = True) -> SweepResult:
     """Run every unfinished point of ``sweep`` under ``out`` and gather the results (see the module doc).
+    With ``ensemble`` = K > 1, points that differ only in their seed train K at a time as one ensemble
+    (``spikingbp.training.train_ensemble``), each still its own run directory.
     Everything is checked before anything is written; a sweep directory of another sweep is refused."""
     from spikingbp.io import check_creatable_dir, make_dir, write_json
 
@@ -392,6 +431,10 @@ def run_sweep(sweep: Sweep, out, *, workers: int = 1, scheduler: str | None = No
     if len(set(names)) != len(names):
         raise ConfigError("two points of this sweep are the same; give distinct values")
     job.check(sweep.base, points)
+    if isinstance(ensemble, bool) or not isinstance(ensemble, (int, np.integer)) or ensemble < 1:
+        raise ConfigError(f"--ensemble {ensemble!r} must be at least 1 (1: no ensembles)")
+    if ensemble > 1:
+        job.check_ensemble(sweep.base, points)
     executor = _executor(workers, scheduler, dask_local)
     record = sweep.record()
     check_creatable_dir(out)
@@ -407,20 +450,23 @@ def run_sweep(sweep: Sweep, out, *, workers: int = 1, scheduler: str | None = No
     todo = [(name, values) for name, values in zip(names, points)
             if not job.finished(sweep.base, values, directories[name])]
     skipped = [name for name in names if name not in dict(todo)]
-    tasks = [(sweep.job, dict(sweep.base), dict(values), str(directories[name])) for name, values in todo]
+    groups = job.ensembles(sweep.base, todo, ensemble) if ensemble > 1 else [[point] for point in todo]
+    tasks = [(sweep.job, dict(sweep.base), [dict(values) for _, values in group],
+              [str(directories[name]) for name, _ in group]) for group in groups]
     runs = {}
     from tqdm.auto import tqdm
 
     with tqdm(total=len(points), initial=len(skipped), unit="point", desc="sweep", disable=not progress,
               dynamic_ncols=True) as bar:
-        def done(index: int, report: dict):
-            runs[todo[index][0]] = report
-            bar.update(1)
+        def done(index: int, reports: list):
+            runs.update({name: report for (name, _), report in zip(groups[index], reports)})
+            bar.update(len(reports))
 
         if tasks:
             EXECUTORS[executor](tasks, done, workers=workers, scheduler=scheduler, dask_local=dask_local)
     frame = gather(out)
-    return SweepResult(out=out, frame=frame, ran=[name for name, _ in todo], skipped=skipped, runs=runs)
+    return SweepResult(out=out, frame=frame, ran=[name for name, _ in todo], skipped=skipped, runs=runs,
+                       groups=[[name for name, _ in group] for group in groups])
 
 
 def gather(out) -> "object":
@@ -470,7 +516,7 @@ def _executor(workers: int, scheduler: str | None, dask_local: int | None) -> st
 
 def _serial(tasks: list, done: Callable, **_) -> None:
     for index, task in enumerate(tasks):
-        done(index, run_point(*task))
+        done(index, run_points(*task))
 
 
 def _processes(tasks: list, done: Callable, *, workers: int, **_) -> None:
@@ -479,7 +525,7 @@ def _processes(tasks: list, done: Callable, *, workers: int, **_) -> None:
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(run_point, *task): index for index, task in enumerate(tasks)}
+        futures = {pool.submit(run_points, *task): index for index, task in enumerate(tasks)}
         for future in as_completed(futures):
             done(futures[future], future.result())
 
@@ -508,8 +554,8 @@ def _dask(tasks: list, done: Callable, *, scheduler: str | None, dask_local: int
                               f"(dask scheduler) or use --dask-local N") from None
         futures = {}
         for index, task in enumerate(tasks):
-            key = f"spikingbp-point-{Path(task[3]).name}-{time.time_ns()}"
-            futures[client.submit(run_point, *task, key=key, pure=False, retries=DASK_RETRIES)] = index
+            key = f"spikingbp-point-{Path(task[3][0]).name}-{time.time_ns()}"   # named by its first point
+            futures[client.submit(run_points, *task, key=key, pure=False, retries=DASK_RETRIES)] = index
         for future in as_completed(futures):
             done(futures[future], future.result())
 
@@ -518,4 +564,4 @@ def _dask(tasks: list, done: Callable, *, scheduler: str | None, dask_local: int
 EXECUTORS = {"serial": _serial, "processes": _processes, "dask": _dask}
 
 __all__ = ["Sweep", "SweepResult", "run_sweep", "gather", "parse_param", "grid_points", "random_points",
-           "point_name", "Distribution", "JOBS", "EXECUTORS", "run_point"]
+           "point_name", "Distribution", "JOBS", "EXECUTORS", "run_points"]

@@ -61,6 +61,8 @@ RESUMABLE_CHANGES = ("epochs", "out", "data_dir", "progress", "chunk", "cache")
 #: Devices on which an epoch runs as chunks of ``chunk`` samples (nothing to compile, or a compiled program
 #: that reruns: ``spikingbp.circuits.program``); on genn and cuda an epoch is one build and one run.
 CHUNKED_DEVICES = (REFERENCE, "runtime", *RERUNNABLE_DEVICES)
+#: Configuration fields in which the runs of one ensemble (``train_ensemble``) may differ.
+ENSEMBLE_PER_RUN = ("out", "seed", "eval_train", "progress")
 
 CONFIG_FILE = "config.json"
 WEIGHTS_INITIAL_FILE = "weights_initial.npz"
@@ -292,13 +294,13 @@ def _prepare(config: TrainConfig | Mapping) -> _Run:
 def _check_ensemble(runs: list) -> None:
     """Refuse runs that cannot train as one ensemble."""
     first = runs[0]
-    per_run = ("out", "seed", "eval_train", "progress")
     for run in runs[1:]:
         differences = [name for name, value in first.config.to_dict().items()
-                       if name not in per_run and run.config.to_dict()[name] != value]
+                       if name not in ENSEMBLE_PER_RUN and run.config.to_dict()[name] != value]
         if differences or run.data.digest != first.data.digest:
-            raise ConfigError(f"the runs of an ensemble may differ in {', '.join(per_run)} only; {run.config.out} "
-                              f"differs from {first.config.out} in {', '.join(differences) or 'its data'}")
+            raise ConfigError(f"the runs of an ensemble may differ in {', '.join(ENSEMBLE_PER_RUN)} only; "
+                              f"{run.config.out} differs from {first.config.out} in "
+                              f"{', '.join(differences) or 'its data'}")
     if len({str(run.config.out.resolve()) for run in runs}) != len(runs):
         raise ConfigError("two runs of the ensemble have the same --out; give each its own directory")
     if first.config.device not in first.algorithm.ensemble_devices:

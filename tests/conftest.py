@@ -88,3 +88,11 @@ def assert_genn_matches_circuit(directory, circuit) -> dict:
         merged = sorted(syn.name for syn in built.synapses.values())
     assert sorted(model["synapses"]) == merged
     return model
+
+
+@pytest.fixture
+def sbp_ensemble_base() -> dict:
+    """Small digits runs of sBP on cpp_standalone that train as one ensemble; test_ensemble and test_sweep use
+    the same shapes, so that the session compiles their programs once."""
+    return dict(algorithm="sbp", dataset="digits", device="cpp_standalone", limit=200, limit_test=60, hidden=24,
+                chunk=80)

@@ -1,6 +1,7 @@
 """Ensembles (spikingbp.circuits.ensemble): K copies of a circuit as one circuit, each copy computing what it
 computes alone, bit for bit."""
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -74,12 +75,12 @@ def test_per_copy_values_of_variables_and_refusals():
 
 
 @pytest.mark.slow
-def test_four_sbp_runs_train_as_one_compiled_ensemble_each_as_its_single_run(tmp_path):
+def test_four_sbp_runs_train_as_one_compiled_ensemble_each_as_its_single_run(tmp_path, _program_cache,
+                                                                             sbp_ensemble_base):
     """train_ensemble: K = 4 runs (own seeds: initial weights and presentation orders) in chunks of one compiled
     cpp_standalone program; each run directory ends with the weights and metrics of its own single run (the
     reference's, which the single circuit equals bit for bit: test_sbp_circuit), and the ensemble resumes."""
-    base = dict(algorithm="sbp", dataset="digits", device="cpp_standalone", limit=200, limit_test=60, hidden=24,
-                chunk=80, progress=False, cache=str(tmp_path / "cache"))
+    base = dict(sbp_ensemble_base, progress=False)
     configs = [TrainConfig(out=tmp_path / f"seed{seed}", seed=seed, epochs=1, **base) for seed in range(4)]
     results = train_ensemble(configs)
     for epochs in (1, 2):
@@ -95,8 +96,9 @@ def test_four_sbp_runs_train_as_one_compiled_ensemble_each_as_its_single_run(tmp
                 np.testing.assert_array_equal(stored["W1"], alone.params["W1"])
             np.testing.assert_array_equal(result.metrics["test_accuracy"], alone.metrics["test_accuracy"])
             assert (result.params["W1"] != result_initial(result)).sum() > 100
-    programs = [p for p in (tmp_path / "cache").iterdir() if p.name != "shapes"]
-    assert len(programs) == 2                         # the ensemble's training program and the inference program
+    shapes = [json.loads(index.read_text())["shape"] for index in (_program_cache / "shapes").iterdir()]
+    assert [s for s in shapes if s.get("copies") == 4] == [{"circuit": "sbp.training", "sizes": [64, 24, 10],
+                                                           "copies": 4}]   # one program for the whole ensemble
 
 
 def result_initial(result):

@@ -88,6 +88,26 @@ def test_a_local_process_pool_runs_the_points_and_a_longer_sweep_resumes_them(tm
     assert json.loads((tmp_path / "sweep.json").read_text())["base"]["epochs"] == 1
 
 
+@pytest.mark.slow
+def test_points_that_differ_in_their_seed_train_as_one_ensemble(tmp_path, sbp_ensemble_base, capsys):
+    """--ensemble 4: the four seeds are one task, one compiled ensemble (test_ensemble checks it against single
+    runs); each point is a finished run directory of its own, and a rerun trains nothing."""
+    base = dict(sbp_ensemble_base, epochs=1)
+    result = run_sweep(Sweep("train", base=base, grid={"seed": [0, 1, 2, 3]}), tmp_path, ensemble=4, progress=False)
+    assert result.groups == [["seed=0", "seed=1", "seed=2", "seed=3"]] and len(result.frame) == 4
+    alone = train(TrainConfig(out=tmp_path / "alone", seed=2, epochs=1, progress=False,
+                              **dict(sbp_ensemble_base, device="reference")))
+    with np.load(tmp_path / "points" / "seed=2" / "weights_final.npz") as swept:
+        np.testing.assert_array_equal(swept["W1"], alone.params["W1"])
+    assert run_sweep(Sweep("train", base=base, grid={"seed": [0, 1, 2, 3]}), tmp_path, ensemble=4,
+                     progress=False).ran == []
+    for extra, message in ((["--device", "reference"], "--ensemble: sbp trains ensembles on cpp_standalone"),
+                           (["--ensemble", "0"], "--ensemble 0 must be at least 1")):
+        args = ["sweep", "--param", "seed=0:2", "--epochs", "1", "--ensemble", "2", "--out", str(tmp_path / "x")]
+        assert main(args + extra) == 2
+        assert message in capsys.readouterr().err
+
+
 def test_bad_sweeps_are_refused_before_anything_is_written(tmp_path, capsys):
     out = tmp_path / "S"
     for extra, message in ((["--param", "bogus=1,2"], "--param bogus: not a parameter of train for --algorithm sbp"),
