@@ -93,6 +93,7 @@ def assert_genn_matches_circuit(directory, circuit) -> dict:
 @pytest.fixture
 def sbp_ensemble_base() -> dict:
     """Small digits runs of sBP on cpp_standalone that train as one ensemble; test_ensemble and test_sweep use
-    the same shapes, so that the session compiles their programs once."""
-    return dict(algorithm="sbp", dataset="digits", device="cpp_standalone", limit=200, limit_test=60, hidden=24,
-                chunk=80)
+    the same shapes, so that the session compiles their programs once (and the inference program is that of
+    test_training's TINY runs in chunks of 10)."""
+    return dict(algorithm="sbp", dataset="digits", device="cpp_standalone", limit=60, limit_test=12, hidden=8,
+                chunk=10)

@@ -95,9 +95,9 @@ def test_four_sbp_runs_train_as_one_compiled_ensemble_each_as_its_single_run(tmp
             with np.load(result.out / "weights_final.npz") as stored:
                 np.testing.assert_array_equal(stored["W1"], alone.params["W1"])
             np.testing.assert_array_equal(result.metrics["test_accuracy"], alone.metrics["test_accuracy"])
-            assert (result.params["W1"] != result_initial(result)).sum() > 100
+            assert (result.params["W1"] != result_initial(result)).sum() > 20
     shapes = [json.loads(index.read_text())["shape"] for index in (_program_cache / "shapes").iterdir()]
-    assert [s for s in shapes if s.get("copies") == 4] == [{"circuit": "sbp.training", "sizes": [64, 24, 10],
+    assert [s for s in shapes if s.get("copies") == 4] == [{"circuit": "sbp.training", "sizes": [64, 8, 10],
                                                            "copies": 4}]   # one program for the whole ensemble
 
 

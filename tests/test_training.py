@@ -347,17 +347,32 @@ def test_sigkill_on_cpp_standalone_then_rerun_ends_with_the_uninterrupted_weight
 TINY = dict(SMALL, hidden=8, limit=30, limit_test=12, epochs=2)
 
 
-@pytest.mark.parametrize("device", ["runtime", pytest.param("cpp_standalone", marks=pytest.mark.slow)])
-def test_chunked_equals_unchunked_bit_for_bit(device, tmp_path):
+def test_chunked_equals_unchunked_bit_for_bit(tmp_path):
     """Epochs as chunks of 7 samples (the last one padded) equal one run per epoch, and the reference."""
-    whole = train(TrainConfig(out=tmp_path / "whole", **TINY, device=device, chunk=1000))
-    chunked = train(TrainConfig(out=tmp_path / "chunked", **TINY, device=device, chunk=7))
+    whole = train(TrainConfig(out=tmp_path / "whole", **TINY, device="runtime", chunk=1000))
+    chunked = train(TrainConfig(out=tmp_path / "chunked", **TINY, device="runtime", chunk=7))
     reference = train(TrainConfig(out=tmp_path / "reference", **TINY))
     for name in ("W1", "W2"):
         np.testing.assert_array_equal(chunked.params[name], whole.params[name])
         np.testing.assert_array_equal(chunked.params[name], reference.params[name])
     accuracy = [c for c in whole.metrics.columns if c.startswith(("train_", "test_"))]
     np.testing.assert_array_equal(chunked.metrics[accuracy], whole.metrics[accuracy])
+    with np.load(tmp_path / "chunked" / "weights_initial.npz") as initial:
+        assert not np.array_equal(chunked.params["W1"], initial["W1"])  # it learned
+
+
+@pytest.mark.slow
+def test_compiled_chunks_equal_the_reference_bit_for_bit(tmp_path):
+    """On cpp_standalone, 25 samples an epoch as chunks of 10 (the last one padded with empty samples) end with
+    the reference's weights and every metric (chunk 10 and these sizes are test_a_cached_shape's programs, which
+    the session's cache compiles once)."""
+    settings = dict(TINY, limit=25)
+    chunked = train(TrainConfig(out=tmp_path / "chunked", **settings, device="cpp_standalone", chunk=10))
+    reference = train(TrainConfig(out=tmp_path / "reference", **settings))
+    for name in ("W1", "W2"):
+        np.testing.assert_array_equal(chunked.params[name], reference.params[name])
+    accuracy = [c for c in reference.metrics.columns if c.startswith(("train_", "test_"))]
+    np.testing.assert_array_equal(chunked.metrics[accuracy], reference.metrics[accuracy])
     with np.load(tmp_path / "chunked" / "weights_initial.npz") as initial:
         assert not np.array_equal(chunked.params["W1"], initial["W1"])  # it learned
 
