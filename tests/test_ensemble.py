@@ -124,3 +124,18 @@ def test_runs_that_cannot_train_as_one_ensemble_are_refused(tmp_path, digits):
         algorithm.train_ensemble_epoch(params, data.X_train, data.T_train, [np.arange(10), np.arange(5)], [ctx] * 2)
     with pytest.raises(ConfigError, match="no ensemble training"):
         create("erbp").train_ensemble_epoch(params, data.X_train, data.T_train, [np.arange(10)] * 2, [ctx] * 2)
+
+
+def test_ssnnbp_runs_train_as_one_ensemble_each_as_its_single_run(tmp_path):
+    """SSNN-BP: each copy draws its own trains (inputs, labels, dropout) from its own seed, as alone; two runs
+    as one ensemble circuit on runtime end with the weights and metrics of their single (reference) runs."""
+    base = dict(algorithm="ssnnbp", dataset="digits", device="runtime", hidden=12, limit=12, limit_test=6, epochs=1,
+                chunk=6, options={"Ts": 20, "eta": 0.05}, progress=False)
+    results = train_ensemble([TrainConfig(out=tmp_path / f"seed{seed}", seed=seed, **base) for seed in (0, 1)])
+    for seed, result in enumerate(results):
+        alone = train(TrainConfig(out=tmp_path / f"alone{seed}", seed=seed, **dict(base, device="reference")))
+        for name, value in alone.params.items():
+            np.testing.assert_array_equal(result.params[name], value)
+        np.testing.assert_array_equal(result.metrics["test_accuracy"], alone.metrics["test_accuracy"])
+        with np.load(result.out / "weights_initial.npz") as initial:
+            assert (result.params["W0"] != initial["W0"]).sum() > 20

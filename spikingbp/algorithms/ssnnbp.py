@@ -101,33 +101,46 @@ class SSNNBP(Algorithm):
         return [params[f"W{l}"] for l in range(len(params))]
 
     # --------------------------------------------------------------------------------------- running
-    def _run(self, weights, inputs, labels, keep, settings, ctx, *, record_counts: bool):
-        """One compiled (or built) run of these trains on ``ctx.device``: (result, weight shapes)."""
+    def _run(self, copies, settings, ctx, *, record_counts: bool) -> list:
+        """One compiled (or built) run on ``ctx.device`` of ``copies``, a list of (weights, inputs, labels, keep),
+        one for a single network, several as one ensemble circuit (``spikingbp.circuits.ensemble``); returns
+        each copy's result."""
         from spikingbp.circuits import ssnnbp as circuit
+        from spikingbp.circuits.ensemble import ensemble_circuit, ensemble_sources, ensemble_weights, split_result
         from spikingbp.circuits.program import RERUNNABLE_DEVICES
 
+        K = len(copies)
+        weights, inputs = copies[0][0], copies[0][1]
         n_in, n_out, hidden = weights[0].shape[0], weights[-1].shape[1], [W.shape[1] for W in weights[:-1]]
         records = dict(record_weights=circuit.weight_projections(len(weights)),
                        record_states=circuit.READOUT_STATES if record_counts else None)
+
+        def build():
+            built = [circuit.ssnn_circuit(*copy, settings) for copy in copies]
+            return built[0] if K == 1 else ensemble_circuit(built)
+
         if ctx.programs is None or ctx.device not in RERUNNABLE_DEVICES:
-            built = circuit.ssnn_circuit(weights, inputs, labels, keep, settings)
-            return built.run(circuit.run_steps(len(inputs), settings.Ts), ctx.device,
-                             ctx.directory("train" if settings.eta else "infer"), record_spikes=(),
-                             **records, **ctx.device_options())
-        sources, flat = circuit.run_inputs(weights, inputs, labels, keep, settings.Ts)
+            result = build().run(circuit.run_steps(len(inputs), settings.Ts), ctx.device,
+                                 ctx.directory("train" if settings.eta else "infer"), record_spikes=(), **records,
+                                 **ctx.device_options())
+            return [result] if K == 1 else split_result(result, K)
+        inputs_of = [circuit.run_inputs(*copy, settings.Ts) for copy in copies]
+        sources, flat = inputs_of[0] if K == 1 else (ensemble_sources([i[0] for i in inputs_of]),
+                                                      ensemble_weights([i[1] for i in inputs_of]))
         # Programs hold a fixed number of source spikes: a power of two above this run's spikes scaled to a full
         # chunk, with a margin, so that every chunk of one dataset (the short last one too) finds the same program.
         spikes = sum(len(source.indices) for source in sources.values())
         capacity = 1 << max(10, int(np.ceil(np.log2(1.25 * spikes * ctx.chunk / len(inputs) + 1))))
         label = "-".join(map(str, [n_in, *hidden, n_out]))
         program = ctx.programs.program(
-            {"circuit": "ssnnbp", "sizes": [n_in, *hidden, n_out], "settings": settings.__dict__},
-            lambda: circuit.ssnn_circuit(weights, inputs, labels, keep, settings),
-            circuit.run_steps(ctx.chunk, settings.Ts), capacity, variable_weights=records["record_weights"],
-            label=f"{label} {'training' if settings.eta else 'inference'} ({ctx.chunk} samples a run, "
-                  f"{capacity} spikes)", **records)
+            {"circuit": "ssnnbp", "sizes": [n_in, *hidden, n_out], "settings": settings.__dict__,
+             **({"copies": K} if K > 1 else {})},
+            build, circuit.run_steps(ctx.chunk, settings.Ts), capacity, variable_weights=records["record_weights"],
+            label=f"{f'{K} x ' if K > 1 else ''}{label} {'training' if settings.eta else 'inference'} "
+                  f"({ctx.chunk} samples a run, {capacity} spikes)", **records)
         # a short last chunk runs in the chunk-long program: its missing samples have no spikes and change nothing
-        return program.run(sources, flat)
+        result = program.run(sources, flat)
+        return [result] if K == 1 else split_result(result, K)
 
     def train_epoch(self, params, X, T, order, ctx):
         from spikingbp.circuits import ssnnbp as circuit
@@ -143,10 +156,32 @@ class SSNNBP(Algorithm):
                 weights = reference.train(weights, inputs, labels, keep, self._reference_settings(),
                                           on_sample=lambda _: ctx.advance(1))
                 continue
-            result = self._run(weights, inputs, labels, keep, settings, ctx, record_counts=False)
+            result, = self._run([(weights, inputs, labels, keep)], settings, ctx, record_counts=False)
             weights = circuit.learned(result, [W.shape for W in weights])
             ctx.advance(len(part))
         return {f"W{l}": W for l, W in enumerate(weights)}
+
+    ensemble_devices = ("runtime", "cpp_standalone")
+
+    def train_ensemble_epoch(self, params, X, T, orders, contexts):
+        """Each copy draws its trains from its own context's (seed, epoch), as its single run does."""
+        from spikingbp.circuits import ssnnbp as circuit
+
+        ctx = contexts[0]
+        if ctx.device not in self.ensemble_devices:
+            raise ConfigError(f"ssnnbp ensembles run on {', '.join(self.ensemble_devices)}; got --device {ctx.device}")
+        if len({len(order) for order in orders}) != 1:
+            raise ConfigError(f"the copies of an ensemble train on as many samples each; got {[len(o) for o in orders]}")
+        weights = [self._weights(p) for p in params]
+        hidden = [W.shape[1] for W in weights[0][:-1]]
+        settings = self.settings()
+        for start in range(0, len(orders[0]), ctx.chunk):
+            copies = [(w, *self.trains(X, T, order[start:start + ctx.chunk], [c.seed, c.epoch], hidden, train=True))
+                      for w, order, c in zip(weights, orders, contexts)]
+            results = self._run(copies, settings, ctx, record_counts=False)
+            weights = [circuit.learned(result, [W.shape for W in w]) for result, w in zip(results, weights)]
+            ctx.advance(len(params) * len(copies[0][1]))
+        return [{f"W{l}": W for l, W in enumerate(w)} for w in weights]
 
     def output_counts(self, params, X, ctx):
         """Forward spikes of every output unit per sample (N, n_out) on ``ctx.device``."""
@@ -163,7 +198,7 @@ class SSNNBP(Algorithm):
             if not ctx.on_circuit:
                 counts.append(reference.output_counts(weights, inputs, self._reference_settings(eta=0.0)))
             else:
-                result = self._run(weights, inputs, labels, keep, self.settings(eta=0.0), ctx, record_counts=True)
+                result, = self._run([(weights, inputs, labels, keep)], self.settings(eta=0.0), ctx, record_counts=True)
                 counts.append(circuit.output_counts(result, len(part), self.values["Ts"]))
             ctx.advance(len(part))
         return np.concatenate(counts)
