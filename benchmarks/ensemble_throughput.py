@@ -6,7 +6,7 @@ For each network (64-100-10 on the embedded digits; 400-400-10 on mnist-10k, 20x
 (default 1 4 16 64), in one run: K copies (seeds 0 .. K-1: own initial weights, own presentation orders) train
 ``--samples`` samples each, as one ensemble program (``SBP.train_ensemble_epoch``) and as K single runs one after
 the other (``SBP.train_epoch``, the single program); both must end with the same weights, copy by copy. Each
-timing is the second call (programs compiled and cached before); compilation is reported apart. Aggregate
+timing is the median of ``--repeats`` calls after a first one that compiles (reported apart). Aggregate
 throughput = K x samples / seconds.
 """
 import argparse
@@ -22,16 +22,21 @@ DEFAULT_MNIST = REPO.parent / "shared" / "data" / "mnist-10k"
 NETWORKS = {"64-100-10": ("digits", None, 100), "400-400-10": ("mnist", DEFAULT_MNIST, 400)}
 
 
-def timed(function):
-    started = time.perf_counter()
-    value = function()
-    return value, time.perf_counter() - started
+def timed(function, repeats: int = 1):
+    """The last value of ``function()`` and the median of ``repeats`` timings."""
+    seconds = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        value = function()
+        seconds.append(time.perf_counter() - started)
+    return value, float(np.median(seconds))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, nargs="+", default=[1, 4, 16, 64])
-    parser.add_argument("--samples", type=int, default=200, help="training samples per copy")
+    parser.add_argument("--samples", type=int, default=400, help="training samples per copy")
+    parser.add_argument("--repeats", type=int, default=3, help="timed calls per measurement (median)")
     parser.add_argument("--networks", nargs="+", default=list(NETWORKS), choices=list(NETWORKS))
     parser.add_argument("--mnist-dir", default=str(DEFAULT_MNIST))
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "ensemble_throughput_2core.json"))
@@ -41,6 +46,8 @@ def main():
     from spikingbp.io import write_json
     from spikingbp.training import epoch_order, load_data
 
+    command = (f"python benchmarks/ensemble_throughput.py --samples {args.samples} --repeats {args.repeats} "
+               f"--copies {' '.join(map(str, args.copies))} --networks {' '.join(args.networks)}")
     algorithm = create("sbp")
     cache = ProgramCache(tempfile.mkdtemp(prefix="spikingbp-ensemble-"))
     rows = []
@@ -61,10 +68,10 @@ def main():
                 return [algorithm.train_epoch(p, data.X_train, data.T_train, o, context) for p, o in zip(params, orders)]
 
             _, ensemble_compile = timed(ensemble)
-            together, ensemble_seconds = timed(ensemble)
+            together, ensemble_seconds = timed(ensemble, args.repeats)
             _, single_compile = timed(lambda: algorithm.train_epoch(params[0], data.X_train, data.T_train, orders[0],
                                                                     context))
-            alone, singles_seconds = timed(singles)
+            alone, singles_seconds = timed(singles, args.repeats)
             row = {"network": network, "copies": K, "samples_per_copy": n,
                    "ensemble_seconds": round(ensemble_seconds, 3), "singles_seconds": round(singles_seconds, 3),
                    "ensemble_samples_per_second": round(K * n / ensemble_seconds, 1),
@@ -76,9 +83,7 @@ def main():
                                                  for k in a))}
             rows.append(row)
             print(json.dumps(row), flush=True)
-    write_json(args.out, {"command": "python benchmarks/ensemble_throughput.py --samples "
-                                     f"{args.samples} --copies {' '.join(map(str, args.copies))} --networks "
-                                     f"{' '.join(args.networks)}", "rows": rows}, indent=1)
+            write_json(args.out, {"command": command, "rows": rows}, indent=1)   # after every row: a stopped run keeps them
 
 
 if __name__ == "__main__":
