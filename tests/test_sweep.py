@@ -183,3 +183,25 @@ def test_an_sgsc_sweep_gathers_one_row_per_point_in_the_units_it_was_given(tmp_p
     assert frame["calibrated_S"].iloc[0] == summary["calibrated_S"] and summary["quick"]
     assert json.loads((tmp_path / "points" / "sigma=4" / "config.json").read_text())["spiking"]["sigma"] == \
         pytest.approx(4e-3)
+
+
+def test_figures_show_a_measure_against_a_parameter_and_a_heatmap_of_two(tmp_path):
+    """From a frame of two parameters and two seeds (two epochs each): a line figure per parameter and a heatmap
+    of the last epoch's mean over seeds."""
+    from spikingbp.analysis.sweep_figures import final_rows, mean_table, plot_heatmap, sweep_figures
+
+    rows = [{"point": f"h={h},eta={eta},seed={seed}", "hidden": h, "eta": eta, "seed": seed, "epoch": epoch,
+             "test_accuracy": h / 100 + eta + seed / 1000 + epoch / 10}
+            for h in (16, 32) for eta in (0.1, 0.2) for seed in (0, 1) for epoch in (1, 2)]
+    frame = pd.DataFrame(rows)
+    last = final_rows(frame)
+    assert len(last) == 8 and (last["epoch"] == 2).all()
+    files = sweep_figures(frame, ["hidden", "eta", "seed"], "test_accuracy", tmp_path)
+    assert sorted(f.name for f in files) == ["test_accuracy_hidden_eta.png", "test_accuracy_vs_eta.png",
+                                             "test_accuracy_vs_hidden.png"]
+    assert all(f.stat().st_size > 5000 for f in files)
+    table = mean_table(frame, "hidden", "eta", "test_accuracy")
+    assert table.shape == (2, 2) and table.loc[0.2, 32] == pytest.approx(0.32 + 0.2 + 0.0005 + 0.2)  # last epoch,
+    assert table.loc[0.1, 16] == pytest.approx(0.16 + 0.1 + 0.0005 + 0.2)                          # seeds' mean
+    with pytest.raises(ConfigError, match="no column bogus"):
+        plot_heatmap(frame, "hidden", "bogus", "test_accuracy", tmp_path / "x.png")

@@ -52,12 +52,17 @@ def plot_measure(frame: pd.DataFrame, x: str, measure: str, out_png, spread: str
     return save_figure(figure, out_png)
 
 
-def plot_heatmap(frame: pd.DataFrame, x: str, y: str, measure: str, out_png) -> Path:
-    """The mean of ``measure`` (last epoch, over the other parameters' values, e.g. seeds) for each pair of
-    ``x`` and ``y`` values, each cell labelled with it."""
+def mean_table(frame: pd.DataFrame, x: str, y: str, measure: str) -> pd.DataFrame:
+    """The mean of ``measure`` at each point's last epoch over the other parameters (e.g. the seeds), for each
+    pair of ``y`` (rows) and ``x`` (columns) values."""
     rows = final_rows(frame)
     _check(rows, [x, y, measure])
-    table = rows.pivot_table(index=y, columns=x, values=measure, aggfunc="mean")
+    return rows.pivot_table(index=y, columns=x, values=measure, aggfunc="mean")
+
+
+def plot_heatmap(frame: pd.DataFrame, x: str, y: str, measure: str, out_png) -> Path:
+    """``mean_table`` as a heatmap, each cell labelled with its value."""
+    table = mean_table(frame, x, y, measure)
     figure = Figure(figsize=(5.6, 4.2), layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
@@ -87,4 +92,4 @@ def sweep_figures(frame: pd.DataFrame, swept, measure: str, out_dir, spread: str
     return files
 
 
-__all__ = ["final_rows", "plot_measure", "plot_heatmap", "sweep_figures"]
+__all__ = ["final_rows", "mean_table", "plot_measure", "plot_heatmap", "sweep_figures"]
