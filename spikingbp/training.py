@@ -248,10 +248,12 @@ def train(config: TrainConfig | Mapping) -> RunResult:
 
 def train_ensemble(configs) -> list:
     """Train several runs at once, as one ensemble circuit (``Algorithm.train_ensemble_epoch``): runs that
-    differ only in ``seed`` (initial params and presentation order), ``out`` and ``eval_train``, on a device of the algorithm's ``ensemble_devices``. Each run directory
-    is the one ``train`` writes, with the same params, and resumes alone or in the ensemble. Runs whose
-    checkpoints stand at different points are trained one by one. Returns their ``RunResult``s."""
-    runs = [_prepare(config) for config in configs]
+    differ only in ``seed`` (initial params and presentation order), ``out`` and ``eval_train``, on a device of
+    the algorithm's ``ensemble_devices``. Each run directory is the one ``train`` writes, with the same params,
+    and resumes alone or in the ensemble. Runs whose checkpoints stand at different points are trained one by
+    one. Returns their ``RunResult``s."""
+    loaded = {}   # runs that agree but for ENSEMBLE_PER_RUN read and encode one dataset: load it once
+    runs = [_prepare(config, loaded) for config in configs]
     if len(runs) > 1:
         _check_ensemble(runs)
         if len({(run.state or {}).get("epochs_done", 0) for run in runs}) > 1 or \
@@ -276,13 +278,17 @@ class _Run:
     state: dict | None   #: the checkpoint to resume from (None: a fresh run)
 
 
-def _prepare(config: TrainConfig | Mapping) -> _Run:
-    """Check ``config``, its device, its data and its run directory (resuming: the checkpoint), writing nothing."""
+def _prepare(config: TrainConfig | Mapping, loaded: dict) -> _Run:
+    """Check ``config``, its device, its data and its run directory (resuming: the checkpoint), writing nothing.
+    ``loaded``: data already loaded for other runs, by the configuration fields they share."""
     config = config if isinstance(config, TrainConfig) else TrainConfig.from_mapping(config)
     algorithm = config.make_algorithm()
     _check_device(config.device)
     check_creatable_dir(config.out)
-    data = _config_data(config, algorithm)
+    key = json.dumps({k: v for k, v in config.to_dict().items() if k not in ENSEMBLE_PER_RUN}, sort_keys=True)
+    if key not in loaded:
+        loaded[key] = _config_data(config, algorithm)
+    data = loaded[key]
     sizes = data.sizes(config.hidden)
     algorithm.check_sizes(sizes)
     record = _config_record(config, data, sizes)

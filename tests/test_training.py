@@ -347,18 +347,23 @@ def test_sigkill_on_cpp_standalone_then_rerun_ends_with_the_uninterrupted_weight
 TINY = dict(SMALL, hidden=8, limit=30, limit_test=12, epochs=2)
 
 
+def assert_same_learning(result, expected):
+    """``result`` learned (W1 moved from its initial values) and ends with ``expected``'s weights and measures."""
+    for name in ("W1", "W2"):
+        np.testing.assert_array_equal(result.params[name], expected.params[name])
+    accuracy = [c for c in expected.metrics.columns if c.startswith(("train_", "test_"))]
+    np.testing.assert_array_equal(result.metrics[accuracy], expected.metrics[accuracy])
+    with np.load(result.path("weights_initial.npz")) as initial:
+        assert not np.array_equal(result.params["W1"], initial["W1"])  # it learned
+
+
 def test_chunked_equals_unchunked_bit_for_bit(tmp_path):
     """Epochs as chunks of 7 samples (the last one padded) equal one run per epoch, and the reference."""
     whole = train(TrainConfig(out=tmp_path / "whole", **TINY, device="runtime", chunk=1000))
     chunked = train(TrainConfig(out=tmp_path / "chunked", **TINY, device="runtime", chunk=7))
     reference = train(TrainConfig(out=tmp_path / "reference", **TINY))
-    for name in ("W1", "W2"):
-        np.testing.assert_array_equal(chunked.params[name], whole.params[name])
-        np.testing.assert_array_equal(chunked.params[name], reference.params[name])
-    accuracy = [c for c in whole.metrics.columns if c.startswith(("train_", "test_"))]
-    np.testing.assert_array_equal(chunked.metrics[accuracy], whole.metrics[accuracy])
-    with np.load(tmp_path / "chunked" / "weights_initial.npz") as initial:
-        assert not np.array_equal(chunked.params["W1"], initial["W1"])  # it learned
+    assert_same_learning(chunked, whole)
+    assert_same_learning(chunked, reference)
 
 
 @pytest.mark.slow
@@ -369,12 +374,7 @@ def test_compiled_chunks_equal_the_reference_bit_for_bit(tmp_path):
     settings = dict(TINY, limit=25)
     chunked = train(TrainConfig(out=tmp_path / "chunked", **settings, device="cpp_standalone", chunk=10))
     reference = train(TrainConfig(out=tmp_path / "reference", **settings))
-    for name in ("W1", "W2"):
-        np.testing.assert_array_equal(chunked.params[name], reference.params[name])
-    accuracy = [c for c in reference.metrics.columns if c.startswith(("train_", "test_"))]
-    np.testing.assert_array_equal(chunked.metrics[accuracy], reference.metrics[accuracy])
-    with np.load(tmp_path / "chunked" / "weights_initial.npz") as initial:
-        assert not np.array_equal(chunked.params["W1"], initial["W1"])  # it learned
+    assert_same_learning(chunked, reference)
 
 
 @pytest.mark.slow

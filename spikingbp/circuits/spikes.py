@@ -46,10 +46,10 @@ def spike_entry(flags: np.ndarray) -> tuple:
     return step, unit, flags.shape[1]
 
 
-__all__ = ["SpikeSource", "CircuitResult", "spike_entry"]
-
-
 def is_binary(array: np.ndarray) -> bool:
     """Whether every entry of ``array`` is 0 or 1 (a bool array is, without a look at its entries)."""
     array = np.asarray(array)
     return array.dtype == bool or bool(((array == 0) | (array == 1)).all())
+
+
+__all__ = ["SpikeSource", "CircuitResult", "spike_entry", "is_binary"]
