@@ -155,6 +155,28 @@ def cmd_figures(args) -> int:
     return 0
 
 
+def cmd_energy(args) -> int:
+    import pandas as pd
+
+    from spikingbp import energy
+
+    measured = energy.measure(args.run_dir, samples=args.samples, device=args.device, data_dir=args.data_dir)
+    path = energy.write(args.run_dir, measured)
+    frame = energy.summary(measured).set_index("phase")
+    print(f"{measured['algorithm']} {'-'.join(map(str, measured['sizes']))}: operations per sample, counted in "
+          f"{measured['samples']} training and {measured['samples']} test samples on {measured['device']}")
+    with pd.option_context("display.float_format", "{:,.4g}".format, "display.width", 160):
+        print(frame.T.to_string())
+    print("uJ: operation estimates (static power, clocking and host traffic left out; not a measured chip figure); "
+          f"sources in {path}")
+    for figure in energy.PAPER_FIGURES:
+        if figure["algorithm"] == measured["algorithm"]:
+            time = f", {figure['time_ms']} ms" if figure["time_ms"] else ""
+            print(f"paper, {figure['phase']}: {figure['energy_uJ']} uJ{time} ({figure['kind']}; {figure['source']})")
+    print(f"wrote {path}")
+    return 0
+
+
 def cmd_export_lava(args) -> int:
     import json
     from pathlib import Path
@@ -257,7 +279,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from spikingbp.algorithms import REGISTRY, all_devices
+    from spikingbp.algorithms import BRIAN_DEVICES, REGISTRY, all_devices
 
     parser = _Parser(prog="spikingbp", description="On-chip learning in spiking networks: backprop with spikes alone.")
     parser.add_argument("--version", action="version", version=f"spikingbp {__version__}")
@@ -371,6 +393,15 @@ def build_parser() -> argparse.ArgumentParser:
     figures.add_argument("--quick", action="store_true", help="fewer repeats and test samples")
     figures.set_defaults(func=cmd_figures)
 
+    energy = command("energy", help="operations per training and inference sample of a trained run, counted in "
+                     "the simulation, and the energy they cost on chip (estimates beside the papers' figures)")
+    energy.add_argument("run_dir", help="the --out directory of a finished 'spikingbp train'; energy.csv goes there")
+    energy.add_argument("--samples", type=int, default=10, help="training and test samples run and counted")
+    energy.add_argument("--device", default=None, choices=BRIAN_DEVICES, help="Brian2 device (default: the run's, "
+                        "runtime for a reference run)")
+    energy.add_argument("--data-dir", default=None, help="directory of IDX files (default: the run's)")
+    energy.set_defaults(func=cmd_energy)
+
     export = command("export-lava", help="build the Lava (lava-nc) network of a trained run's inference (or "
                      "training) circuit and report which processes are Loihi-deployable")
     export.add_argument("run_dir", help="the --out directory of a finished 'spikingbp train'")
@@ -406,7 +437,7 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.error("give a COMMAND: info, train, sweep, sgsc, figures, export-lava or verify-lava")
+        parser.error("give a COMMAND: info, train, sweep, sgsc, figures, energy, export-lava or verify-lava")
     warnings.showwarning = _show_warning
     interrupted = []
 

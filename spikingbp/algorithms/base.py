@@ -183,6 +183,11 @@ class Algorithm(ABC):
     @abstractmethod
     def learned_params(self, params: Params, weights: dict) -> Params: ...
 
+    def learning_steps(self, run: CircuitRun):
+        """Where the learning rules of a training circuit act: a bool per step of ``run``, or None for every
+        step (what ``spikingbp.energy`` counts as plastic-synapse updates)."""
+        return None
+
     def start_figures(self, out: Path, params: Params, X, T) -> None:
         """Figures of a fresh run written before training (e.g. a raster of one training cycle)."""
 

@@ -328,6 +328,10 @@ class ERBP(Algorithm):
         return CircuitRun(circuit.erbp_circuit(weights, feedback, data, labels, noise, settings, **blank_out),
                           len(X) * settings.T, len(X), settings.T, 0, readout=None)
 
+    def learning_steps(self, run):
+        """No learning in the first ``learn_after_ms`` of each training sample."""
+        return np.tile(np.arange(run.steps_per_sample) >= self.learn_after, run.samples)
+
     def _blank_out(self, streams, weights) -> dict:
         """The reference's blank-out arguments: the streams' seeds and the keys (none without blank-out)."""
         return dict(seeds=streams[3], keys=self.keys(weights)) if self.blank_out else {}
