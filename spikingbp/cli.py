@@ -10,6 +10,7 @@ import os
 import platform
 import signal
 import sys
+import time
 import warnings
 
 from spikingbp import __version__
@@ -174,6 +175,15 @@ def cmd_energy(args) -> int:
             time = f", {figure['time_ms']} ms" if figure["time_ms"] else ""
             print(f"paper, {figure['phase']}: {figure['energy_uJ']} uJ{time} ({figure['kind']}; {figure['source']})")
     print(f"wrote {path}")
+    return 0
+
+
+def cmd_reproduce(args) -> int:
+    from spikingbp.reproduce import reproduce
+
+    started = time.perf_counter()
+    index = reproduce(args.out, quick=args.quick, sections=args.section)
+    print(f"wrote {index} in {time.perf_counter() - started:.0f} s")
     return 0
 
 
@@ -402,6 +412,18 @@ def build_parser() -> argparse.ArgumentParser:
     energy.add_argument("--data-dir", default=None, help="directory of IDX files (default: the run's)")
     energy.set_defaults(func=cmd_energy)
 
+    from spikingbp.reproduce import SECTIONS
+
+    reproduce = command("reproduce", help="every figure and table of the source papers, regenerated into one HTML "
+                        "report beside the papers' numbers; resumable (reuses finished runs and sections)")
+    reproduce.add_argument("--out", required=True, help="report directory: index.html, one folder per section, runs/")
+    reproduce.add_argument("--quick", action="store_true", help="small networks on few digits samples (minutes); "
+                           "without it the papers' networks on mnist-10k and Fashion-MNIST (hours where no finished "
+                           "run is found in reproductions/)")
+    reproduce.add_argument("--section", action="append", choices=tuple(SECTIONS), help="only these sections "
+                           "(default: all)")
+    reproduce.set_defaults(func=cmd_reproduce)
+
     export = command("export-lava", help="build the Lava (lava-nc) network of a trained run's inference (or "
                      "training) circuit and report which processes are Loihi-deployable")
     export.add_argument("run_dir", help="the --out directory of a finished 'spikingbp train'")
@@ -437,7 +459,7 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.error("give a COMMAND: info, train, sweep, sgsc, figures, energy, export-lava or verify-lava")
+        parser.error("give a COMMAND: info, train, sweep, sgsc, figures, energy, reproduce, export-lava or verify-lava")
     warnings.showwarning = _show_warning
     interrupted = []
 

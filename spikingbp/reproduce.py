@@ -1,0 +1,409 @@
+"""Every figure and table of the source papers this package covers, regenerated into one HTML report:
+``spikingbp reproduce --out REPORT_DIR [--quick]``.
+
+The report is a list of sections (``SECTIONS``), each a function of the report's profile that trains or reuses
+the runs it needs, draws its figures with ``spikingbp.analysis`` and returns a ``Section``: figures, tables with
+the paper's number in a column beside ours, and the command and configuration of every run behind them. A run
+(``RunSpec``) is reused where a finished copy exists (``reuse``: e.g. the committed ``reproductions/``), and is
+otherwise trained into ``REPORT_DIR/runs/NAME``, which resumes when the report is rerun; a finished section is
+recorded in ``REPORT_DIR/SECTION/section.json`` and not redone. ``index.html`` is written last, from the
+records of every section, so that it references only what exists.
+
+``FULL`` is the papers' networks on mnist-10k and Fashion-MNIST (hours of training where no finished run is
+found); ``QUICK`` the same sections on small networks and few digits samples (a few minutes, what the tests run).
+"""
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from spikingbp.errors import ConfigError
+from spikingbp.io import atomic_open, check_creatable_dir, make_dir, write_json
+
+SECTION_FILE = "section.json"
+INDEX = "index.html"
+RUNS_DIR = "runs"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """A training run of the report: ``config`` (``TrainConfig`` fields but ``out``), and finished run
+    directories (relative to the working directory) that may stand in for it."""
+
+    name: str
+    config: dict
+    reuse: tuple = ()
+
+    def command(self) -> str:
+        flags = []
+        for key, value in self.config.items():
+            if key == "options":
+                flags += [f"--option {k}={v}" for k, v in value.items()]
+            elif key == "hidden":
+                flags.append(f"--hidden {','.join(map(str, value))}")
+            elif key != "progress":
+                flags.append(f"--{key.replace('_', '-')} {value}")
+        return f"spikingbp train {' '.join(flags)} --out {{out}}"
+
+
+@dataclasses.dataclass
+class Section:
+    """What a section shows: figures (file, caption), tables (csv file, caption) and the runs behind them."""
+
+    key: str
+    title: str
+    text: str = ""
+    figures: list = dataclasses.field(default_factory=list)
+    tables: list = dataclasses.field(default_factory=list)
+    runs: list = dataclasses.field(default_factory=list)     # {"name", "directory", "command", "config", "reused"}
+    commands: list = dataclasses.field(default_factory=list)  # other commands that made something here
+    seconds: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """The runs and sizes of one kind of report."""
+
+    name: str
+    sbp: tuple                   # RunSpecs of sBP learning curves
+    ssnn_accuracy: tuple         # SSNN-BP runs of its accuracy table
+    ssnn_Ts: tuple               # SSNN-BP runs at several Ts (figure 6)
+    erbp: tuple                  # eRBP runs of its error table
+    energy_samples: int
+    quick: bool
+
+
+def _spec(name, reuse=(), **config) -> RunSpec:
+    return RunSpec(name, {"progress": True, **config}, tuple(reuse))
+
+
+MNIST = "../shared/data/mnist-10k"
+FASHION = "../shared/data/fashion-mnist"
+
+FULL = Profile(
+    "full",
+    sbp=(_spec("sbp-mnist10k", algorithm="sbp", dataset="mnist", data_dir=MNIST, epochs=10, seed=1,
+               device="cpp_standalone"),
+         _spec("sbp-fashion", algorithm="sbp", dataset="fashion-mnist", data_dir=FASHION, epochs=5,
+               device="cpp_standalone")),
+    ssnn_accuracy=(_spec("ssnn-mnist10k", algorithm="ssnnbp", dataset="mnist", data_dir=MNIST, epochs=10,
+                         device="cpp_standalone"),
+                   _spec("ssnn-fashion", ("reproductions/ssnn-fashion",), algorithm="ssnnbp", dataset="fashion-mnist",
+                         data_dir=FASHION, epochs=10, eval_train=10000, options={"eta": 0.0007},
+                         device="cpp_standalone")),
+    ssnn_Ts=tuple(_spec(f"ssnn-digits-Ts{Ts}", algorithm="ssnnbp", dataset="digits", epochs=3, hidden=(64,),
+                        options={"Ts": Ts}, device="cpp_standalone") for Ts in (50, 100, 150, 200)),
+    erbp=tuple(_spec(f"erbp-mnist10k-{h}", (f"reproductions/erbp-mnist10k-{h}",), algorithm="erbp", dataset="mnist",
+                     data_dir=MNIST, hidden=(h,), epochs=10, eval_train=2000, device="cpp_standalone")
+               for h in (100, 200)),
+    energy_samples=20, quick=False)
+
+QUICK = Profile(
+    "quick",
+    sbp=(_spec("sbp-digits", algorithm="sbp", dataset="digits", hidden=(40,), epochs=2, device="reference"),),
+    ssnn_accuracy=(_spec("ssnn-digits", algorithm="ssnnbp", dataset="digits", hidden=(32,), epochs=1, limit=300,
+                         limit_test=100, options={"Ts": 50}, device="runtime"),),
+    ssnn_Ts=tuple(_spec(f"ssnn-digits-Ts{Ts}", algorithm="ssnnbp", dataset="digits", hidden=(16,), epochs=2, limit=100,
+                        limit_test=60, options={"Ts": Ts}, device="runtime") for Ts in (25, 50)),
+    erbp=(_spec("erbp-digits", algorithm="erbp", dataset="digits", hidden=(20,), epochs=1, limit=60, limit_test=30,
+                eval_train=30, device="reference"),),
+    energy_samples=3, quick=True)
+
+PROFILES = {"full": FULL, "quick": QUICK}
+
+#: The papers' numbers the tables put beside ours.
+PAPER = {
+    "sbp": {"mnist": "96.3 % (97.5 % by potential), MNIST 400-400-10", "fashion-mnist": "not reported",
+            "digits": "not reported"},
+    "ssnnbp": {"mnist": "98.65 +- 0.04 % (full MNIST)", "fashion-mnist": "90.5 +- 0.2 %", "digits": "not reported"},
+    "erbp": {100: "3.94 %", 200: "3.53 %", 500: "2.76 %"},
+}
+
+
+# --------------------------------------------------------------------------------------------------- runs
+class Runs:
+    """Finds or trains the runs of a report (``RunSpec``), and records how each was obtained."""
+
+    def __init__(self, out: Path, say: Callable[[str], None]):
+        self.out, self.say = out, say
+
+    def get(self, spec: RunSpec) -> dict:
+        from spikingbp.training import TrainConfig, load_run, train
+
+        for candidate in spec.reuse:
+            path = Path(candidate)
+            if (path / "weights_final.npz").is_file() and self._complete(path, spec):
+                self.say(f"{spec.name}: reusing the finished run {path}")
+                load_run(path)  # readable
+                return self._record(spec, path, reused=True)
+        directory = self.out / RUNS_DIR / spec.name
+        if (directory / "weights_final.npz").is_file() and self._complete(directory, spec):
+            return self._record(spec, directory, reused=False)
+        self.say(f"{spec.name}: training into {directory} (resumes where a previous report stopped)")
+        train(TrainConfig(out=directory, **spec.config))
+        return self._record(spec, directory, reused=False)
+
+    @staticmethod
+    def _complete(path: Path, spec: RunSpec) -> bool:
+        metrics = pd.read_csv(path / "metrics.csv")
+        return len(metrics) >= spec.config.get("epochs", 10)
+
+    @staticmethod
+    def _record(spec: RunSpec, directory: Path, reused: bool) -> dict:
+        return {"name": spec.name, "directory": str(directory), "command": spec.command().format(out=directory),
+                "config": json.loads(json.dumps(spec.config, default=list)), "reused": reused}
+
+
+def _final(directory) -> pd.Series:
+    return pd.read_csv(Path(directory) / "metrics.csv").iloc[-1]
+
+
+def _network(directory) -> str:
+    return json.loads((Path(directory) / "config.json").read_text())["network"]["label"]
+
+
+def _table(section_dir: Path, name: str, frame: pd.DataFrame, caption: str) -> tuple:
+    from spikingbp.io import write_csv
+
+    write_csv(section_dir / f"{name}.csv", frame)
+    return (f"{name}.csv", caption)
+
+
+def _copy(source: Path, target: Path) -> str:
+    shutil.copyfile(source, target)
+    return target.name
+
+
+# --------------------------------------------------------------------------------------------------- sections
+def section_sbp(profile: Profile, runs: Runs, directory: Path) -> Section:
+    """Renner et al. 2024: a training-cycle raster, learning curves, accuracy / energy / time against the paper."""
+    from spikingbp import energy
+    from spikingbp.analysis.curves import plot_runs_per_epoch
+
+    section = Section("sbp", "sBP (Renner et al. 2024): exact backprop with binary spikes on Loihi-style units",
+                      "The training-cycle raster is the circuit's second training cycle (12 phases), drawn when the "
+                      "run starts. Energy: operations counted in the circuit, priced with Loihi 1's per-operation "
+                      "energies (an estimate without static power; the paper's figures are measured on Loihi).")
+    records = [runs.get(spec) for spec in profile.sbp]
+    section.runs = records
+    section.figures.append((_copy(Path(records[0]["directory"]) / "training_cycle.png", directory / "training_cycle.png"),
+                            f"one training cycle of {_network(records[0]['directory'])}"))
+    plot_runs_per_epoch([r["directory"] for r in records], directory / "learning_curves.png",
+                        label=lambda run: f"{json.loads((run / 'config.json').read_text())['config']['dataset']} "
+                                          f"{_network(run)}",
+                        value=lambda metrics: metrics["test_accuracy"], ylabel="test accuracy (argmax of potential)",
+                        title="sBP learning curves", ylim=(0, 1))
+    section.figures.append(("learning_curves.png", "test accuracy per epoch"))
+    rows = []
+    for record in records:
+        config = json.loads((Path(record["directory"]) / "config.json").read_text())["config"]
+        measured = energy.measure(record["directory"], samples=profile.energy_samples,
+                                  device="runtime" if profile.quick else None)
+        estimates = energy.estimate(measured).set_index(["phase", "platform"])["energy_uJ"]
+        final = _final(record["directory"])
+        rows.append({"data": config["dataset"], "network": _network(record["directory"]),
+                     "epochs": int(final["epoch"]), "test accuracy, ours": round(float(final["test_accuracy"]), 4),
+                     "test accuracy, paper": PAPER["sbp"].get(config["dataset"], "not reported"),
+                     "uJ per training sample, ours (Loihi 1 estimate)": round(estimates["train", "loihi1"], 3),
+                     "uJ per training sample, paper (Loihi, measured)": 590.0,
+                     "uJ per inference, ours (Loihi 1 estimate)": round(estimates["inference", "loihi1"], 4),
+                     "uJ per inference, paper (Loihi, measured)": 2.5,
+                     "training samples/s, ours (this CPU, circuit simulated)": round(float(final["samples_per_second"]), 1),
+                     "training samples/s, paper (Loihi)": round(1 / 1.5e-3, 0)})
+        section.commands.append(f"spikingbp energy {record['directory']} --samples {profile.energy_samples}")
+    section.tables.append(_table(directory, "accuracy_energy_time", pd.DataFrame(rows),
+                                 "accuracy, energy and time per sample beside Renner et al. 2024 (400-400-10 MNIST)"))
+    return section
+
+
+def section_sgsc(profile: Profile, runs: Runs, directory: Path) -> Section:
+    """Synfire-gated synfire chains: graded transfer and routing."""
+    from spikingbp.experiments.sgsc import run_sgsc
+
+    summary = run_sgsc(directory / "sgsc", seed=0, quick=profile.quick, progress=None)
+    section = Section("sgsc", "Synfire-gated synfire chains: graded transfer and routing",
+                      "Graded amplitudes pass from stage to stage at the calibrated synaptic strength; a gate "
+                      "routes the packet to one branch or the other.")
+    for key, caption in (("raster", "raster of the chain"), ("amplitude_vs_stage", "amplitude against stage"),
+                         ("routing", "routing by gating")):
+        section.figures.append((str(Path(summary["files"][key]).relative_to(directory)), caption))
+    section.tables.append((str(Path(summary["files"]["results"]).relative_to(directory)), "stage amplitudes"))
+    section.commands.append(f"spikingbp sgsc --out {directory / 'sgsc'}" + (" --quick" if profile.quick else ""))
+    return section
+
+
+def section_ssnnbp(profile: Profile, runs: Runs, directory: Path) -> Section:
+    """Biswas et al. 2023: figures 4-6, a training-sample raster, and the accuracy table."""
+    from spikingbp.experiments.ssnnbp import run_figures
+
+    accuracy = [runs.get(spec) for spec in profile.ssnn_accuracy]
+    by_Ts = [runs.get(spec) for spec in profile.ssnn_Ts]
+    section = Section("ssnnbp", "SSNN-BP (Biswas et al. 2023): composite neurons, stochastic coincidence updates",
+                      "Figure 4: the stochastic product's error; figure 5: output distributions of a trained run over "
+                      "its test set; figure 6: test accuracy per epoch at several Ts.")
+    section.runs = accuracy + by_Ts
+    figures = run_figures(directory / "figures", run_dir=accuracy[0]["directory"],
+                          runs=[r["directory"] for r in by_Ts], quick=profile.quick)
+    captions = {"product_error.png": "figure 4: stochastic product error against Ts",
+                "output_distributions.png": "figure 5: output distributions (counts, softmax, WTA)",
+                "accuracy_vs_Ts.png": "figure 6: test accuracy per epoch at several Ts",
+                "sample_raster.png": "one training sample: forward, d+ and d- units"}
+    section.figures += [(f"figures/{name}", caption) for name, caption in captions.items() if name in figures["files"]]
+    section.commands.append(f"spikingbp figures ssnnbp --out {directory / 'figures'} --run {accuracy[0]['directory']} "
+                            f"--runs {' '.join(r['directory'] for r in by_Ts)}" + (" --quick" if profile.quick else ""))
+    rows = []
+    for record in accuracy:
+        config = json.loads((Path(record["directory"]) / "config.json").read_text())["config"]
+        final = _final(record["directory"])
+        rows.append({"data": config["dataset"], "network": _network(record["directory"]), "epochs": int(final["epoch"]),
+                     "test accuracy, ours": round(float(final["test_accuracy"]), 4),
+                     "test accuracy, paper": PAPER["ssnnbp"].get(config["dataset"], "not reported")})
+    section.tables.append(_table(directory, "accuracy", pd.DataFrame(rows), "accuracy beside Biswas et al. 2023 "
+                                 "(784-1280-10, softmax-CE with WTA and dropout)"))
+    return section
+
+
+def section_erbp(profile: Profile, runs: Runs, directory: Path) -> Section:
+    """Neftci et al. 2017: the error table, error against SynOps, a raster of one training sample."""
+    from spikingbp.experiments.erbp import run_figures
+
+    records = [runs.get(spec) for spec in profile.erbp]
+    section = Section("erbp", "eRBP (Neftci et al. 2017): event-driven random backprop",
+                      "SynOps are synaptic events (spikes x fan-out) counted from the circuit's spikes.")
+    section.runs = records
+    figures = run_figures(directory / "figures", run_dir=records[0]["directory"],
+                          runs=[r["directory"] for r in records], quick=profile.quick)
+    captions = {"test_error.png": "test error per epoch", "error_vs_synops.png": "test error against SynOps per "
+                "classification", "sample_raster.png": "one training sample: data, hidden, output, label, error units"}
+    section.figures += [(f"figures/{name}", caption) for name, caption in captions.items() if name in figures["files"]]
+    section.commands.append(f"spikingbp figures erbp --out {directory / 'figures'} --run {records[0]['directory']} "
+                            f"--runs {' '.join(r['directory'] for r in records)}" + (" --quick" if profile.quick else ""))
+    rows = []
+    for record in records:
+        final = _final(record["directory"])
+        hidden = json.loads((Path(record["directory"]) / "config.json").read_text())["config"]["hidden"][0]
+        rows.append({"network": _network(record["directory"]), "epochs": int(final["epoch"]),
+                     "test error, ours": f"{100 * (1 - float(final['test_accuracy'])):.2f} %",
+                     "test error, paper (full MNIST)": PAPER["erbp"].get(hidden, "not reported"),
+                     "SynOps per test sample, ours": round(float(final["test_synops"])),
+                     "SynOps until the first output spike, ours": round(float(final["test_synops_first_spike"])),
+                     "SynOps until the first output spike, paper": "about 100,000"})
+    section.tables.append(_table(directory, "error_synops", pd.DataFrame(rows), "test error and SynOps beside "
+                                 "Neftci et al. 2017"))
+    return section
+
+
+def section_energy(profile: Profile, runs: Runs, directory: Path) -> Section:
+    """Operation counts and energy estimates of every algorithm's first run, beside the papers' figures."""
+    from spikingbp import energy
+
+    section = Section("energy", "What a sample costs: operations counted in the circuits, energy estimated",
+                      energy.__doc__.split("\n\n")[-1].strip())
+    frames = []
+    for spec in (profile.sbp[0], profile.ssnn_accuracy[0], profile.erbp[0]):
+        record = runs.get(spec)
+        measured = energy.measure(record["directory"], samples=profile.energy_samples,
+                                  device="runtime" if profile.quick else None)
+        summary = energy.summary(measured)
+        summary.insert(0, "run", f"{measured['algorithm']} {'-'.join(map(str, measured['sizes']))}")
+        frames.append(summary)
+        section.commands.append(f"spikingbp energy {record['directory']} --samples {profile.energy_samples}")
+    section.tables.append(_table(directory, "operations_per_sample", pd.concat(frames, ignore_index=True),
+                                 "per sample: spikes, synaptic events, plastic-synapse updates, neuron updates, uJ"))
+    section.tables.append(_table(directory, "paper_figures", pd.DataFrame(list(energy.PAPER_FIGURES)),
+                                 "the papers' figures per sample"))
+    costs = [{"platform": key, "title": p.title, "pJ per operation": json.dumps(p.pj), "source": p.source}
+             for key, p in energy.PLATFORMS.items()]
+    costs += [{"platform": key, "title": d.title, "pJ per operation": f"{d.pj_per_mac:.1f} per MAC", "source": d.source}
+              for key, d in energy.DENSE.items()]
+    section.tables.append(_table(directory, "costs", pd.DataFrame(costs), "per-operation costs and their sources"))
+    return section
+
+
+#: the report's sections in order: key -> function(profile, runs, section directory) -> Section
+SECTIONS = {"sbp": section_sbp, "sgsc": section_sgsc, "ssnnbp": section_ssnnbp, "erbp": section_erbp,
+            "energy": section_energy}
+
+
+# --------------------------------------------------------------------------------------------------- report
+def reproduce(out, quick: bool = False, say: Callable[[str], None] | None = print, sections=None) -> Path:
+    """Build (or continue) the report in ``out``; returns the path of ``index.html``."""
+    from tqdm.auto import tqdm
+
+    profile = QUICK if quick else FULL
+    keys = list(SECTIONS) if sections is None else list(sections)
+    unknown = sorted(set(keys) - set(SECTIONS))
+    if unknown:
+        raise ConfigError(f"unknown report sections {unknown}; choose from {', '.join(SECTIONS)}")
+    out = Path(out)
+    check_creatable_dir(out)
+    record_path = out / "report.json"
+    if record_path.is_file() and json.loads(record_path.read_text()).get("profile") != profile.name:
+        raise ConfigError(f"{out} holds a {json.loads(record_path.read_text())['profile']} report; give another "
+                          f"--out (or the same --quick flag) to continue it")
+    make_dir(out)
+    write_json(record_path, {"profile": profile.name, "sections": keys})
+    say = say or (lambda *_: None)
+    runs = Runs(out, say)
+    with tqdm(keys, desc="report", unit="section", dynamic_ncols=True) as bar:
+        for key in bar:
+            bar.set_postfix_str(key)
+            directory = out / key
+            if (directory / SECTION_FILE).is_file():
+                say(f"{key}: done before, kept")
+                continue
+            started = time.perf_counter()
+            make_dir(directory)
+            section = SECTIONS[key](profile, runs, directory)
+            section.seconds = round(time.perf_counter() - started, 1)
+            write_json(directory / SECTION_FILE, dataclasses.asdict(section))
+            say(f"{key}: done in {section.seconds} s")
+    index = out / INDEX
+    with atomic_open(index, "w") as stream:
+        stream.write(render(out, keys, profile))
+    return index
+
+
+def render(out: Path, keys, profile: Profile) -> str:
+    """``index.html`` from the sections' records: figures as <img> of their PNG files, tables inline."""
+    escape = html.escape
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>spikingbp reproduction report</title>",
+             "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse;"
+             "font-size:12px}td,th{border:1px solid #ccc;padding:3px 6px}img{max-width:100%}code{font-size:12px}"
+             "</style></head><body>",
+             f"<h1>spikingbp reproduction report ({escape(profile.name)})</h1>",
+             "<p>Every figure and table of the source papers this package covers, from runs of this package. "
+             "Energies are operation estimates (static power and host traffic left out), not measured chip figures; "
+             "the papers' numbers stand beside ours.</p>"]
+    for key in keys:
+        record = json.loads((out / key / SECTION_FILE).read_text())
+        parts.append(f"<h2>{escape(record['title'])}</h2><p>{escape(record['text'])}</p>")
+        for file, caption in record["figures"]:
+            parts.append(f"<figure><img src='{escape(key)}/{escape(file)}' alt='{escape(caption)}'>"
+                         f"<figcaption>{escape(caption)}</figcaption></figure>")
+        for file, caption in record["tables"]:
+            frame = pd.read_csv(out / key / file)
+            parts.append(f"<h3>{escape(caption)}</h3>{frame.to_html(index=False, float_format=lambda v: f'{v:,.4g}')}"
+                         f"<p><a href='{escape(key)}/{escape(file)}'>{escape(file)}</a></p>")
+        if record["runs"] or record["commands"]:
+            parts.append("<h3>How it was made</h3><ul>")
+            for run in record["runs"]:
+                how = "reused finished run" if run["reused"] else "trained"
+                parts.append(f"<li>{escape(run['name'])} ({how} {escape(run['directory'])}): "
+                             f"<code>{escape(run['command'])}</code><br><small>{escape(json.dumps(run['config']))}"
+                             f"</small></li>")
+            parts += [f"<li><code>{escape(command)}</code></li>" for command in record["commands"]]
+            parts.append(f"</ul><p><small>section time {record['seconds']} s</small></p>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+__all__ = ["reproduce", "render", "SECTIONS", "PROFILES", "FULL", "QUICK", "RunSpec", "Section", "Profile"]
