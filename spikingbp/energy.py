@@ -33,7 +33,7 @@ PHASES = ("train", "inference")
 @dataclass(frozen=True)
 class Platform:
     """Energy per operation, pJ, by count kind (``inactive_updates``: neuron updates that are not active), and
-    the time of one step, seconds, per phase (None: the circuit's own dt, real time), each with its source."""
+    the time of one step, seconds, per phase (None: the model time of a step, real time), each with its source."""
 
     title: str
     pj: dict
@@ -61,7 +61,7 @@ PLATFORMS = {
         "20 pJ per SynOp",
         {"synaptic_events": 20.0},
         "Neftci et al. 2017 (eRBP), 20 pJ per synaptic operation, after Merolla et al. 2014 (TrueNorth)",
-        None, "real time: one step per circuit dt"),
+        None, "real time: a step lasts its model time (eRBP: 0.1 ms)"),
 }
 
 
@@ -120,7 +120,7 @@ def measure(run_dir, samples: int = 10, device: str | None = None, data_dir=None
         learning = run.algorithm.learning_steps(circuit_run) if phase == "train" else np.zeros(circuit_run.steps, bool)
         counts[phase] = count_operations(circuit_run.circuit, result, circuit_run.samples, learning,
                                          steps_per_sample=circuit_run.steps_per_sample)
-        dt[phase] = float(circuit_run.circuit.dt)
+        dt[phase] = run.algorithm.step_seconds or float(circuit_run.circuit.dt)
     return {"counts": counts, "dt": dt, "sizes": _layer_sizes(run), "algorithm": run.algorithm.name,
             "device": device, "samples": int(samples)}
 

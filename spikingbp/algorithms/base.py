@@ -150,6 +150,7 @@ class Algorithm(ABC):
     options: ClassVar[Dict[str, Option]] = {}
     default_hidden: ClassVar[tuple]
     crop_defaults: ClassVar[Dict[str, int]] = {}  #: dataset -> pixels cut from each side (0 otherwise)
+    step_seconds: ClassVar[float | None] = None   #: model time of one circuit step (None: the circuit's dt)
 
     def __init__(self, **values):
         unknown = sorted(set(values) - set(self.options))

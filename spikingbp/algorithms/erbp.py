@@ -62,6 +62,7 @@ class ERBP(Algorithm):
         "std_weight": Option(0.2, float, "initial weights uniform in +-sqrt(std_weight / (fan_in + fan_out))",
                              1e-12, None),
     }
+    step_seconds = DT_MS * 1e-3
     default_hidden = (100,)
 
     # --------------------------------------------------------------------------------------- setup
