@@ -506,3 +506,28 @@ def test_an_option_added_after_the_run_started_resumes_at_its_default(tmp_path):
         train(TrainConfig(out=tmp_path / "run", **dict(SMALL, epochs=2, options={"threshold": 100})))
     resumed = train(TrainConfig(out=tmp_path / "run", **dict(SMALL, epochs=2)))
     assert resumed.resumed_from_epoch == 1 and resumed.epochs_done == 2
+
+
+@pytest.mark.parametrize("name, options", [("erbp", {"eta": 0.05, "train_ms": 20.0, "test_ms": 20.0,
+                                                     "learn_after_ms": 5.0}),
+                                           ("ssnnbp", {"eta": 0.05, "Ts": 20})])
+def test_eta_decay_scales_each_epochs_learning_rate(name, options):
+    """Epoch e trains with eta x eta_decay^(e - 1): epoch 3 at decay 0.5 is epoch 3 at a quarter of eta (same
+    draws: they depend on seed and epoch only), and at decay 0 nothing after epoch 1 learns."""
+    from spikingbp.algorithms import RunContext, create
+    from spikingbp.training import load_data
+
+    algorithm = create(name, {**options, "eta_decay": 0.5})
+    data = load_data(algorithm, "digits", limit_train=6, limit_test=1)
+    params = algorithm.init_params(data.sizes((8,)), 0)
+    order = np.arange(6)
+    decayed = algorithm.train_epoch(params, data.X_train, data.T_train, order, RunContext(epoch=3))
+    quarter = create(name, {**options, "eta": options["eta"] / 4}).train_epoch(
+        params, data.X_train, data.T_train, order, RunContext(epoch=3))
+    first = algorithm.train_epoch(params, data.X_train, data.T_train, order, RunContext(epoch=1))
+    assert all(np.array_equal(decayed[k], quarter[k]) for k in params)
+    assert any(not np.array_equal(decayed[k], first[k]) for k in params)   # epoch 1 learns at the full eta
+    frozen = create(name, {**options, "eta_decay": 0.0})
+    after = frozen.train_epoch(params, data.X_train, data.T_train, order, RunContext(epoch=2))
+    assert all(np.array_equal(after[k], params[k]) for k in params)
+    assert any(not np.array_equal(first[k], params[k]) for k in params)

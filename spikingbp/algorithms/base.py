@@ -77,6 +77,12 @@ class Option:
         return converted
 
 
+def epoch_eta(values: dict, epoch: int) -> float:
+    """The learning rate of training epoch ``epoch`` (from 1; 0, outside training, counts as 1): ``eta`` times
+    ``eta_decay`` per epoch before it."""
+    return values["eta"] * values["eta_decay"] ** (max(int(epoch), 1) - 1)
+
+
 @dataclass(frozen=True)
 class Sizes:
     """Layer sizes of a network: inputs, hidden layers (one entry per layer) and outputs."""
@@ -208,5 +214,5 @@ class Algorithm(ABC):
         return phase
 
 
-__all__ = ["Algorithm", "Option", "Params", "Sizes", "RunContext", "CircuitRun", "REFERENCE", "BRIAN_DEVICES",
+__all__ = ["epoch_eta", "Algorithm", "Option", "Params", "Sizes", "RunContext", "CircuitRun", "REFERENCE", "BRIAN_DEVICES",
            "PHASES"]

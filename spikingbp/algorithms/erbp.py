@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from spikingbp.algorithms import register
-from spikingbp.algorithms.base import REFERENCE, Algorithm, CircuitRun, Option, RunContext, Sizes
+from spikingbp.algorithms.base import REFERENCE, Algorithm, CircuitRun, Option, RunContext, Sizes, epoch_eta
 from spikingbp.errors import ConfigError
 
 EVALUATION = 1  # the last seed word of test-sample streams (training streams have none)
@@ -48,6 +48,8 @@ class ERBP(Algorithm):
         "eta": Option(6e-4, float, "learning rate (the paper: 6e-4 with noise)", 0.0, 1.0),
         "sigma": Option(0.05, float, "jump of V per noise event, nA x 1 GOhm (the paper: 50e-3; 0: no noise)",
                         0.0, None),
+        "eta_decay": Option(1.0, float, "the learning rate is multiplied by this after every epoch: epoch e trains "
+                            "with eta x eta_decay^(e - 1) (1: constant, the paper's)", 0.0, 1.0),
         "noise_hz": Option(1000.0, float, "noise events per second per unit (Auryn's PoissonStimulator)", 0.0,
                            1.0 / (DT_MS * 1e-3)),
         "b_min": Option(-1.15, float, "boxcar lower edge on the post current, nA"),
@@ -79,13 +81,14 @@ class ERBP(Algorithm):
             raise ConfigError(f"option learn_after_ms={v['learn_after_ms']} leaves no learning in a "
                               f"{v['train_ms']} ms training sample; give a smaller one")
 
-    def settings(self, train: bool):
+    def settings(self, train: bool, epoch: int = 1):
+        """The circuit's settings for training in ``epoch`` (from 1; its learning rate) or for testing."""
         from spikingbp.circuits.erbp import ERBPSettings
 
         v = self.values
         return ERBPSettings(T=self.train_steps if train else self.test_steps, learn_after=self.learn_after,
-                            eta=v["eta"] if train else 0.0, b_min=v["b_min"], b_max=v["b_max"], sigma=v["sigma"],
-                            p=v["p"])
+                            eta=epoch_eta(v, epoch) if train else 0.0, b_min=v["b_min"], b_max=v["b_max"],
+                            sigma=v["sigma"], p=v["p"])
 
     @property
     def blank_out(self) -> bool:
@@ -101,10 +104,10 @@ class ERBP(Algorithm):
         return [np.random.default_rng([KEY_SEED, layer]).integers(1, MODULUS, size=np.shape(W))
                 for layer, W in enumerate(weights)]
 
-    def _reference_settings(self, train: bool):
+    def _reference_settings(self, train: bool, epoch: int = 1):
         from spikingbp.reference.erbp import Settings
 
-        return Settings(**self.settings(train).__dict__)
+        return Settings(**self.settings(train, epoch).__dict__)
 
     def check_sizes(self, sizes: Sizes) -> None:
         if not sizes.hidden or any(n < 1 for n in sizes.hidden):
@@ -209,13 +212,13 @@ class ERBP(Algorithm):
 
         weights, feedback = self._split(params)
         units = sum(W.shape[1] for W in weights)
-        settings = self.settings(train=True)
+        settings = self.settings(train=True, epoch=ctx.epoch)
         per_run = self.run_samples(units, True, ctx.chunk)
         for start in range(0, len(order), per_run):
             part = order[start:start + per_run]
             streams = self.streams(X, T, part, [ctx.seed, ctx.epoch], units, train=True)
             if not ctx.on_circuit:
-                weights = reference.train(weights, feedback, *streams[:3], self._reference_settings(True),
+                weights = reference.train(weights, feedback, *streams[:3], self._reference_settings(True, ctx.epoch),
                                           on_sample=lambda _: ctx.advance(1), **self._blank_out(streams, weights))
                 continue
             result = self._run(weights, feedback, streams, settings, ctx, per_run, record_spikes=())

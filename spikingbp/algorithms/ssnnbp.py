@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from spikingbp.algorithms import register
-from spikingbp.algorithms.base import REFERENCE, Algorithm, CircuitRun, Option, Sizes
+from spikingbp.algorithms.base import REFERENCE, Algorithm, CircuitRun, Option, Sizes, epoch_eta
 from spikingbp.errors import ConfigError
 
 EVALUATION = 1  # the last seed word of evaluation trains (training trains have none)
@@ -29,6 +29,8 @@ class SSNNBP(Algorithm):
         "form": Option("stochastic", str, "weight update: stochastic (spike coincidences) or rate (counts)",
                        choices=("stochastic", "rate")),
         "eta": Option(0.01, float, "learning rate (chosen on digits: see the README)", 0.0, 10.0),
+        "eta_decay": Option(1.0, float, "the learning rate is multiplied by this after every epoch: epoch e trains "
+                            "with eta x eta_decay^(e - 1) (1: constant)", 0.0, 1.0),
         "mean_rate": Option(0.4, float, "mean input spike probability per step of a white pixel (paper 0.3-0.5)",
                             1e-6, 0.5),
         "label_rate": Option(0.5, float, "spike probability per step of the correct class's label unit", 0.0, 1.0),
@@ -44,17 +46,18 @@ class SSNNBP(Algorithm):
     default_hidden = (1280,)
 
     # --------------------------------------------------------------------------------------- setup
-    def settings(self, eta: float | None = None):
+    def settings(self, eta: float | None = None, epoch: int = 1):
+        """The circuit's settings with learning rate ``eta`` (None: that of training epoch ``epoch``, from 1)."""
         from spikingbp.circuits.ssnnbp import SSNNSettings
 
         v = self.values
         return SSNNSettings(Ts=v["Ts"], theta_hidden=v["theta_hidden"], theta_output=v["theta_output"],
-                            w_inh=v["w_inh"], eta=v["eta"] if eta is None else eta, form=v["form"])
+                            w_inh=v["w_inh"], eta=epoch_eta(v, epoch) if eta is None else eta, form=v["form"])
 
-    def _reference_settings(self, eta: float | None = None):
+    def _reference_settings(self, eta: float | None = None, epoch: int = 1):
         from spikingbp.reference.ssnnbp import Settings
 
-        return Settings(**self.settings(eta).__dict__)
+        return Settings(**self.settings(eta, epoch).__dict__)
 
     def check_sizes(self, sizes: Sizes) -> None:
         if not sizes.hidden or any(n < 1 for n in sizes.hidden):
@@ -148,12 +151,12 @@ class SSNNBP(Algorithm):
 
         weights = self._weights(params)
         hidden = [W.shape[1] for W in weights[:-1]]
-        settings = self.settings()
+        settings = self.settings(epoch=ctx.epoch)
         for start in range(0, len(order), ctx.chunk):
             part = order[start:start + ctx.chunk]
             inputs, labels, keep = self.trains(X, T, part, [ctx.seed, ctx.epoch], hidden, train=True)
             if not ctx.on_circuit:
-                weights = reference.train(weights, inputs, labels, keep, self._reference_settings(),
+                weights = reference.train(weights, inputs, labels, keep, self._reference_settings(epoch=ctx.epoch),
                                           on_sample=lambda _: ctx.advance(1))
                 continue
             result, = self._run([(weights, inputs, labels, keep)], settings, ctx, record_counts=False)
@@ -174,7 +177,7 @@ class SSNNBP(Algorithm):
             raise ConfigError(f"the copies of an ensemble train on as many samples each; got {[len(o) for o in orders]}")
         weights = [self._weights(p) for p in params]
         hidden = [W.shape[1] for W in weights[0][:-1]]
-        settings = self.settings()
+        settings = self.settings(epoch=ctx.epoch)
         for start in range(0, len(orders[0]), ctx.chunk):
             copies = [(w, *self.trains(X, T, order[start:start + ctx.chunk], [c.seed, c.epoch], hidden, train=True))
                       for w, order, c in zip(weights, orders, contexts)]
