@@ -36,11 +36,13 @@ RUNS_DIR = "runs"
 @dataclasses.dataclass(frozen=True)
 class RunSpec:
     """A training run of the report: ``config`` (``TrainConfig`` fields but ``out``), and finished run
-    directories (relative to the working directory) that may stand in for it."""
+    directories (relative to the working directory) that may stand in for it; ``partial``: a run of many hours
+    that the report shows as far as its run in ``reuse`` has got (its epochs so far), instead of training it."""
 
     name: str
     config: dict
     reuse: tuple = ()
+    partial: bool = False
 
     def command(self) -> str:
         flags = []
@@ -81,8 +83,8 @@ class Profile:
     quick: bool
 
 
-def _spec(name, reuse=(), **config) -> RunSpec:
-    return RunSpec(name, {"progress": True, **config}, tuple(reuse))
+def _spec(name, reuse=(), partial=False, **config) -> RunSpec:
+    return RunSpec(name, {"progress": True, **config}, tuple(reuse), partial)
 
 
 MNIST = "../shared/data/mnist-10k"
@@ -96,7 +98,7 @@ FULL = Profile(
                device="cpp_standalone")),
     ssnn_accuracy=(_spec("ssnn-mnist10k", algorithm="ssnnbp", dataset="mnist", data_dir=MNIST, epochs=10,
                          device="cpp_standalone"),
-                   _spec("ssnn-fashion", ("reproductions/ssnn-fashion",), algorithm="ssnnbp", dataset="fashion-mnist",
+                   _spec("ssnn-fashion", ("reproductions/ssnn-fashion",), True, algorithm="ssnnbp", dataset="fashion-mnist",
                          data_dir=FASHION, epochs=10, eval_train=10000, options={"eta": 0.0007},
                          device="cpp_standalone")),
     ssnn_Ts=tuple(_spec(f"ssnn-digits-Ts{Ts}", algorithm="ssnnbp", dataset="digits", epochs=3, hidden=(64,),
@@ -144,6 +146,11 @@ class Runs:
                 self.say(f"{spec.name}: reusing the finished run {path}")
                 load_run(path)  # readable
                 return self._record(spec, path, reused=True)
+            if spec.partial and (path / "metrics.csv").is_file():
+                done = len(pd.read_csv(path / "metrics.csv"))
+                self.say(f"{spec.name}: showing the {done} epochs the run {path} has done so far (it resumes with "
+                         f"its own command)")
+                return {**self._record(spec, path, reused=True), "epochs_done": done}
         directory = self.out / RUNS_DIR / spec.name
         if (directory / "weights_final.npz").is_file() and self._complete(directory, spec):
             return self._record(spec, directory, reused=False)
@@ -263,7 +270,8 @@ def section_ssnnbp(profile: Profile, runs: Runs, directory: Path) -> Section:
     for record in accuracy:
         config = json.loads((Path(record["directory"]) / "config.json").read_text())["config"]
         final = _final(record["directory"])
-        rows.append({"data": config["dataset"], "network": _network(record["directory"]), "epochs": int(final["epoch"]),
+        epochs = f"{int(final['epoch'])}" + (f" of {config['epochs']} (under way)" if "epochs_done" in record else "")
+        rows.append({"data": config["dataset"], "network": _network(record["directory"]), "epochs": epochs,
                      "test accuracy, ours": round(float(final["test_accuracy"]), 4),
                      "test accuracy, paper": PAPER["ssnnbp"].get(config["dataset"], "not reported")})
     section.tables.append(_table(directory, "accuracy", pd.DataFrame(rows), "accuracy beside Biswas et al. 2023 "
@@ -396,7 +404,8 @@ def render(out: Path, keys, profile: Profile) -> str:
         if record["runs"] or record["commands"]:
             parts.append("<h3>How it was made</h3><ul>")
             for run in record["runs"]:
-                how = "reused finished run" if run["reused"] else "trained"
+                how = ("reused the run under way in" if "epochs_done" in run else "reused finished run" if run["reused"]
+                       else "trained")
                 parts.append(f"<li>{escape(run['name'])} ({how} {escape(run['directory'])}): "
                              f"<code>{escape(run['command'])}</code><br><small>{escape(json.dumps(run['config']))}"
                              f"</small></li>")

@@ -38,3 +38,22 @@ def test_quick_report_references_only_what_exists(tmp_path, capsys):
     assert capsys.readouterr().out.count("done before, kept") == len(SECTIONS)
     assert main(["reproduce", "--out", str(out)]) == 2                 # a full report is not mixed into it
     assert "holds a quick report" in capsys.readouterr().err
+
+
+def test_a_long_run_under_way_is_shown_as_far_as_it_got(tmp_path):
+    """A partial RunSpec (the Fashion-MNIST reproduction) is not trained by the report: its run in ``reuse`` is
+    shown with the epochs it has; a finished run there is reused whole, and a missing one is trained."""
+    from spikingbp.reproduce import Runs, RunSpec
+
+    under_way = tmp_path / "under_way"
+    under_way.mkdir()
+    pd.DataFrame({"epoch": [1, 2], "test_accuracy": [0.5, 0.6]}).to_csv(under_way / "metrics.csv", index=False)
+    said = []
+    runs = Runs(tmp_path / "report", said.append)
+    spec = RunSpec("long", {"algorithm": "sbp", "epochs": 10, "progress": False}, (str(under_way),), partial=True)
+    record = runs.get(spec)
+    assert record["epochs_done"] == 2 and record["directory"] == str(under_way) and record["reused"]
+    assert "showing the 2 epochs" in said[-1] and not (tmp_path / "report").exists()
+    trained = runs.get(RunSpec("small", {"algorithm": "sbp", "hidden": (8,), "epochs": 1, "limit": 20, "limit_test": 10,
+                                         "progress": False}, (str(tmp_path / "missing"),)))
+    assert not trained["reused"] and (tmp_path / "report" / "runs" / "small" / "weights_final.npz").is_file()
