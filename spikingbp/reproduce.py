@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import pandas as pd
 
 from spikingbp.errors import ConfigError
@@ -385,7 +384,7 @@ def reproduce(out, quick: bool = False, say: Callable[[str], None] | None = prin
 def render(out: Path, keys, profile: Profile) -> str:
     """``index.html`` from the sections' records: figures as <img> of their PNG files, tables inline."""
     escape = html.escape
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>spikingbp reproduction report</title>",
+    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>spikingbp reproduction report</title>",
              "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse;"
              "font-size:12px}td,th{border:1px solid #ccc;padding:3px 6px}img{max-width:100%}code{font-size:12px}"
              "</style></head><body>",
