@@ -19,7 +19,7 @@ from spikingbp.errors import ConfigError, SpikingBPError
 DECAY_UNITY = 4096  # Lava's decay scale (spikingbp.lava.fixed_point.DECAY_UNITY; that module imports Lava)
 
 STACK = ("numpy", "brian2", "cython", "brian2genn", "lava-nc", "brian2cuda", "pandas", "matplotlib",
-         "scikit-learn", "tqdm", "dask")
+         "scikit-learn", "tqdm", "dask", "nir")
 
 
 def _version(package: str) -> str:
@@ -184,6 +184,19 @@ def cmd_reproduce(args) -> int:
     started = time.perf_counter()
     index = reproduce(args.out, quick=args.quick, sections=args.section)
     print(f"wrote {index} in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def cmd_export_nir(args) -> int:
+    from pathlib import Path
+
+    from spikingbp.nirgraph import export_run, write_graph
+
+    out = Path(args.out) if args.out else Path(args.run_dir) / "model.nir"
+    export = export_run(args.run_dir)
+    path = write_graph(export.graph, out)
+    print("\n".join(export.lines()))
+    print(f"wrote {path} (read it with nir.read)")
     return 0
 
 
@@ -424,6 +437,12 @@ def build_parser() -> argparse.ArgumentParser:
                            "(default: all)")
     reproduce.set_defaults(func=cmd_reproduce)
 
+    export_nir = command("export-nir", help="the inference network of a trained run as a NIR graph (snnTorch, Norse, "
+                         "Sinabs, Rockpool, Lava, SpiNNaker2 read it); lists its nodes, edges and what NIR cannot express")
+    export_nir.add_argument("run_dir", help="the --out directory of a finished 'spikingbp train'")
+    export_nir.add_argument("--out", default=None, help="the .nir file (default: RUN_DIR/model.nir)")
+    export_nir.set_defaults(func=cmd_export_nir)
+
     export = command("export-lava", help="build the Lava (lava-nc) network of a trained run's inference (or "
                      "training) circuit and report which processes are Loihi-deployable")
     export.add_argument("run_dir", help="the --out directory of a finished 'spikingbp train'")
@@ -459,7 +478,7 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.error("give a COMMAND: info, train, sweep, sgsc, figures, energy, reproduce, export-lava or verify-lava")
+        parser.error("give a COMMAND: info, train, sweep, sgsc, figures, energy, reproduce, export-nir, export-lava or verify-lava")
     warnings.showwarning = _show_warning
     interrupted = []
 

@@ -184,4 +184,54 @@ NoisyLIF = NeuronModel(
         "With tau_syn = dt (method euler) a spike's current lasts exactly one step.",
 )
 
-__all__ = ["LoihiCUBA", "LIF", "IF", "LoihiCUBAModulated", "NoisyLIF"]
+# ---------------------------------------------------------------------------------------------------
+# LIF and IF without a synaptic current: a spike moves v at once (NIR's LIF and IF nodes; synapse
+# StaticVoltage adds w volts to v).
+DELTA_LIF_EQUATIONS = """
+dv/dt = (v_rest - v) / tau_m : volt (unless refractory)                         # membrane potential
+tau_m : second (constant)                                                       # membrane time constant
+v_rest : volt (constant)                                                        # resting (leak) potential
+v_th : volt (constant)                                                          # spike threshold
+v_reset : volt (constant)                                                       # reset potential
+t_ref : second (constant)                                                       # refractory period
+"""
+
+DELTA_IF_EQUATIONS = """
+dv/dt = 0 * volt / second : volt (unless refractory)                            # membrane potential, no leak
+v_th : volt (constant)                                                          # spike threshold
+v_reset : volt (constant)                                                       # reset potential
+t_ref : second (constant)                                                       # refractory period
+"""
+
+_DELTA_PARAMETERS = {
+    "v_th": Parameter(20 * mV, "spike threshold"),
+    "v_reset": Parameter(0 * mV, "reset potential"),
+    "t_ref": Parameter(0 * ms, "refractory period, >= 0", 0.0, None),
+}
+
+DeltaLIF = NeuronModel(
+    name="DeltaLIF",
+    equations=DELTA_LIF_EQUATIONS,
+    threshold="v > v_th",
+    reset="v = v_reset",
+    refractory="t_ref",
+    method="exact",
+    input_variable="v",
+    parameters={"tau_m": Parameter(10 * ms, "membrane time constant, > 0", 1e-9, None),
+                "v_rest": Parameter(0 * mV, "resting (leak) potential"), **_DELTA_PARAMETERS},
+    doc="LIF whose input spikes move v at once (w volts each, synapse StaticVoltage): NIR's LIF node.",
+)
+
+DeltaIF = NeuronModel(
+    name="DeltaIF",
+    equations=DELTA_IF_EQUATIONS,
+    threshold="v > v_th",
+    reset="v = v_reset",
+    refractory="t_ref",
+    method="euler",
+    input_variable="v",
+    parameters=dict(_DELTA_PARAMETERS),
+    doc="Integrate-and-fire without leak or synaptic current: each input spike adds w volts to v (NIR's IF node).",
+)
+
+__all__ = ["LoihiCUBA", "LIF", "IF", "LoihiCUBAModulated", "NoisyLIF", "DeltaLIF", "DeltaIF"]

@@ -24,4 +24,15 @@ w : amp (constant)                    # current jump per spike
     doc="Fixed current jump (amp) added to the post unit's synaptic current when a spike arrives.",
 )
 
-__all__ = ["Static", "StaticCurrent"]
+StaticVoltage = SynapseModel(
+    name="StaticVoltage",
+    equations="""
+w : volt (constant)                   # voltage jump per spike
+""",
+    on_pre="{target}_post += w",
+    parameters={},
+    post_requires=("{target}",),
+    doc="Fixed voltage jump (volt) added to the post unit's membrane when a spike arrives (DeltaLIF, DeltaIF).",
+)
+
+__all__ = ["Static", "StaticCurrent", "StaticVoltage"]
