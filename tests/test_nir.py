@@ -100,3 +100,22 @@ def test_imported_graph_runs_as_nir_defines_it(tmp_path):
                                              "A": nir.Affine(np.array([[1.0]]), np.array([0.5])),
                                              "if": nir.IF(r=np.array([1.0]), v_threshold=np.array([1.0]))},
                                       edges=[("input", "A"), ("A", "if")]), {"input": ([0], [0])})
+
+
+def test_an_imported_graph_passes_genn_code_generation(tmp_path):
+    """The imported circuit (CubaLIF as LIF, LIF as DeltaLIF) is one brian2genn can generate (GeNN compiles and
+    runs it where GENN_PATH is set; CI checks the code generation)."""
+    graph = nir.NIRGraph(nodes={
+        "input": nir.Input({"input": np.array([3])}),
+        "L1": nir.Linear(np.full((2, 3), 0.02)),
+        "cuba": nir.CubaLIF(tau_syn=np.full(2, 5e-3), tau_mem=np.full(2, 1e-2), r=np.ones(2), v_leak=np.zeros(2),
+                            v_threshold=np.full(2, 0.01), w_in=np.full(2, 5e-3)),
+        "L2": nir.Linear(np.full((1, 2), 0.5)),
+        "lif": nir.LIF(tau=np.full(1, 1e-2), r=np.ones(1), v_leak=np.zeros(1), v_threshold=np.full(1, 0.01)),
+        "output": nir.Output({"output": np.array([1])})},
+        edges=[("input", "L1"), ("L1", "cuba"), ("cuba", "L2"), ("L2", "lif"), ("lif", "output")])
+    circuit = circuit_from_nir(graph, {"input": ([0, 1, 2], [0, 0, 1])})
+    circuit.run(20, "genn", str(tmp_path), compile=False, run=False)
+    model = (tmp_path / "magicnetwork_model.cpp").read_text().lower()
+    # one NeuronGroup per model (LIF for the CubaLIF node, DeltaLIF for the LIF node) and the plastic-free synapses
+    assert "nir_lifneuron" in model and "nir_deltalifneuron" in model and "nir_l2weightupdate" in model
