@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spikingbp.errors import ConfigError, DataError
+from spikingbp.errors import ConfigError
 
 
 @dataclasses.dataclass
@@ -247,16 +247,20 @@ def _topological(graph) -> list:
 
 
 # --------------------------------------------------------------------------------------------------- import
-def circuit_from_nir(graph, input_spikes: dict, dt: float = 1e-4, name: str = "nir"):
+def circuit_from_nir(graph, input_spikes: dict, dt: float = 1e-4, name: str = "nir", discrete: bool = False):
     """A ``Circuit`` of a feed-forward NIR graph of Input, Linear or Affine (zero bias) and IF, LIF or CubaLIF
     nodes, parameters in SI units; ``input_spikes``: Input node name -> (unit indices, steps). Each neuron node
-    becomes a population named as the node, each Linear before it a projection named as the Linear."""
+    becomes a population named as the node, each Linear before it a projection named as the Linear.
+
+    ``discrete``: Loihi CUBA compartments (``LoihiCUBA``) stepping NIR's equations on ``dt`` (the current decays by
+    dt/tau_syn, the potential by dt/tau_mem and v_leak enters as the bias; reset to 0), which the Lava translator
+    maps spike for spike; otherwise the continuous-time models (``LIF``, ``DeltaLIF``, ``DeltaIF``)."""
     import nir
-    from brian2 import amp, ohm, second, volt
+    from brian2 import ohm, second, volt
 
     from spikingbp.circuits.circuit import Circuit
     from spikingbp.models.neurons import LIF, DeltaIF, DeltaLIF
-    from spikingbp.models.synapses import StaticCurrent, StaticVoltage
+    from spikingbp.models.synapses import Static, StaticCurrent, StaticVoltage
 
     circuit = Circuit(name, dt * second)
     supported = (nir.Input, nir.Output, nir.Linear, nir.Affine, nir.IF, nir.LIF, nir.CubaLIF)
@@ -278,10 +282,12 @@ def circuit_from_nir(graph, input_spikes: dict, dt: float = 1e-4, name: str = "n
         elif isinstance(node, (nir.IF, nir.LIF, nir.CubaLIF)):
             n = int(np.size(node.v_threshold))
             reset = node.v_reset if node.v_reset is not None else np.zeros(n)
-            if isinstance(node, nir.CubaLIF):
+            if discrete:
+                scale, synapse = _loihi_population(circuit, node_name, node, n, reset, dt), Static
+            elif isinstance(node, nir.CubaLIF):
                 # tau_mem dv/dt = v_leak - v + R I; LIF: dv/dt = (v_rest - v)/tau_m + I_syn/C_m, so C_m = tau_m / R,
                 # and a spike of weight W adds w_in W / tau_syn to I
-                population = circuit.add_population(
+                circuit.add_population(
                     node_name, n, LIF, tau_m=_vector(node.tau_mem, n) * second,
                     tau_syn=_vector(node.tau_syn, n) * second,
                     C_m=(_vector(node.tau_mem, n) / _vector(node.r, n)) * second / ohm,
@@ -289,12 +295,12 @@ def circuit_from_nir(graph, input_spikes: dict, dt: float = 1e-4, name: str = "n
                     v_reset=_vector(reset, n) * volt)
                 scale, synapse = _vector(node.w_in, n) / _vector(node.tau_syn, n), StaticCurrent
             elif isinstance(node, nir.LIF):
-                population = circuit.add_population(
+                circuit.add_population(
                     node_name, n, DeltaLIF, tau_m=_vector(node.tau, n) * second, v_rest=_vector(node.v_leak, n) * volt,
                     v_th=_vector(node.v_threshold, n) * volt, v_reset=_vector(reset, n) * volt)
                 scale, synapse = _vector(node.r, n) / _vector(node.tau, n), StaticVoltage  # v jumps by R W / tau
             else:
-                population = circuit.add_population(node_name, n, DeltaIF, v_th=_vector(node.v_threshold, n) * volt,
+                circuit.add_population(node_name, n, DeltaIF, v_th=_vector(node.v_threshold, n) * volt,
                                                     v_reset=_vector(reset, n) * volt)
                 scale, synapse = _vector(node.r, n), StaticVoltage                        # v jumps by R W
             for linear in [a for a, b in graph.edges if b == node_name]:
@@ -306,8 +312,33 @@ def circuit_from_nir(graph, input_spikes: dict, dt: float = 1e-4, name: str = "n
                     raise ConfigError(f"Linear {linear!r} must have one source, has {pre}")
                 W = np.asarray(graph.nodes[linear].weight, np.float64) * scale[:, None]   # (post, pre)
                 circuit.connect(pre[0], node_name, W.T, pattern="all_to_all", synapse=synapse, name=linear)
-            del population
     return circuit
+
+
+def _loihi_population(circuit, name: str, node, n: int, reset, dt: float) -> np.ndarray:
+    """Add ``node`` as a LoihiCUBA population stepping its equations on ``dt``: u is the potential the current
+    adds per step (R I dt / tau_mem), v the potential; returns the factor from a NIR weight to the step's input."""
+    import nir
+
+    from spikingbp.models.neurons import LoihiCUBA
+
+    if np.any(np.asarray(reset) != 0):
+        raise ConfigError(f"node {name!r}: discrete import resets to 0 (Loihi); its v_reset is {reset}")
+    r = _vector(node.r, n)
+    if isinstance(node, nir.CubaLIF):
+        tau_syn, tau_mem = _vector(node.tau_syn, n), _vector(node.tau_mem, n)
+        decay_u, decay_v, bias = dt / tau_syn, dt / tau_mem, _vector(node.v_leak, n) * dt / tau_mem
+        scale = r * dt * _vector(node.w_in, n) / (tau_mem * tau_syn)
+    elif isinstance(node, nir.LIF):
+        tau = _vector(node.tau, n)
+        decay_u, decay_v, bias, scale = np.ones(n), dt / tau, _vector(node.v_leak, n) * dt / tau, r / tau
+    else:
+        decay_u, decay_v, bias, scale = np.ones(n), np.zeros(n), np.zeros(n), r
+    if np.any(decay_u > 1) or np.any(decay_v > 1):
+        raise ConfigError(f"node {name!r}: a time constant below dt = {dt} s cannot be stepped on dt; give a smaller dt")
+    circuit.add_population(name, n, LoihiCUBA, decay_u=decay_u, decay_v=decay_v, bias=bias,
+                           vth=_vector(node.v_threshold, n))
+    return scale
 
 
 __all__ = ["Export", "export_run", "write_graph", "evaluate_stateless", "circuit_from_nir", "EXPORTERS",

@@ -119,3 +119,28 @@ def test_an_imported_graph_passes_genn_code_generation(tmp_path):
     model = (tmp_path / "magicnetwork_model.cpp").read_text().lower()
     # one NeuronGroup per model (LIF for the CubaLIF node, DeltaLIF for the LIF node) and the plastic-free synapses
     assert "nir_lifneuron" in model and "nir_deltalifneuron" in model and "nir_l2weightupdate" in model
+
+
+def test_a_graph_imported_as_loihi_compartments_spikes_identically_in_lava():
+    """``discrete=True`` steps NIR's equations on dt with LoihiCUBA compartments, which the Lava translator maps:
+    Brian2 and Lava spike identically on every unit at every step, and both layers are active."""
+    from spikingbp.lava import verify
+
+    rng = np.random.default_rng(0)
+    graph = nir.NIRGraph(nodes={
+        "input": nir.Input({"input": np.array([8])}),
+        "L1": nir.Linear(rng.uniform(0, 0.05, (6, 8))),
+        "cuba": nir.CubaLIF(tau_syn=np.full(6, 5e-3), tau_mem=np.full(6, 1e-2), r=np.ones(6), v_leak=np.zeros(6),
+                            v_threshold=np.full(6, 0.01), w_in=np.full(6, 5e-3)),
+        "L2": nir.Linear(rng.uniform(0, 0.02, (3, 6))),
+        "lif": nir.LIF(tau=np.full(3, 1e-2), r=np.ones(3), v_leak=np.zeros(3), v_threshold=np.full(3, 0.01)),
+        "output": nir.Output({"output": np.array([3])})},
+        edges=[("input", "L1"), ("L1", "cuba"), ("cuba", "L2"), ("L2", "lif"), ("lif", "output")])
+    step, unit = np.nonzero(rng.random((300, 8)) < 0.1)
+    circuit = circuit_from_nir(graph, {"input": (unit, step)}, dt=1e-3, discrete=True)
+    populations = circuit.populations
+    assert populations["cuba"].params["decay_u"][0] == pytest.approx(0.2)      # dt / tau_syn
+    assert populations["lif"].params["decay_u"][0] == 1.0                      # no current: a spike moves v
+    check = verify(circuit, 300)
+    for name in ("cuba", "lif"):
+        assert check.populations[name].identical and check.populations[name].brian_spikes > 100, name
