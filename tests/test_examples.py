@@ -14,7 +14,7 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 def test_there_are_examples_of_every_capability():
     names = {path.stem for path in EXAMPLES}
     assert {"custom_circuit", "sgsc_graded_transfer", "train_sbp", "train_ssnnbp", "train_erbp", "sweep_hidden",
-            "lava_export", "energy"} <= names
+            "lava_export", "energy", "nir_export"} <= names
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=[path.stem for path in EXAMPLES])
