@@ -224,7 +224,8 @@ def section_sbp(profile: Profile, runs: Runs, directory: Path) -> Section:
                      "uJ per training sample, paper (Loihi, measured)": 590.0,
                      "uJ per inference, ours (Loihi 1 estimate)": round(estimates["inference", "loihi1"], 4),
                      "uJ per inference, paper (Loihi, measured)": 2.5,
-                     "training samples/s, ours (this CPU, circuit simulated)": round(float(final["samples_per_second"]), 1),
+                     "trained on (device)": config["device"],
+                     "training samples/s, ours (this CPU, that device)": round(float(final["samples_per_second"]), 1),
                      "training samples/s, paper (Loihi)": round(1 / 1.5e-3, 0)})
         section.commands.append(f"spikingbp energy {record['directory']} --samples {profile.energy_samples}")
     section.tables.append(_table(directory, "accuracy_energy_time", pd.DataFrame(rows),
