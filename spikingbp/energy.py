@@ -126,14 +126,10 @@ def measure(run_dir, samples: int = 10, device: str | None = None, data_dir=None
 
 
 def _layer_sizes(run) -> list:
-    """The run's layer sizes, inputs to outputs, from its final weight matrices W..."""
-    weights = [run.final[name] for name in sorted(run.final, key=_layer_index) if name.startswith("W")]
+    """The run's layer sizes, inputs to outputs, from its learned weight matrices W0/W1... (sBP: W1, W2)."""
+    names = sorted((name for name in run.final if name[:1] == "W" and name[1:].isdigit()), key=lambda n: int(n[1:]))
+    weights = [run.final[name] for name in names]
     return [weights[0].shape[0]] + [W.shape[1] for W in weights]
-
-
-def _layer_index(name: str) -> tuple:
-    digits = "".join(c for c in name if c.isdigit())
-    return (name.rstrip("0123456789"), int(digits) if digits else 0)
 
 
 def dense_macs(sizes) -> int:
