@@ -6,7 +6,7 @@ the runs it needs, draws its figures with ``spikingbp.analysis`` and returns a `
 the paper's number in a column beside ours, and the command and configuration of every run behind them. A run
 (``RunSpec``) is reused where a finished copy exists (``reuse``: e.g. the committed ``reproductions/``), and is
 otherwise trained into ``REPORT_DIR/runs/NAME``, which resumes when the report is rerun; a finished section is
-recorded in ``REPORT_DIR/SECTION/section.json`` and not redone. ``index.html`` is written last, from the
+recorded in ``REPORT_DIR/SECTION/section.json`` and not redone unless it shows a run still under way. ``index.html`` is written last, from the
 records of every section, so that it references only what exists.
 
 ``FULL`` is the papers' networks on mnist-10k and Fashion-MNIST (hours of training where no finished run is
@@ -67,6 +67,11 @@ class Section:
     runs: list = dataclasses.field(default_factory=list)     # {"name", "directory", "command", "config", "reused"}
     commands: list = dataclasses.field(default_factory=list)  # other commands that made something here
     seconds: float = 0.0
+
+    @property
+    def partial(self) -> bool:
+        """Whether it shows a run still under way (then a rerun of the report redoes it, with the newer epochs)."""
+        return any("epochs_done" in run for run in self.runs)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -367,14 +372,14 @@ def reproduce(out, quick: bool = False, say: Callable[[str], None] | None = prin
         for key in bar:
             bar.set_postfix_str(key)
             directory = out / key
-            if (directory / SECTION_FILE).is_file():
+            if (directory / SECTION_FILE).is_file() and not json.loads((directory / SECTION_FILE).read_text())["partial"]:
                 say(f"{key}: done before, kept")
                 continue
             started = time.perf_counter()
             make_dir(directory)
             section = SECTIONS[key](profile, runs, directory)
             section.seconds = round(time.perf_counter() - started, 1)
-            write_json(directory / SECTION_FILE, dataclasses.asdict(section))
+            write_json(directory / SECTION_FILE, {**dataclasses.asdict(section), "partial": section.partial})
             say(f"{key}: done in {section.seconds} s")
     index = out / INDEX
     with atomic_open(index, "w") as stream:
