@@ -9,8 +9,9 @@ otherwise trained into ``REPORT_DIR/runs/NAME``, which resumes when the report i
 recorded in ``REPORT_DIR/SECTION/section.json`` and not redone unless it shows a run still under way. ``index.html`` is written last, from the
 records of every section, so that it references only what exists.
 
-``FULL`` is the papers' networks on mnist-10k and Fashion-MNIST (hours of training where no finished run is
-found); ``QUICK`` the same sections on small networks and few digits samples (a few minutes, what the tests run).
+``FULL`` is the papers' networks on mnist-10k and Fashion-MNIST (45 min here besides the eRBP and SSNN-BP
+Fashion-MNIST runs it reuses, which take hours each); ``QUICK`` the same sections on small networks and a few
+hundred digits samples (about a minute and a half, what the tests run).
 """
 from __future__ import annotations
 
