@@ -433,8 +433,8 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--quick", action="store_true", help="small networks on few digits samples (minutes); "
                            "without it the papers' networks on mnist-10k and Fashion-MNIST (45 min here, reusing the "
                            "finished eRBP runs in reproductions/; hours more without them)")
-    reproduce.add_argument("--section", action="append", choices=tuple(SECTIONS), help="only these sections "
-                           "(default: all)")
+    reproduce.add_argument("--section", action="append", choices=tuple(SECTIONS), help="a section to build (repeat "
+                           "for more; None: every section)")
     reproduce.set_defaults(func=cmd_reproduce)
 
     export_nir = command("export-nir", help="the inference network of a trained run as a NIR graph (snnTorch, Norse, "
