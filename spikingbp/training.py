@@ -618,21 +618,28 @@ def load_test_run(run_dir, algorithm: str, most: int | None = None):
 def load_run(path) -> FinishedRun:
     """Read the finished run in ``path`` (``DataError`` naming what is missing or unreadable)."""
     run = Path(path)
-    files = [run / name for name in (CONFIG_FILE, WEIGHTS_INITIAL_FILE, WEIGHTS_FINAL_FILE)]
+    # weights_initial.npz may be left out (reproductions/ does not commit it): it is redrawn from the seed
+    files = [run / name for name in (CONFIG_FILE, WEIGHTS_FINAL_FILE)]
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         raise DataError(f"{run} is not a finished training run: missing {', '.join(missing)}; give the --out "
                         f"directory of a completed 'spikingbp train'")
     try:
         record = json.loads(files[0].read_text())
+        config = TrainConfig.from_mapping(record["config"])
+        algorithm = config.make_algorithm()
         params = []
-        for name in files[1:]:
+        for name in (run / WEIGHTS_INITIAL_FILE, files[1]):
+            if not name.is_file():
+                network = record["network"]
+                params.append(algorithm.init_params(Sizes(network["n_in"], tuple(network["hidden"]), network["n_out"]),
+                                                    config.seed))
+                continue
             with np.load(name, allow_pickle=False) as stored:
                 params.append({key: stored[key] for key in stored.files})
-        config = TrainConfig.from_mapping(record["config"])
     except (OSError, ValueError, KeyError) as error:
         raise DataError(f"{run}: cannot read the run files ({error}); rerun 'spikingbp train' into a new --out") from None
-    return FinishedRun(run, config, config.make_algorithm(), params[0], params[1])
+    return FinishedRun(run, config, algorithm, params[0], params[1])
 
 
 # --------------------------------------------------------------------------------------------------

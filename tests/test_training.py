@@ -531,3 +531,18 @@ def test_eta_decay_scales_each_epochs_learning_rate(name, options):
     after = frozen.train_epoch(params, data.X_train, data.T_train, order, RunContext(epoch=2))
     assert all(np.array_equal(after[k], params[k]) for k in params)
     assert any(not np.array_equal(first[k], params[k]) for k in params)
+
+
+def test_a_finished_run_without_its_initial_weights_loads_them_redrawn_from_the_seed(tmp_path):
+    """reproductions/ commits no weights_initial.npz: load_run redraws it from the config's seed and sizes."""
+    from spikingbp.training import TrainConfig, load_run, train
+
+    out = tmp_path / "run"
+    train(TrainConfig(out=out, algorithm="sbp", hidden=(8,), epochs=1, limit=20, limit_test=10, progress=False))
+    saved = load_run(out).initial
+    (out / "weights_initial.npz").unlink()
+    redrawn = load_run(out)
+    assert set(redrawn.initial) == set(saved) and all(np.array_equal(redrawn.initial[k], saved[k]) for k in saved)
+    (out / "weights_final.npz").unlink()
+    with pytest.raises(DataError, match="weights_final.npz"):
+        load_run(out)
