@@ -83,7 +83,7 @@ def cmd_train(args) -> int:
 
     config = TrainConfig(out=args.out, algorithm=args.algorithm, device=args.device, dataset=args.dataset,
                          data_dir=args.data_dir, epochs=args.epochs, limit=args.limit, limit_test=args.limit_test,
-                         eval_train=args.eval_train,
+                         eval_train=args.eval_train, resample=args.resample,
                          hidden=None if args.hidden is None else _hidden(args.hidden), seed=args.seed,
                          crop=args.crop, options=_options(args.option), progress=not args.quiet, chunk=args.chunk,
                          cache=args.cache)
@@ -95,13 +95,16 @@ def cmd_train(args) -> int:
     others = [m for m in algorithm.measures if m != algorithm.headline]  # the headline is test_accuracy itself
     measures = "".join(f"; {m} {last['test_' + m]:.4f}" for m in others)
     print(f"test accuracy ({algorithm.headline}): {last['test_accuracy']:.4f}{measures}")
+    best = int(result.metrics["test_accuracy"].idxmax())
+    print(f"best epoch: {result.metrics['epoch'].iloc[best]} (test accuracy {result.metrics['test_accuracy'].iloc[best]:.4f}, "
+          f"its params in weights_best.npz; the last epoch's in weights_final.npz)")
     print(f"run directory: {result.out}")
     return 0
 
 
 #: train flags that a sweep passes on to every point (as TrainConfig fields) when given.
-SWEEP_TRAIN_FLAGS = ("algorithm", "dataset", "data_dir", "epochs", "limit", "limit_test", "eval_train", "hidden",
-                     "crop", "seed", "device", "chunk", "cache")
+SWEEP_TRAIN_FLAGS = ("algorithm", "dataset", "data_dir", "epochs", "limit", "limit_test", "eval_train", "resample",
+                     "hidden", "crop", "seed", "device", "chunk", "cache")
 #: the measure a sweep's figures show, per job.
 SWEEP_MEASURES = {"train": "test_accuracy", "sgsc": "max_deviation"}
 
@@ -336,6 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--eval-train", type=int, default=None, help="measure train_accuracy on the first N training "
                        "samples after each epoch (default: all; evaluating all 60,000 Fashion-MNIST training images "
                        "takes longer than the epoch's training)")
+    train.add_argument("--resample", type=int, default=None, metavar="N", help="train each epoch on N class-balanced "
+                       "draws with replacement from the training samples, seeded by (--seed, epoch), as the eRBP "
+                       "authors did (50000 of MNIST's 60,000); default: every training sample once per epoch")
     train.add_argument("--hidden", default=None, help="hidden layer sizes, e.g. 400 or 200,200 (default: the algorithm's)")
     train.add_argument("--crop", type=int, default=None, help="pixels cut from each image side (default: the algorithm's)")
     train.add_argument("--option", action="append", metavar="KEY=VALUE", help="an option of the algorithm (below)")
@@ -392,6 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     fixed.add_argument("--limit", type=int, default=None)
     fixed.add_argument("--limit-test", type=int, default=None)
     fixed.add_argument("--eval-train", type=int, default=None)
+    fixed.add_argument("--resample", type=int, default=None)
     fixed.add_argument("--hidden", default=None)
     fixed.add_argument("--crop", type=int, default=None)
     fixed.add_argument("--option", action="append", metavar="KEY=VALUE")

@@ -45,6 +45,7 @@ from tqdm.auto import tqdm
 
 import spikingbp
 from spikingbp.algorithms import REFERENCE, REGISTRY, Algorithm, RunContext, Sizes, algorithm_class, create
+from spikingbp.algorithms.base import recorded_options
 from spikingbp.circuits.program import RERUNNABLE_DEVICES, ProgramCache
 from spikingbp.errors import ConfigError, DataError, DeviceError
 from spikingbp.io import atomic_open, check_creatable_dir, make_dir, tool_output_to, write_json
@@ -67,6 +68,7 @@ ENSEMBLE_PER_RUN = ("out", "seed", "eval_train", "progress")
 CONFIG_FILE = "config.json"
 WEIGHTS_INITIAL_FILE = "weights_initial.npz"
 WEIGHTS_FINAL_FILE = "weights_final.npz"
+WEIGHTS_BEST_FILE = "weights_best.npz"   # the params after the epoch of the highest test accuracy (the first)
 ORDER_FILE = "order.npy"
 METRICS_FILE = "metrics.csv"
 TOOLS_LOG = "tools.log"  # what compilers, make and device tools printed during the run
@@ -100,6 +102,8 @@ class TrainConfig:
     options: dict = dataclasses.field(default_factory=dict)  #: the algorithm's own options
     progress: bool = True           #: show a progress bar over samples
     chunk: int = 1000               #: samples per compiled run and per checkpoint (CHUNKED_DEVICES)
+    resample: int | None = None     #: train each epoch on this many class-balanced draws with replacement
+    #:                                 (None: every training sample once, in a new order)
     cache: str | None = None        #: where compiled programs are kept (None: $SPIKINGBP_CACHE or ~/.cache)
 
     def __post_init__(self):
@@ -117,7 +121,8 @@ class TrainConfig:
         self._set("epochs", _integer(self.epochs, "epochs", minimum=1, example="--epochs 10"))
         self._set("seed", _integer(self.seed, "seed", minimum=0, example="--seed 0"))
         self._set("split_seed", _integer(self.split_seed, "split_seed", minimum=0, example="split_seed=0"))
-        for name, flag in (("limit", "--limit"), ("limit_test", "--limit-test"), ("eval_train", "--eval-train")):
+        for name, flag in (("limit", "--limit"), ("limit_test", "--limit-test"), ("eval_train", "--eval-train"),
+                           ("resample", "--resample")):
             value = getattr(self, name)
             if value is not None:
                 self._set(name, _integer(value, name, minimum=1, example=f"{flag} 1000 (or leave it out for all)"))
@@ -293,7 +298,7 @@ def _prepare(config: TrainConfig | Mapping, loaded: dict) -> _Run:
     algorithm.check_sizes(sizes)
     record = _config_record(config, data, sizes)
     columns = metrics_columns(algorithm)
-    state = _resume_state(config.out, config, record, columns)
+    state = _resume_state(config.out, config, record, columns, np.argmax(data.T_train, axis=1))
     return _Run(config, algorithm, data, record, columns, algorithm.init_params(sizes, config.seed), state)
 
 
@@ -326,6 +331,7 @@ def _open(run: _Run) -> None:
         logger.info("resuming %s after epoch %d of %d", out, run.state["epochs_done"], run.config.epochs)
     if not (out / WEIGHTS_INITIAL_FILE).is_file():
         _write_npz(out / WEIGHTS_INITIAL_FILE, **run.initial)
+    run.record["result"] = result_summary(run.state["metrics"], run.record)
     write_json(out / CONFIG_FILE, run.record)
     if run.state["epochs_done"] < run.config.epochs:  # weights_final.npz marks a finished run; this one is not yet
         (out / WEIGHTS_FINAL_FILE).unlink(missing_ok=True)
@@ -342,7 +348,8 @@ def _train_together(runs: list) -> list:
     orders = [[run.state["order"]] for run in runs]
     metrics_rows = [list(run.state["metrics"]) for run in runs]
     remaining_epochs = config.epochs - resumed_from_epoch
-    n_train = len(data.X_train)
+    n_train = config.resample or len(data.X_train)   # samples an epoch trains
+    labels = np.argmax(data.T_train, axis=1)
     chunk = config.chunk if config.device in CHUNKED_DEVICES else n_train
     position, train_seconds, wall_seconds = first.state["position"], first.state["train_seconds"], \
         first.state["wall_seconds"]
@@ -358,7 +365,7 @@ def _train_together(runs: list) -> list:
             bar.set_description(f"epoch {epoch}/{config.epochs}" + (f" ({K} runs)" if K > 1 else ""))
             for context in contexts:
                 context.epoch = epoch
-            order = [epoch_order(run.config.seed, epoch, n_train) for run in runs]
+            order = [presentation_order(run.config, epoch, labels) for run in runs]
             wall_started = time.perf_counter() - wall_seconds
             while position < n_train:  # one chunk at a time, each followed by a checkpoint
                 parts = [o[position:position + chunk] for o in order]
@@ -376,12 +383,13 @@ def _train_together(runs: list) -> list:
                                       wall_seconds=time.perf_counter() - wall_started)
                 if fresh:  # drawn after the first chunk, so that training starts at once
                     for run in runs:
-                        first_samples = epoch_order(run.config.seed, 1, n_train)[:2]
+                        first_samples = presentation_order(run.config, 1, labels)[:2]
                         algorithm.start_figures(run.config.out, run.initial, data.X_train[first_samples],
                                                 data.T_train[first_samples])
                     fresh = False
             for k, run in enumerate(runs):
-                n_eval_train = n_train if run.config.eval_train is None else min(run.config.eval_train, n_train)
+                n_data = len(data.X_train)
+                n_eval_train = n_data if run.config.eval_train is None else min(run.config.eval_train, n_data)
                 train_scores = _evaluate(algorithm, params[k], data.X_train[:n_eval_train],
                                          data.T_train[:n_eval_train], contexts[k], "training set", terminal,
                                          config.progress)
@@ -392,6 +400,8 @@ def _train_together(runs: list) -> list:
                                         *(test_scores[m] for m in algorithm.measures),
                                         n_train / max(train_seconds, 1e-12), time.perf_counter() - wall_started])
                 orders[k].append(order[k])
+                if metrics_rows[k][-1][2] > max((row[2] for row in metrics_rows[k][:-1]), default=-np.inf):
+                    _write_npz(run.config.out / WEIGHTS_BEST_FILE, **params[k])   # before the checkpoint counts it
                 _write_epoch_files(run.config.out, run.record, params[k], epoch, np.concatenate(orders[k]),
                                    metrics_rows[k], run.columns)
             bar.set_postfix(test_accuracy=f"{metrics_rows[0][-1][2]:.3f}")
@@ -415,6 +425,28 @@ def _evaluate(algorithm: Algorithm, params, X, T, context: RunContext, label: st
               dynamic_ncols=True, file=terminal) as bar:
         return algorithm.evaluate(params, X, T, dataclasses.replace(context, on_samples=bar.update if progress
                                                                     else None))
+
+
+def presentation_order(config: TrainConfig, epoch: int, labels: np.ndarray) -> np.ndarray:
+    """The training samples of epoch ``epoch`` (from 1) in the order they are shown: a permutation of all of them
+    (``epoch_order``), or with ``config.resample`` N, N class-balanced draws (``resample_order``)."""
+    if config.resample is None:
+        return epoch_order(config.seed, epoch, len(labels))
+    return resample_order(config.seed, epoch, labels, config.resample)
+
+
+def resample_order(seed: int, epoch: int, labels: np.ndarray, n_samples: int) -> np.ndarray:
+    """``n_samples`` indices of epoch ``epoch``, class-balanced and drawn with replacement, as the eRBP authors'
+    ``select_equal_n_labels`` does: ceil(n_samples / classes) uniform draws from each class's samples, shuffled
+    together (then cut to ``n_samples``). Seeded by (seed, epoch) on a stream of its own, so a resumed run
+    draws the same."""
+    labels = np.asarray(labels)
+    classes = np.unique(labels)
+    per_class = -(-n_samples // len(classes))
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(epoch, 1)))
+    members = [np.flatnonzero(labels == c) for c in classes]
+    drawn = np.concatenate([m[rng.integers(0, len(m), per_class)] for m in members])
+    return rng.permutation(drawn)[:n_samples].astype(np.int64)
 
 
 def epoch_order(seed: int, epoch: int, n_samples: int) -> np.ndarray:
@@ -454,7 +486,7 @@ def _check_device(device: str) -> None:
 # Resuming
 # --------------------------------------------------------------------------------------------------
 
-def _resume_state(out: Path, config: TrainConfig, record: dict, columns: tuple) -> dict | None:
+def _resume_state(out: Path, config: TrainConfig, record: dict, columns: tuple, labels: np.ndarray) -> dict | None:
     """The checkpointed state of the run in ``out``, or ``None`` when there is none to resume.
 
     Raises ``ConfigError`` when ``out`` holds a run of a different configuration or other data, or one
@@ -474,8 +506,8 @@ def _resume_state(out: Path, config: TrainConfig, record: dict, columns: tuple) 
                 f"checkpoint {checkpoint_path} cannot be read ({type(error).__name__}: {error}); delete the run "
                 f"directory {out} or give a new --out") from None
         _check_same_run(previous, record, out)
-        n_train = record["data"]["n_train"]
-        expected_order = [epoch_order(config.seed, epoch, n_train) for epoch in range(1, epochs_done + 1)]
+        n_train = config.resample or record["data"]["n_train"]   # samples an epoch trains
+        expected_order = [presentation_order(config, epoch, labels) for epoch in range(1, epochs_done + 1)]
         if len(metrics) != epochs_done or not np.array_equal(state["order"], np.concatenate(
                 [np.zeros(0, np.int64)] + expected_order)):
             raise DataError(
@@ -504,15 +536,18 @@ def _resume_state(out: Path, config: TrainConfig, record: dict, columns: tuple) 
     return None
 
 
+def upgraded_config(config: Mapping) -> dict:
+    """A recorded ``config`` (config.json's "config") with every option added to its algorithm since then set to
+    the value the run had (``Option.before``), and every field added since then to its default."""
+    config = dict(config)
+    if isinstance(config.get("options"), dict) and config.get("algorithm") in REGISTRY:
+        config["options"] = recorded_options(config["options"], algorithm_class(config["algorithm"]).options)
+    return config
+
+
 def _check_same_run(previous: dict, record: dict, out: Path) -> None:
     """Refuse to resume a run of another configuration or on other data."""
-    before, now = dict(previous.get("config", {})), record["config"]
-    if isinstance(before.get("options"), dict) and before.get("algorithm") == now["algorithm"]:
-        # an option added to the algorithm after the run started: the run had its default
-        defaults = {name: option.default for name, option in algorithm_class(now["algorithm"]).options.items()}
-        before["options"] = {**{name: value for name, value in now["options"].items()
-                                if name not in before["options"] and value == defaults.get(name)},
-                             **before["options"]}
+    before, now = upgraded_config(previous.get("config", {})), record["config"]
     differences = [f"{name}: {before.get(name)!r} there, {now[name]!r} now"
                    for name in now if name not in RESUMABLE_CHANGES and before.get(name) != now[name]]
     if differences:
@@ -537,6 +572,8 @@ def _write_epoch_files(out: Path, record: dict, params: dict, epochs_done: int, 
     from spikingbp.analysis.curves import plot_learning_curves
 
     metrics = _metrics_frame(metrics_rows, columns)
+    record["result"] = result_summary(metrics_rows, record)
+    write_json(out / CONFIG_FILE, record)
     with atomic_open(out / METRICS_FILE, "w") as stream:
         metrics.to_csv(stream, index=False)
     with atomic_open(out / ORDER_FILE, "wb") as stream:
@@ -545,6 +582,20 @@ def _write_epoch_files(out: Path, record: dict, params: dict, epochs_done: int, 
     plot_learning_curves(metrics, out / CURVES_FILE,
                          title=f"{config['algorithm']} on {config['dataset']}, {record['network']['label']}")
     _write_checkpoint(out, record, params, epochs_done, order, metrics_rows, columns)
+
+
+def result_summary(metrics_rows: list, record: dict) -> dict:
+    """config.json's "result": the last and the best epoch by test accuracy (the first of equals; its params are
+    ``weights_best.npz``), on how many test samples, and how many samples each epoch trained."""
+    test = [row[2] for row in metrics_rows]
+    best = int(np.argmax(test)) if test else None
+    config = record["config"]
+    return {"epochs_done": len(test),
+            "last_epoch": len(test) or None, "last_test_accuracy": test[-1] if test else None,
+            "best_epoch": None if best is None else best + 1, "best_test_accuracy": None if best is None else test[best],
+            "best_weights": WEIGHTS_BEST_FILE, "test_samples": record["data"]["n_test"],
+            "samples_per_epoch": config.get("resample") or record["data"]["n_train"],
+            "resampled": config.get("resample") is not None}
 
 
 def _write_checkpoint(out: Path, record: dict, params: dict, epochs_done: int, order: np.ndarray, metrics_rows: list,
@@ -626,7 +677,7 @@ def load_run(path) -> FinishedRun:
                         f"directory of a completed 'spikingbp train'")
     try:
         record = json.loads(files[0].read_text())
-        config = TrainConfig.from_mapping(record["config"])
+        config = TrainConfig.from_mapping(upgraded_config(record["config"]))
         algorithm = config.make_algorithm()
         params = []
         for name in (run / WEIGHTS_INITIAL_FILE, files[1]):

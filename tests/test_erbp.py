@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from spikingbp.algorithms import create
-from spikingbp.algorithms.erbp import hazard
+from spikingbp.algorithms.erbp import data_background, hazard, label_background
 from spikingbp.circuits import erbp as circuit
 from spikingbp.data.encoders import escape_noise_trains
 from spikingbp.errors import ConfigError
@@ -29,10 +29,11 @@ def problem(n_samples, seed=0, **options):
     return algorithm, data, params, weights, feedback, streams
 
 
-@pytest.mark.parametrize("device", ["runtime", pytest.param("cpp_standalone", marks=pytest.mark.slow)])
-def test_circuit_spikes_and_learns_as_the_reference_does(device):
+@pytest.mark.parametrize("device, noise_order", [("runtime", "after_check"), ("runtime", "before_check"),
+                                                 pytest.param("cpp_standalone", "after_check", marks=pytest.mark.slow)])
+def test_circuit_spikes_and_learns_as_the_reference_does(device, noise_order):
     n_samples = 5
-    algorithm, _, _, weights, feedback, streams = problem(n_samples)
+    algorithm, _, _, weights, feedback, streams = problem(n_samples, noise_order=noise_order)
     settings = algorithm.settings(train=True)
     built = circuit.erbp_circuit(weights, feedback, *streams[:3], settings)
     options = {"target": "numpy"} if device == "runtime" else {}
@@ -140,7 +141,7 @@ def test_data_units_fire_as_srm0_units():
     """Rate dt rho0 exp((bg - theta) / delta_u) while far from the refractory limit; never two spikes within
     the 4 ms refractory period; a white pixel saturates near 1 / 4 ms."""
     rng = np.random.default_rng(0)
-    rates = hazard(np.array([0.0, 0.3, 0.5, 1.0]))
+    rates = hazard(data_background(np.array([0.0, 0.3, 0.5, 1.0]), silent_background=False))
     np.testing.assert_allclose(rates[0], 1e-4 * 100 * np.exp((-0.215 - 0.1) / 0.05), rtol=1e-12)  # dt rho0 e^...)
     steps, copies = 50_000, 200
     trains = escape_noise_trains(np.repeat(rates, copies), steps, 40, rng)
@@ -172,8 +173,8 @@ def test_data_units_of_many_samples_draw_as_one_sample_at_a_time():
     """One loop over the steps for many samples: each row equals its own sample drawn plainly, and leaves its
     generator where the plain loop leaves it (labels and noise are drawn from it next). Hazards from a black
     pixel to a white one (the white row outgrows its first pool of draws several times)."""
-    hazards = hazard(np.random.default_rng(5).random((6, 50)) ** 3)
-    hazards[2] = hazard(np.ones(50))                    # the busiest row: far more renewals than the others
+    hazards = hazard(data_background(np.random.default_rng(5).random((6, 50)) ** 3))
+    hazards[2] = hazard(data_background(np.ones(50)))                    # the busiest row: far more renewals than the others
     seeds = [[7, row] for row in range(6)]
     batch = [np.random.default_rng(s) for s in seeds]
     trains = escape_noise_trains(hazards, 400, 40, batch)
@@ -189,12 +190,38 @@ def test_data_units_of_many_samples_draw_as_one_sample_at_a_time():
 
 
 def test_initial_weights_follow_the_authors():
-    algorithm = create("erbp")
-    params = algorithm.init_params(type("S", (), {"n_in": 784, "hidden": (100, 50), "n_out": 10})(), 3)
+    """init_rbp1h_parameters with the MNIST drivers' std_weight = 7: W0's fan-in counts the 10 label units
+    (nv = 794), W1 and G use sqrt(7 / (nc + nh)), G's mean over classes is removed."""
+    sizes = type("S", (), {"n_in": 784, "hidden": (100, 50), "n_out": 10})()
+    params = create("erbp").init_params(sizes, 3)
     assert set(params) == {"W0", "W1", "W2", "G1", "G2"}
-    assert np.abs(params["W0"]).max() <= np.sqrt(0.2 / 884) and np.abs(params["W0"]).max() > 0.9 * np.sqrt(0.2 / 884)
-    np.testing.assert_allclose(params["G1"].sum(axis=0), 0, atol=1e-15)   # column mean removed
+    for name, bound in (("W0", np.sqrt(7.0 / (794 + 100))), ("W1", np.sqrt(7.0 / 150)), ("W2", np.sqrt(7.0 / 60))):
+        assert 0.95 * bound < np.abs(params[name]).max() <= bound, name
+    assert np.abs(params["G1"]).max() > 0.8 * np.sqrt(7.0 / 110)
+    np.testing.assert_allclose(params["G1"].sum(axis=0), 0, atol=1e-14)   # column mean removed
     assert params["G1"].shape == (10, 100) and params["G2"].shape == (10, 50)
+    small = create("erbp", {"std_weight": 0.2, "label_fan_in": False}).init_params(sizes, 3)
+    np.testing.assert_allclose(small["W0"], params["W0"] * np.sqrt(0.2 / 884) / np.sqrt(7.0 / 894), rtol=1e-9)
+
+
+def test_input_units_are_driven_as_the_authors_drive_them():
+    """Pixels: bg = (x - 0.43) / 2 with x = grey / 256, a black pixel bg = -1 V (silent); labels: bg = p - 0.5 with
+    p = 0.98 for the class (its unit fires at the 4 ms refractory limit) and 1e-5 for the others; the legacy
+    encodings stay available."""
+    algorithm = create("erbp")
+    X = algorithm.encode(np.array([[[0, 128, 255]]], np.uint8))
+    np.testing.assert_allclose(X, [[0.0, 0.5, 255 / 256]])
+    np.testing.assert_allclose(data_background(X), [[-1.0, 0.035, (255 / 256 - 0.43) / 2]])
+    assert hazard(-1.0) < 1e-11                                            # under one spike in 10^4 hours
+    np.testing.assert_allclose(label_background(np.array([1, 0])), [0.48, 1e-5 - 0.5])
+    assert hazard(0.48) > 10                                               # many renewals per 0.1 ms step
+    legacy = create("erbp", {"label_encoding": "pixel", "silent_background": False, "pixel_scale": 255})
+    np.testing.assert_allclose(legacy.encode(np.array([[[255]]], np.uint8)), [[1.0]])
+    np.testing.assert_allclose(label_background(np.array([1, 0]), "pixel"), [(0.95 - 0.43) / 2, (1e-4 - 0.43) / 2])
+    T = np.eye(10, dtype=bool)[[3]]
+    _, labels, _, _ = algorithm.streams(np.full((1, 4), 0.5), T, [0], [0, 1], 4, train=True)
+    rate = labels[0].sum(axis=0) / (algorithm.train_steps * 1e-4)   # at most one spike per 40 steps, from step 0
+    assert 240 < rate[3] <= 256 and rate[np.arange(10) != 3].sum() == 0, rate
 
 
 @pytest.mark.parametrize("options, message", [
@@ -204,6 +231,9 @@ def test_initial_weights_follow_the_authors():
     ({"learn_after_ms": 300.0}, "leaves no learning"),
     ({"eta": -1.0}, r"eta=-1.0 lies outside"),
     ({"p": 1.5}, r"p=1.5 lies outside \[0.0, 1.0\]"),
+    ({"noise_order": "later"}, "noise_order='later' is not one of after_check, before_check"),
+    ({"label_encoding": "onehot"}, "is not one of auryn, pixel"),
+    ({"silent_background": "yes"}, "must be true or false"),
 ])
 def test_bad_options_are_refused_with_the_fix(options, message):
     with pytest.raises(ConfigError, match=message):

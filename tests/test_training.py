@@ -33,7 +33,7 @@ def test_run_directory_contents(finished_run):
     out = finished_run.out
     names = sorted(path.name for path in out.iterdir())
     assert names == ["checkpoint.npz", "config.json", "learning_curves.png", "metrics.csv", "order.npy",
-                     "tools.log", "training_cycle.png", "weights_final.npz", "weights_initial.npz"]
+                     "tools.log", "training_cycle.png", "weights_best.npz", "weights_final.npz", "weights_initial.npz"]
 
     record = json.loads((out / "config.json").read_text())
     assert record["spikingbp_version"] == spikingbp.__version__
@@ -546,3 +546,99 @@ def test_a_finished_run_without_its_initial_weights_loads_them_redrawn_from_the_
     (out / "weights_final.npz").unlink()
     with pytest.raises(DataError, match="weights_final.npz"):
         load_run(out)
+
+
+def test_a_resampled_run_draws_class_balanced_epochs_and_resumes_to_the_uninterrupted_weights(tmp_path):
+    """--resample N: each epoch N draws with replacement, N / 10 of each class, new ones each epoch, recorded in
+    order.npy; a run stopped after epoch 1 and one stopped inside epoch 2 (chunks of 40) both resume to the
+    uninterrupted run's weights and order."""
+    from spikingbp.training import resample_order
+
+    whole = train(small_config(tmp_path / "whole", epochs=3, resample=200))
+    order = np.load(whole.out / "order.npy")
+    labels = np.argmax(load_data_labels(), axis=1)
+    assert len(order) == 600
+    for epoch in range(3):
+        drawn = order[epoch * 200:(epoch + 1) * 200]
+        assert np.array_equal(np.bincount(labels[drawn], minlength=10), np.full(10, 20)), epoch
+        assert len(np.unique(drawn)) < 200                      # with replacement: 200 draws from 300 repeat
+    assert not np.array_equal(order[:200], order[200:400])
+    np.testing.assert_array_equal(order[:200], resample_order(5, 1, labels, 200))
+    assert json.loads((whole.out / "config.json").read_text())["result"]["samples_per_epoch"] == 200
+
+    train(small_config(tmp_path / "resumed", epochs=1, resample=200))
+    resumed = train(small_config(tmp_path / "resumed", epochs=3, resample=200))
+    chunked = small_config(tmp_path / "chunked", epochs=3, resample=200, chunk=40)
+    sbp_class = type(create("sbp"))
+    real_train_epoch, calls = sbp_class.train_epoch, []
+
+    def stop_inside_epoch_two(self, params, X, T, order, ctx):
+        calls.append(ctx.epoch)
+        if calls.count(2) == 3:
+            raise KeyboardInterrupt
+        return real_train_epoch(self, params, X, T, order, ctx)
+
+    sbp_class.train_epoch = stop_inside_epoch_two
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            train(chunked)
+    finally:
+        sbp_class.train_epoch = real_train_epoch
+    after_stop = train(chunked)
+    assert after_stop.resumed_from_epoch == 1 and after_stop.resumed_from_sample == 80
+    for run in (resumed, after_stop):
+        for name in whole.params:
+            np.testing.assert_array_equal(run.params[name], whole.params[name])
+        np.testing.assert_array_equal(np.load(run.out / "order.npy"), order)
+    with pytest.raises(ConfigError, match="different configuration"):
+        train(small_config(tmp_path / "whole", epochs=4, resample=300))
+    with pytest.raises(ConfigError, match="--resample"):
+        small_config(tmp_path / "bad", resample=0)
+
+
+def load_data_labels():
+    from spikingbp.training import load_data
+
+    return load_data(create("sbp"), "digits", limit_train=SMALL["limit"], limit_test=1).T_train
+
+
+def test_the_best_epochs_params_are_kept_beside_the_last(tmp_path, monkeypatch):
+    """weights_best.npz holds the params after the epoch of the highest test accuracy (here epoch 2 of 3, the
+    first of two equal ones), config.json's result names it, and a run trained to that epoch ends with them."""
+    import spikingbp.training as training
+
+    real, scripted = training._evaluate, {1: 0.5, 2: 0.9, 3: 0.9}
+    epochs = []
+
+    def evaluate(algorithm, params, X, T, context, label, terminal, progress):
+        scores = real(algorithm, params, X, T, context, label, terminal, progress)
+        if label == "test set":
+            epochs.append(context.epoch)
+            scores["accuracy"] = scripted[context.epoch]
+        return scores
+
+    monkeypatch.setattr(training, "_evaluate", evaluate)
+    run = train(small_config(tmp_path / "run", epochs=3))
+    assert epochs == [1, 2, 3]
+    result = json.loads((run.out / "config.json").read_text())["result"]
+    assert (result["best_epoch"], result["best_test_accuracy"], result["last_epoch"]) == (2, 0.9, 3)
+    assert result["test_samples"] == SMALL["limit_test"]
+    monkeypatch.setattr(training, "_evaluate", real)
+    two = train(small_config(tmp_path / "two", epochs=2))
+    with np.load(run.out / "weights_best.npz") as best:
+        for name in two.params:
+            np.testing.assert_array_equal(best[name], two.params[name])
+            assert not np.array_equal(best[name], run.params[name])
+
+
+def test_an_erbp_run_recorded_before_the_fidelity_options_is_read_as_it_was_trained(tmp_path):
+    """A config.json without the options added by the fidelity review reads as the legacy behaviour (pixel label
+    encoding, no silent background, grey / 255, noise before the check), not as today's defaults."""
+    from spikingbp.training import upgraded_config
+
+    recorded = {"algorithm": "erbp", "options": {"eta": 6e-4, "std_weight": 0.2}}
+    options = upgraded_config(recorded)["options"]
+    assert options["label_encoding"] == "pixel" and options["noise_order"] == "before_check"
+    assert options["silent_background"] is False and options["pixel_scale"] == 255.0
+    assert options["label_fan_in"] is False and options["std_weight"] == 0.2
+    assert create("erbp").values["noise_order"] == "after_check"

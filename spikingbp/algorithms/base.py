@@ -41,7 +41,8 @@ PHASES = ("train", "inference")
 @dataclass(frozen=True)
 class Option:
     """One algorithm-specific parameter: default, type (int, float, bool or str), allowed range or choices
-    and meaning."""
+    and meaning. ``legacy``: the value a run recorded before the option existed had (None: its default), so
+    that an old run directory is read, and resumed, as it was trained."""
 
     default: object
     kind: type
@@ -49,6 +50,12 @@ class Option:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple = ()
+    legacy: object = None
+
+    @property
+    def before(self):
+        """The value of a run whose record lacks this option."""
+        return self.default if self.legacy is None else self.legacy
 
     def check(self, name: str, value):
         if self.choices:
@@ -75,6 +82,12 @@ class Option:
             raise ConfigError(f"option {name}={value!r} lies outside [{self.minimum}, {self.maximum}]; "
                               f"e.g. --option {name}={self.default}")
         return converted
+
+
+def recorded_options(options: dict, known: dict) -> dict:
+    """``options`` as recorded by a run, completed with the ``Option.before`` value of every option in
+    ``known`` (name -> Option) the record lacks: what that run was trained with."""
+    return {**{name: option.before for name, option in known.items() if name not in options}, **options}
 
 
 def epoch_eta(values: dict, epoch: int) -> float:

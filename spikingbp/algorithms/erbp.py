@@ -9,8 +9,12 @@ Every sample's random streams (the data and label units' spikes, the noise event
 generator seeded by (run seed, epoch, sample index), so that the circuit and the reference, chunked or not,
 resumed or not, see the same ones; test samples draw from (run seed, 0, sample index, 1), the same every
 epoch. Data unit i fires as Auryn's ``SRM0Group``: 100 Hz x exp((bg_i - theta) / 50 mV) with
-bg_i = (x_i - 0.43) x 0.5 (x_i the pixel in [0, 1]), refractory 4 ms; label unit j the same with x = 0.95 for
-the sample's class and 1e-4 for the others (the authors' ``max_p``, ``min_p``), silent in test samples.
+bg_i = (x_i - 0.43) x 0.5 (x_i = grey level / 256), -1 V (silent) where the pixel is 0, refractory 4 ms; label
+unit j the same with bg = p - 0.5, p = 0.98 for the sample's class and 1e-5 for the others (the authors'
+``max_p``, ``min_p``), silent in test samples. Each of these choices is an option (``label_encoding``,
+``silent_background``, ``pixel_scale``, ``noise_order``, ``std_weight``, ``label_fan_in``) whose default is
+what the authors' drivers ran (``HBPNeurorobotics/auryn``, ``run_classification_mnist_dual.py``,
+``experimentLib.py``) and whose ``legacy`` value is what runs recorded before the option existed.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ EVALUATION = 1  # the last seed word of test-sample streams (training streams ha
 KEY_SEED = 20170324  # seeds the blank-out synapses' keys (any constant: the runs' seeds vary the draws)
 DT_MS = 0.1     # the authors' time step
 NOISE_EVENTS_PER_RUN = 4_000_000  # how many noise events one compiled run holds at most (memory)
+NOISE_ORDERS = ("after_check", "before_check")   # noise_order's values, as the units' noise_carry 1 and 0
 
 
 def whole_steps(milliseconds: float, name: str) -> int:
@@ -61,8 +66,23 @@ class ERBP(Algorithm):
                                  None),
         "p": Option(1.0, float, "transmission probability of the learned weights: 1 is eRBP with noise, 0.45 the "
                     "paper's blank-out variant (give it with eta=1e-3 sigma=0)", 0.0, 1.0),
-        "std_weight": Option(0.2, float, "initial weights uniform in +-sqrt(std_weight / (fan_in + fan_out))",
+        "std_weight": Option(7.0, float, "initial W and G uniform in +-sqrt(std_weight / (fan_in + fan_out)) (the "
+                             "authors' MNIST drivers: 7.0; init_rbp1h_parameters' default, used here before: 0.2)",
                              1e-12, None),
+        "label_fan_in": Option(True, bool, "W0's initial bound counts the label units in its fan-in, "
+                               "sqrt(std_weight / (n_in + n_out + n_h1)), as Auryn's nv = 784 + 10 does", legacy=False),
+        "label_encoding": Option("auryn", str, "label units' drive: auryn (p = 0.98 for the class, 1e-5 for the "
+                                 "others, bg = p - 0.5: the class unit fires at its refractory limit, 250 Hz) or "
+                                 "pixel (0.95 / 1e-4 through the pixel map, about 227 Hz)",
+                                 choices=("auryn", "pixel"), legacy="pixel"),
+        "silent_background": Option(True, bool, "pixels equal to 0 get bg = -1 V and stay silent (Auryn's "
+                                    "create_data_rbp); false: the pixel map, 0.18 Hz", legacy=False),
+        "pixel_scale": Option(256.0, float, "a pixel's value is grey level / pixel_scale (Auryn's load_mnist: 256)",
+                              255.0, 256.0, legacy=255.0),
+        "noise_order": Option("after_check", str, "after_check: a noise jump lands after the threshold check and "
+                              "enters the next Euler step, scaled by 1 - dt/tau_mem there (Auryn); before_check: "
+                              "added to V after the Euler step, before the check", choices=NOISE_ORDERS,
+                              legacy="before_check"),
     }
     step_seconds = DT_MS * 1e-3
     default_hidden = (100,)
@@ -88,7 +108,8 @@ class ERBP(Algorithm):
         v = self.values
         return ERBPSettings(T=self.train_steps if train else self.test_steps, learn_after=self.learn_after,
                             eta=epoch_eta(v, epoch) if train else 0.0, b_min=v["b_min"], b_max=v["b_max"],
-                            sigma=v["sigma"], p=v["p"])
+                            sigma=v["sigma"], p=v["p"],
+                            noise_carry=int(v["noise_order"] == "after_check"))
 
     @property
     def blank_out(self) -> bool:
@@ -115,10 +136,10 @@ class ERBP(Algorithm):
                               f"give e.g. --hidden 100 or --hidden 200,200")
 
     def encode(self, images):
-        """Intensities pixel/255 in [0, 1], flattened (N, H*W)."""
+        """Values grey level / pixel_scale in [0, 1], flattened (N, H*W)."""
         from spikingbp.data import rate_encode
 
-        return rate_encode(images, 1.0)
+        return rate_encode(images, 255.0 / self.values["pixel_scale"])
 
     def init_params(self, sizes: Sizes, seed: int):
         self.check_sizes(sizes)
@@ -126,8 +147,10 @@ class ERBP(Algorithm):
         s = self.values["std_weight"]
         layers = [sizes.n_in, *sizes.hidden, sizes.n_out]
         params = {}
+        # Auryn's visible layer holds the label units too (nv = 784 + 10), with zero weights to the hidden layer
+        fan_in = [sizes.n_in + sizes.n_out * self.values["label_fan_in"], *layers[1:-1]]
         for l, (n_in, n_out) in enumerate(zip(layers, layers[1:])):
-            bound = np.sqrt(s / (n_in + n_out))
+            bound = np.sqrt(s / (fan_in[l] + n_out))
             params[f"W{l}"] = rng.uniform(-bound, bound, size=(n_in, n_out))
         for l, n_hidden in enumerate(sizes.hidden, start=1):
             bound = np.sqrt(s / (sizes.n_out + n_hidden))
@@ -155,10 +178,11 @@ class ERBP(Algorithm):
         generators = [np.random.default_rng([*seed_words, int(index)] + ([] if train else [EVALUATION]))
                       for index in indices]
         refractory = whole_steps(4.0, "data refractory")
-        data = escape_noise_trains(hazard(X[indices]), steps, refractory, generators)
+        data = escape_noise_trains(hazard(data_background(X[indices], v["silent_background"])), steps, refractory,
+                                   generators)
         if train:   # each generator draws its sample's data, then labels, then noise, then seed
-            labels = escape_noise_trains(hazard(np.where(T[indices] > 0.5, 0.95, 1e-4)), steps, refractory,
-                                         generators)
+            labels = escape_noise_trains(hazard(label_background(T[indices], v["label_encoding"])), steps,
+                                         refractory, generators)
         else:
             labels = np.zeros((len(indices), steps, n_out), bool)
         noise = np.zeros((len(indices), steps, units), bool)
@@ -345,9 +369,26 @@ class ERBP(Algorithm):
                        else params[name]) for name in params}
 
 
-def hazard(values) -> np.ndarray:
-    """Expected spikes per 0.1 ms step of data (or label) units with these values in [0, 1]: Auryn's SRM0Group at
-    rest, dt rho0 exp((bg - theta) / delta_u), rho0 = 100 Hz, theta = 100 mV, delta_u = 50 mV,
-    bg = (value - 0.43) x 0.5."""
-    background = (np.asarray(values, float) - 0.43) * 0.5
-    return DT_MS * 1e-3 * 100.0 * np.exp((background - 0.1) / 0.05)
+def data_background(values, silent_background: bool = True) -> np.ndarray:
+    """The data units' background bg (V) for pixel values in [0, 1]: Auryn's create_data_rbp,
+    bg = (value - input_thr) x input_scale with input_thr = 0.43, input_scale = 0.5; with ``silent_background``
+    a pixel equal to 0 gets bg = -1 V (Auryn's -10000 in its units), which keeps it silent."""
+    values = np.asarray(values, float)
+    background = (values - 0.43) * 0.5
+    return np.where(values > 0, background, -1.0) if silent_background else background
+
+
+def label_background(targets, encoding: str = "auryn") -> np.ndarray:
+    """The label units' bg (V) for one-hot ``targets``: ``auryn`` maps the firing probabilities max_p = 0.98
+    (the class) and min_p = 1e-5 as bg = p - 0.5 (create_data_rbp); ``pixel`` (before the fidelity review)
+    put 0.95 / 1e-4 through the data units' map."""
+    on = np.asarray(targets) > 0.5
+    if encoding == "auryn":
+        return np.where(on, 0.98, 1e-5) - 0.5
+    return data_background(np.where(on, 0.95, 1e-4), silent_background=False)
+
+
+def hazard(background) -> np.ndarray:
+    """Expected spikes per 0.1 ms step of data (or label) units with background ``bg`` (V): Auryn's SRM0Group
+    at rest, dt rho0 exp((bg - theta) / delta_u), rho0 = 100 Hz, theta = 100 mV, delta_u = 50 mV."""
+    return DT_MS * 1e-3 * 100.0 * np.exp((np.asarray(background, float) - 0.1) / 0.05)

@@ -52,6 +52,7 @@ class ERBPSettings:
     sigma: float = 0.05
     error_weight: float = 0.09
     p: float = 1.0        # transmission probability of the learned weights (1: no blank-out)
+    noise_carry: int = 1  # 1: a noise jump enters the next Euler step (Auryn's order); 0: added after it
 
     def __post_init__(self):
         if isinstance(self.T, bool) or not isinstance(self.T, (int, np.integer)) or self.T < 2:
@@ -157,7 +158,7 @@ def erbp_circuit(weights, feedback, data, labels, noise, settings: ERBPSettings 
     layers = layer_names(len(hidden))
     circuit = Circuit(name, sample_steps=s.T)
     unit = dict(T=s.T, theta=s.theta, k_mem=s.k_mem, decay_syn=s.decay_syn, decay_dend=s.decay_dend,
-                ref_steps=s.ref_steps, learn_after=s.learn_after)
+                ref_steps=s.ref_steps, learn_after=s.learn_after, noise_carry=s.noise_carry)
     for layer, size in zip(layers, hidden + [n_out]):
         circuit.add_population(layer, size, ERBPUnit, **unit)
     circuit.add_population("e", 2 * n_out, ERBPError, T=s.T, theta=s.theta)

@@ -6,7 +6,8 @@ Each computes per step what the Brian2 model's step code, threshold and reset co
 (``spikingbp.models.erbp``), in the same floating-point operations and order::
 
     ERBPUnits:       rest = [count not a multiple of T]
-                     I = rest (I decay_syn + a_in);  V = rest (V + k_mem (I - V)) + n_in rest, 0 while refractory
+                     I = rest (I decay_syn + a_in);  V' = V + n_in c;  V = rest (V' + k_mem (I - V')) + n_in rest (1 - c),
+                     0 while refractory (c: noise_carry)
                      s = [V > theta]: V = 0, ref = ref_steps
     ERBPErrorUnits:  E = max(rest (E + e_in), 0);  s = [E > theta]: E = E - theta
 
@@ -35,9 +36,9 @@ class ERBPUnits(AbstractProcess):
     spikes), ``n_in`` (noise jumps), ``s_out``. Vars: ``I``, ``V``, ``ref``, ``count``."""
 
     def __init__(self, *, shape: tuple, T: int, theta: float, k_mem: float, decay_syn: float, ref_steps: int,
-                 name: str | None = None):
+                 noise_carry: int = 1, name: str | None = None):
         super().__init__(shape=shape, T=int(T), theta=float(theta), k_mem=float(k_mem), decay_syn=float(decay_syn),
-                         ref_steps=int(ref_steps), name=name)
+                         ref_steps=int(ref_steps), noise_carry=int(noise_carry), name=name)
         self.a_in = InPort(shape=shape)
         self.n_in = InPort(shape=shape)
         self.s_out = OutPort(shape=shape)
@@ -64,8 +65,9 @@ class PyERBPUnitsFloat(PyLoihiProcessModel):
         rest = float(self.count[0] % p["T"] != 0)
         a_in, n_in = self.a_in.recv(), self.n_in.recv()
         self.I[:] = rest * (self.I * p["decay_syn"] + a_in)
-        V1 = rest * (self.V + p["k_mem"] * (self.I - self.V))
-        V2 = V1 + n_in * rest
+        Vn = self.V + n_in * p["noise_carry"]
+        V1 = rest * (Vn + p["k_mem"] * (self.I - Vn))
+        V2 = V1 + n_in * rest * (1 - p["noise_carry"])
         blocked = (self.ref > 0.5).astype(float)
         V = V2 * (1 - blocked)
         self.ref[:] = rest * (self.ref - blocked)

@@ -117,7 +117,7 @@ def _make_erbp(group, plan, fixed_point: bool, name: str):
 
     v = group.values
     return ERBPUnits(shape=(group.size,), T=int(v["T"]), theta=v["theta"], k_mem=v["k_mem"], decay_syn=v["decay_syn"],
-                     ref_steps=int(v["ref_steps"]), name=name)
+                     ref_steps=int(v["ref_steps"]), noise_carry=int(v["noise_carry"]), name=name)
 
 
 def _make_erbp_error(group, plan, fixed_point: bool, name: str):
@@ -152,7 +152,7 @@ NEURONS = {entry.model.name: entry for entry in (
     NeuronTranslation(LoihiCUBA, **_LIF, per_unit=("bias",)),
     NeuronTranslation(LoihiCUBAModulated, **_LIF, per_unit=("bias", "decay_mod"), reward_compartment=True),
     NeuronTranslation(ERBPUnit, process="ERBPUnits", make=_make_erbp, group_prefix="erbp", inputs=("a_in", "n_in"),
-                      shared=("T", "theta", "k_mem", "decay_syn", "ref_steps"), left_out={"e_in": _ERBP_DENDRITE},
+                      shared=("T", "theta", "k_mem", "decay_syn", "ref_steps", "noise_carry"), left_out={"e_in": _ERBP_DENDRITE},
                       **_ERBP),
     NeuronTranslation(ERBPError, process="ERBPErrorUnits", make=_make_erbp_error, group_prefix="error",
                       inputs=("e_in",), shared=("T", "theta"), **_ERBP),

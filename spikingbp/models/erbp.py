@@ -12,6 +12,9 @@ A unit (``ERBPUnit``) does per step (``step_code``, before thresholds; the first
     I = I decay_syn + a_in                 synaptic current: a_in is the weights of the step before's spikes
     U = U decay_dend + e_in                dendrite: the error input of the step before
     V = V + k_mem (I - V) + n_in           membrane, forward Euler (k_mem = dt / tau_mem); n_in: noise jumps
+                                           (noise_carry = 1, Auryn's order: V' = V + n_in enters the Euler
+                                           step, V = V' + k_mem (I - V'), so a jump reaches the next threshold
+                                           check scaled by 1 - k_mem; noise_carry = 0 adds it after the step)
     V = 0 while refractory                 (``ref`` counts the blocked steps down)
     learning = [phase > learn_after]       phase: the step's index in its sample
 
@@ -85,8 +88,9 @@ ERBP_UNIT_STEP = _START + """seed = seed + (seed_in - seed) * int(seed_in > 0.5)
 seed_in = 0
 I = rest * (I * decay_syn + a_in)
 U = rest * (U * decay_dend + e_in)
-V1 = rest * (V + k_mem * (I - V))
-V2 = V1 + n_in * rest
+Vn = V + n_in * noise_carry
+V1 = rest * (Vn + k_mem * (I - Vn))
+V2 = V1 + n_in * rest * (1 - noise_carry)
 blocked = int(ref > 0.5)
 V = V2 * (1 - blocked)
 ref = rest * (ref - blocked)
@@ -128,6 +132,8 @@ ERBPUnit = NeuronModel(
         "decay_dend": Parameter(unit_constants()["decay_dend"], "dendrite decay 1 - dt / tau_dend, in [0, 1]", 0.0,
                                 1.0),
         "ref_steps": Parameter(steps(REFRACTORY_MS), "blocked steps after a spike (3.9 ms: 38)", 0, None),
+        "noise_carry": Parameter(1, "1: a noise jump enters the next Euler step (Auryn: the stimulator writes mem "
+                                 "after the threshold check); 0: it is added after the step, unscaled", 0, 1),
         "learn_after": Parameter(steps(LEARN_AFTER_MS), "the learning phase starts after this step of a sample "
                                  "(50 ms: 500; Auryn: clock % 2500 > 500)", 0, None),
     },

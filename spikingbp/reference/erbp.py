@@ -3,8 +3,8 @@ vectorised over the units of each layer, written independently of the circuit.
 
 A sample is ``T`` steps of dt = 0.1 ms. Its first step starts every unit from rest. Then per step, in order:
 
-1. units: I = I decay_syn + a_in; U = U decay_dend + e_in; V = V + k_mem (I - V) + n_in, held at 0 while
-   refractory; the learning phase is the steps after ``learn_after``. Error units: E = max(E + input, 0).
+1. units: I = I decay_syn + a_in; U = U decay_dend + e_in; V' = V + n_in; V = V' + k_mem (I - V') (noise_carry
+   = 1, Auryn's order; with 0: V = V + k_mem (I - V) + n_in), held at 0 while refractory; the learning phase is the steps after ``learn_after``. Error units: E = max(E + input, 0).
 2. spikes: a unit fires when V > theta (V = 0, ``ref_steps`` steps blocked); an error unit when E > theta
    (it keeps E - theta).
 3. deliveries, consumed in the next step: each presynaptic spike first updates its weights,
@@ -41,6 +41,7 @@ class Settings(NamedTuple):
     sigma: float = 0.05             # one noise event's jump of V (50 pA x R)
     error_weight: float = 0.09      # 90 pA
     p: float = 1.0                  # transmission probability of the learned weights (blank-out)
+    noise_carry: int = 1            # 1: a noise jump enters the next Euler step (Auryn's order); 0: added after it
 
 
 M = 2 ** 31 - 1                     # blank-out draws: x <- 16807 x mod M, per synapse and presynaptic spike
@@ -100,8 +101,9 @@ def run_sample(weights, feedback, data, labels, noise, settings: Settings = Sett
         for layer in range(n_layers):
             I[layer] = rest * (I[layer] * s.decay_syn + a_in[layer])
             U[layer] = rest * (U[layer] * s.decay_dend + e_in[layer])
-            V1 = rest * (V[layer] + s.k_mem * (I[layer] - V[layer]))
-            V2 = V1 + n_in[layer] * rest
+            Vn = V[layer] + n_in[layer] * s.noise_carry
+            V1 = rest * (Vn + s.k_mem * (I[layer] - Vn))
+            V2 = V1 + n_in[layer] * rest * (1 - s.noise_carry)
             blocked = ref[layer] > 0.5
             V[layer] = V2 * (1 - blocked)
             ref[layer] = rest * (ref[layer] - blocked)
