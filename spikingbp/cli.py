@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 import importlib.metadata
 import os
 import platform
@@ -178,6 +179,22 @@ def cmd_energy(args) -> int:
             time = f", {figure['time_ms']} ms" if figure["time_ms"] else ""
             print(f"paper, {figure['phase']}: {figure['energy_uJ']} uJ{time} ({figure['kind']}; {figure['source']})")
     print(f"wrote {path}")
+    return 0
+
+
+def cmd_alignment(args) -> int:
+    import pandas as pd
+
+    from spikingbp.analysis.alignment import CSV_FILE, FIGURE_FILE, alignment
+
+    table = alignment(args.run_dir, samples=args.samples, device=args.device, out=args.out, progress=not args.quiet,
+                      data_dir=args.data_dir)
+    out = args.out or args.run_dir
+    shown = ["snapshot", "matrix"] + [c for c in table.columns if c.startswith("cos_") or c in
+                                      ("silent", "saturated", "error_scale")]
+    with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 200):
+        print(table[shown].to_string(index=False))
+    print(f"wrote {Path(out) / CSV_FILE} and {Path(out) / FIGURE_FILE}")
     return 0
 
 
@@ -431,6 +448,20 @@ def build_parser() -> argparse.ArgumentParser:
                         "runtime for a reference run)")
     energy.add_argument("--data-dir", default=None, help="directory of IDX files (default: the run's)")
     energy.set_defaults(func=cmd_energy)
+
+    align = command("alignment", help="per layer, the cosine between the weight change the circuit makes on real "
+                    "samples and the update of the algorithm's rate equivalent (sBP: the exact binary update; eRBP: "
+                    "random feedback and true backprop; SSNN-BP: rate form, ideal, gradient), silent and saturated "
+                    "units, the error signal's scale; at every weight snapshot of the run")
+    align.add_argument("run_dir", help="the --out directory of a 'spikingbp train' (finished or under way)")
+    align.add_argument("--samples", type=int, default=50, help="training samples, the first N of the run's data")
+    align.add_argument("--device", default=None, help="where the change is made: reference (default; the circuits "
+                       "reproduce it bit for bit) or a Brian2 device of the algorithm")
+    align.add_argument("--data-dir", default=None, help="directory of IDX files (default: the run's)")
+    align.add_argument("--out", default=None, help="where alignment.csv and alignment.png go (default: the run "
+                       "directory)")
+    align.add_argument("--quiet", action="store_true", help="no progress bar")
+    align.set_defaults(func=cmd_alignment)
 
     from spikingbp.reproduce import SECTIONS
 

@@ -69,6 +69,7 @@ CONFIG_FILE = "config.json"
 WEIGHTS_INITIAL_FILE = "weights_initial.npz"
 WEIGHTS_FINAL_FILE = "weights_final.npz"
 WEIGHTS_BEST_FILE = "weights_best.npz"   # the params after the epoch of the highest test accuracy (the first)
+EPOCH_WEIGHTS_DIR = "epochs"              # weights_epoch_<e>.npz: the params after each epoch
 ORDER_FILE = "order.npy"
 METRICS_FILE = "metrics.csv"
 TOOLS_LOG = "tools.log"  # what compilers, make and device tools printed during the run
@@ -400,8 +401,10 @@ def _train_together(runs: list) -> list:
                                         *(test_scores[m] for m in algorithm.measures),
                                         n_train / max(train_seconds, 1e-12), time.perf_counter() - wall_started])
                 orders[k].append(order[k])
+                make_dir(run.config.out / EPOCH_WEIGHTS_DIR)   # before the checkpoint counts the epoch
+                _write_npz(run.config.out / EPOCH_WEIGHTS_DIR / f"weights_epoch_{epoch}.npz", **params[k])
                 if metrics_rows[k][-1][2] > max((row[2] for row in metrics_rows[k][:-1]), default=-np.inf):
-                    _write_npz(run.config.out / WEIGHTS_BEST_FILE, **params[k])   # before the checkpoint counts it
+                    _write_npz(run.config.out / WEIGHTS_BEST_FILE, **params[k])
                 _write_epoch_files(run.config.out, run.record, params[k], epoch, np.concatenate(orders[k]),
                                    metrics_rows[k], run.columns)
             bar.set_postfix(test_accuracy=f"{metrics_rows[0][-1][2]:.3f}")
@@ -666,11 +669,15 @@ def load_test_run(run_dir, algorithm: str, most: int | None = None):
     return run, run.data(limit=limit), context
 
 
-def load_run(path) -> FinishedRun:
-    """Read the finished run in ``path`` (``DataError`` naming what is missing or unreadable)."""
+def load_run(path, under_way: bool = False) -> FinishedRun:
+    """Read the finished run in ``path`` (``DataError`` naming what is missing or unreadable); with ``under_way``
+    a run that has not finished yet is read too, its checkpoint's params standing for the final ones."""
     run = Path(path)
     # weights_initial.npz may be left out (reproductions/ does not commit it): it is redrawn from the seed
-    files = [run / name for name in (CONFIG_FILE, WEIGHTS_FINAL_FILE)]
+    last = WEIGHTS_FINAL_FILE
+    if under_way and not (run / WEIGHTS_FINAL_FILE).is_file() and (run / CHECKPOINT_FILE).is_file():
+        last = CHECKPOINT_FILE
+    files = [run / name for name in (CONFIG_FILE, last)]
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         raise DataError(f"{run} is not a finished training run: missing {', '.join(missing)}; give the --out "
@@ -687,7 +694,9 @@ def load_run(path) -> FinishedRun:
                                                     config.seed))
                 continue
             with np.load(name, allow_pickle=False) as stored:
-                params.append({key: stored[key] for key in stored.files})
+                keys = [key for key in stored.files if name.name != CHECKPOINT_FILE or key.startswith(PARAM_PREFIX)]
+                params.append({key[len(PARAM_PREFIX):] if name.name == CHECKPOINT_FILE else key: stored[key]
+                               for key in keys})
     except (OSError, ValueError, KeyError) as error:
         raise DataError(f"{run}: cannot read the run files ({error}); rerun 'spikingbp train' into a new --out") from None
     return FinishedRun(run, config, algorithm, params[0], params[1])

@@ -145,6 +145,17 @@ class RunContext:
 
 
 @dataclass
+class SampleUpdates:
+    """``Algorithm.ideal_updates`` of one sample: ``directions[matrix][reference]``, an array shaped like the
+    matrix (its sign: the direction the weights should move); ``units[matrix]``, the statistics of the layer the
+    matrix feeds: ``silent`` and ``saturated`` fractions of its units and ``error_scale`` (the rms of the error
+    signal that reaches it, in the algorithm's units)."""
+
+    directions: dict
+    units: dict
+
+
+@dataclass
 class CircuitRun:
     """One phase's circuit for a batch of samples: run ``steps`` steps; sample c occupies the steps from
     ``first_step + c * steps_per_sample``; ``readout`` = (population, step offset in a sample) of the output."""
@@ -202,6 +213,13 @@ class Algorithm(ABC):
 
     @abstractmethod
     def learned_params(self, params: Params, weights: dict) -> Params: ...
+
+    def ideal_updates(self, params: Params, X, T, index: int, ctx: RunContext) -> "SampleUpdates":
+        """What the weight change on training sample ``index`` (drawn as ``train_epoch`` in ``ctx.epoch`` draws it)
+        should point along: for each learned matrix, the updates of the algorithm's rate (ANN) equivalent at
+        ``params`` (``SampleUpdates.directions``), and per layer the unit statistics (silent, saturated) and the
+        error signal's scale. ``spikingbp.analysis.alignment`` compares the circuit's change with each."""
+        raise ConfigError(f"{self.name} defines no gradient-alignment references")
 
     def learning_steps(self, run: CircuitRun):
         """Where the learning rules of a training circuit act: a bool per step of ``run``, or None for every

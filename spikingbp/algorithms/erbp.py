@@ -250,6 +250,54 @@ class ERBP(Algorithm):
             ctx.advance(len(part))
         return {**{f"W{l}": W for l, W in enumerate(weights)}, **{f"G{l}": G for l, G in enumerate(feedback, 1)}}
 
+    def ideal_updates(self, params, X, T, index, ctx):
+        """The rate forms of the update on the sample's own spikes (the reference run of the sample, drawn as
+        ``train_epoch`` draws it, over the learning phase): x, h counts of the presynaptic units, e = e+ - e-
+        the error units' counts (the label minus the output, as the output dendrite sees it), g the fraction of
+        the learning phase each post unit's current spends inside the boxcar (the rule's derivative). Per
+        matrix: ``rbp`` = pre x (feedback e * g), the random-feedback network's update (feedback: G^T for a
+        hidden layer, 1 for the output); ``bp`` = the same with the true backward path W_{l+1} (e * g above),
+        the gradient of the squared error 1/2 |label - output|^2 of that rate network; for the output layer
+        the two are the same."""
+        from scipy.signal import lfilter
+
+        from spikingbp.algorithms.base import SampleUpdates
+        from spikingbp.reference import erbp as reference
+
+        weights, feedback = self._split(params)
+        n_out = weights[-1].shape[1]
+        units = sum(W.shape[1] for W in weights)
+        data, labels, noise, seeds = self.streams(X, T, [index], [ctx.seed, ctx.epoch], units, train=True)
+        s = self._reference_settings(True, ctx.epoch)
+        sample = reference.run_sample(weights, feedback, data[0], labels[0], noise[0], s._replace(eta=0.0),
+                                      **({"seed": seeds[0], "keys": self.keys(weights)} if self.blank_out else {}))
+        learning = slice(s.learn_after + 1, s.T)
+        pre = [data[0]] + sample.hidden                       # spike flags (T, n) into each matrix
+        post = sample.hidden + [sample.output]
+        error = (sample.error[:, :n_out].astype(float) - sample.error[:, n_out:])[learning].sum(axis=0)
+        counts = [train[learning].sum(axis=0).astype(float) for train in pre]
+        gates = []
+        for W, train in zip(weights, pre):                    # the post current, I = I decay + W^T spikes before
+            drive = np.vstack([np.zeros((1, W.shape[1])), train[:-1].astype(float) @ W])
+            current = lfilter([1.0], [1.0, -s.decay_syn], drive, axis=0)[learning]
+            gates.append(((current > s.b_min) & (current < s.b_max)).mean(axis=0))
+        deltas = [None] * len(weights)                        # bp: e * g at the output, then W_{l+1} backwards
+        deltas[-1] = error * gates[-1]
+        for l in range(len(weights) - 2, -1, -1):
+            deltas[l] = (weights[l + 1] @ deltas[l + 1]) * gates[l]
+        directions, stats = {}, {}
+        refractory_max = (s.T - s.learn_after - 1) / (s.ref_steps + 1)
+        for l, W in enumerate(weights):
+            signal = error if l == len(weights) - 1 else feedback[l].T @ error
+            rbp = np.outer(counts[l], signal * gates[l])
+            directions[f"W{l}"] = {"rbp": rbp, "bp": np.outer(counts[l], deltas[l])}
+            fired = post[l][learning].sum(axis=0)
+            stats[f"W{l}"] = {"silent": float(np.mean(fired == 0)),
+                              "saturated": float(np.mean(fired >= 0.9 * refractory_max)),
+                              "outside_boxcar": float(np.mean(gates[l] == 0)),
+                              "error_scale": float(np.sqrt(np.mean(np.square(signal))))}
+        return SampleUpdates(directions, stats)
+
     def test_runs(self, params, X, ctx):
         """The test samples run by run on ``ctx.device``: yields (sample indices, output spike flags (n, T, n_out),
         forward SynOps per step (n, T): spikes x fan-out of the data and every hidden layer)."""

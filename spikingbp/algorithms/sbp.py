@@ -68,6 +68,21 @@ class SBP(Algorithm):
 
     ensemble_devices = ("cpp_standalone",)
 
+    def ideal_updates(self, params, X, T, index, ctx):
+        """The binary network's exact update (spec sbp.md, ``reference.sbp.train_step``): the circuit must make
+        exactly this change, so its cosine is 1."""
+        from spikingbp.algorithms.base import SampleUpdates
+        from spikingbp.reference import sbp as reference
+
+        W1, W2, trace = reference.train_step(X[index], T[index], params["W1"], params["W2"])
+        return SampleUpdates(
+            directions={"W1": {"exact": (W1 - params["W1"]).astype(float)},
+                        "W2": {"exact": (W2 - params["W2"]).astype(float)}},
+            units={"W1": {"silent": float(np.mean(~trace.h)), "saturated": float(np.mean(trace.a1 > reference.THRESHOLD)),
+                          "error_scale": float(np.sqrt(np.mean(np.square(trace.d1, dtype=float))))},
+                   "W2": {"silent": float(np.mean(~trace.o)), "saturated": float(np.mean(trace.o_gt)),
+                          "error_scale": float(np.sqrt(np.mean(np.square(trace.d2, dtype=float))))}})
+
     def train_ensemble_epoch(self, params, X, T, orders, contexts):
         from spikingbp.circuits import sbp as circuit
         from spikingbp.circuits.ensemble import ensemble_circuit, ensemble_sources, ensemble_weights, split_result

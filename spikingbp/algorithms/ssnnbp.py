@@ -186,6 +186,40 @@ class SSNNBP(Algorithm):
             ctx.advance(len(params) * len(copies[0][1]))
         return [{f"W{l}": W for l, W in enumerate(w)} for w in weights]
 
+    def ideal_updates(self, params, X, T, index, ctx):
+        """On the sample's own spikes (its reference run, drawn as ``train_epoch`` draws it): ``rate_form`` =
+        eta/2 (input counts) x (d+ - d- counts), the update the stochastic form approximates; ``ideal`` = the rate
+        network's update with unquantised deltas, delta_out = label count - output count, delta_hidden =
+        W_{l+1} delta_above gated by [count > 0] (the rule's derivative); ``bp`` = the same gated by
+        [0 < count < Ts], the gradient of the clipped rate network clip(W^T n / theta, 0, Ts), whose units at one
+        spike per step no longer change their output."""
+        from spikingbp.algorithms.base import SampleUpdates
+        from spikingbp.reference import ssnnbp as reference
+
+        weights = self._weights(params)
+        Ts = self.values["Ts"]
+        hidden = [W.shape[1] for W in weights[:-1]]
+        inputs, labels, keep = self.trains(X, T, [index], [ctx.seed, ctx.epoch], hidden, train=True)
+        settings = self._reference_settings(epoch=ctx.epoch)._replace(form="rate")
+        rate_form, record = reference.run_sample(weights, inputs[0], labels[0], [mask[0] for mask in keep], settings)
+        counts = [inputs[0].sum(axis=0).astype(float)] + [layer.x.sum(axis=0).astype(float) for layer in record]
+        delta_ideal = [None] * len(weights)
+        delta_bp = [None] * len(weights)
+        delta_ideal[-1] = delta_bp[-1] = labels[0].sum(axis=0) - counts[-1]
+        for l in range(len(weights) - 2, -1, -1):
+            h = counts[l + 1]
+            delta_ideal[l] = (weights[l + 1] @ delta_ideal[l + 1]) * (h > 0)
+            delta_bp[l] = (weights[l + 1] @ delta_bp[l + 1]) * ((h > 0) & (h < Ts))
+        directions, stats = {}, {}
+        for l in range(len(weights)):
+            directions[f"W{l}"] = {"rate_form": rate_form[l], "ideal": np.outer(counts[l], delta_ideal[l]),
+                                   "bp": np.outer(counts[l], delta_bp[l])}
+            fired = counts[l + 1]
+            signal = delta_ideal[-1] if l == len(weights) - 1 else weights[l + 1] @ delta_ideal[l + 1]
+            stats[f"W{l}"] = {"silent": float(np.mean(fired == 0)), "saturated": float(np.mean(fired >= Ts)),
+                              "error_scale": float(np.sqrt(np.mean(np.square(signal))))}
+        return SampleUpdates(directions, stats)
+
     def output_counts(self, params, X, ctx):
         """Forward spikes of every output unit per sample (N, n_out) on ``ctx.device``."""
         from spikingbp.circuits import ssnnbp as circuit
