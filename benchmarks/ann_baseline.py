@@ -4,6 +4,9 @@
     python benchmarks/ann_baseline.py --dataset mnist --data-dir ../shared/data/mnist-10k --epochs 15
     python benchmarks/ann_baseline.py --dataset mnist --data-dir ../shared/data/mnist-10k --epochs 15 \
         --hidden 100 --dropout 0,0 --feedback random        (eRBP's RBP column; --feedback bp: its BP column)
+    python benchmarks/ann_baseline.py --dataset mnist --data-dir ../shared/data/mnist --epochs 10 --hidden 100 \
+        --dropout 0,0 --feedback random --optimizer sgd --batch 1 --lr 0.01 --no-bias --feedback-std 7
+                                                            (eRBP's closest network: per-sample SGD, no biases)
 
 784-1280-10 by default (``--hidden``), ReLU, softmax cross-entropy, dropout 0.2 on the inputs and 0.3 on the hidden layer
 (the paper's SSNN-BP rates), He initialisation, Adam (learning rate 1e-3, minibatches of 100), inputs pixel/255;
@@ -20,18 +23,21 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def train(X, Y, X_test, y_test, hidden, epochs: int, seed: int, batch: int = 100, lr: float = 1e-3,
-          dropout=(0.2, 0.3), feedback: str = "bp"):
+          dropout=(0.2, 0.3), feedback: str = "bp", optimizer: str = "adam", bias: bool = True,
+          feedback_std: float = 0.2, lr_decay: float = 1.0):
     """Test accuracy per epoch of a ReLU network with hidden layers ``hidden`` (a tuple), softmax
-    cross-entropy, input and hidden ``dropout`` rates, Adam. ``feedback``: ``bp`` (backprop) or ``random``
-    (random backprop as eRBP's circuit does it: each hidden layer gets the output error through a fixed random
-    matrix G_l (n_out, n_hl), uniform +-sqrt(0.2 / (n_out + n_hl)) with its mean over classes removed)."""
+    cross-entropy, input and hidden ``dropout`` rates, Adam (or plain SGD: ``optimizer="sgd"``, with
+    ``batch=1`` per-sample updates), with or without ``bias``, the learning rate times ``lr_decay`` after every
+    epoch. ``feedback``: ``bp`` (backprop) or ``random`` (random backprop as eRBP's circuit does it: each hidden
+    layer gets the output error through a fixed random matrix G_l (n_out, n_hl), uniform
+    +-sqrt(feedback_std / (n_out + n_hl)) with its mean over classes removed)."""
     rng = np.random.default_rng(seed)
     sizes = [X.shape[1], *hidden, Y.shape[1]]
     weights = [rng.normal(0, np.sqrt(2 / a), (a, b)) for a, b in zip(sizes, sizes[1:])]
     biases = [np.zeros(b) for b in sizes[1:]]
     G, feedback_rng = [], np.random.default_rng([seed, 1])  # its own stream: bp runs draw as before
     for n in hidden:
-        bound = np.sqrt(0.2 / (sizes[-1] + n))
+        bound = np.sqrt(feedback_std / (sizes[-1] + n))
         g = feedback_rng.uniform(-bound, bound, (sizes[-1], n))
         G.append(g - g.mean(axis=0))
     params = weights + biases
@@ -57,6 +63,11 @@ def train(X, Y, X_test, y_test, hidden, epochs: int, seed: int, batch: int = 100
                 deltas.insert(0, back * masks[layer])
             grads = [a.T @ d for a, d in zip(activity, deltas)] + [d.sum(axis=0) for d in deltas]
             step += 1
+            if optimizer == "sgd":
+                rate = lr * lr_decay ** (epoch - 1)
+                for param, grad in zip(params[:len(weights)] + (params[len(weights):] if bias else []), grads):
+                    param -= rate * grad
+                continue
             for param, grad, (m, v) in zip(params, grads, moments):
                 m *= 0.9
                 m += 0.1 * grad
@@ -80,6 +91,13 @@ def main():
     parser.add_argument("--hidden", default="1280", help="hidden layer sizes, e.g. 1280 or 200,200")
     parser.add_argument("--dropout", default="0.2,0.3", help="input,hidden dropout rates (0,0: none)")
     parser.add_argument("--feedback", default="bp", choices=("bp", "random"), help="backprop or random backprop")
+    parser.add_argument("--optimizer", default="adam", choices=("adam", "sgd"))
+    parser.add_argument("--batch", type=int, default=100, help="samples per update (1: per-sample, as the circuits)")
+    parser.add_argument("--lr", type=float, default=1e-3, help="learning rate")
+    parser.add_argument("--lr-decay", type=float, default=1.0, help="sgd: the rate times this after every epoch")
+    parser.add_argument("--no-bias", action="store_true", help="no biases (sgd; the circuits have none)")
+    parser.add_argument("--feedback-std", type=float, default=0.2, help="random feedback G uniform in "
+                        "+-sqrt(std / (n_out + n_h)) (eRBP's authors: 7)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
@@ -92,18 +110,27 @@ def main():
     X = data.x_train.reshape(data.n_train, -1) / 255.0
     X_test = data.x_test.reshape(data.n_test, -1) / 255.0
     started = time.perf_counter()
+    if args.no_bias and args.optimizer != "sgd":
+        parser.error("--no-bias goes with --optimizer sgd")
     curve = train(X, one_hot(data.y_train, data.n_classes), X_test, data.y_test, hidden, args.epochs, args.seed,
-                  dropout=dropout, feedback=args.feedback)
+                  batch=args.batch, lr=args.lr, dropout=dropout, feedback=args.feedback, optimizer=args.optimizer,
+                  bias=not args.no_bias, feedback_std=args.feedback_std, lr_decay=args.lr_decay)
+    sgd = args.optimizer == "sgd"
     network = "-".join(map(str, [X.shape[1], *hidden, data.n_classes]))
     summary = {"command": f"python benchmarks/ann_baseline.py --dataset {args.dataset}"
                           + (f" --data-dir {args.data_dir}" if args.data_dir else "") + f" --epochs {args.epochs}"
-                          + f" --hidden {args.hidden} --dropout {args.dropout} --feedback {args.feedback}",
+                          + f" --hidden {args.hidden} --dropout {args.dropout} --feedback {args.feedback}"
+                          + (f" --optimizer sgd --batch {args.batch} --lr {args.lr} --lr-decay {args.lr_decay}"
+                             + (" --no-bias" if args.no_bias else "") if sgd else "")
+                          + (f" --feedback-std {args.feedback_std}" if args.feedback_std != 0.2 else ""),
+               "optimizer": args.optimizer, "batch": args.batch, "lr": args.lr, "bias": not args.no_bias,
                "network": network, "feedback": args.feedback, "dropout": dropout, "train": data.n_train,
                "test": data.n_test,
                "seed": args.seed, "test_accuracy_per_epoch": curve, "final_test_accuracy": curve[-1],
                "wall_seconds": round(time.perf_counter() - started, 1)}
     default = f"ann_baseline_{args.dataset}.json" if (args.hidden, args.dropout, args.feedback) == ("1280", "0.2,0.3", "bp") \
-        else f"ann_baseline_{args.dataset}_{network}_{args.feedback}{'' if any(dropout) else '_nodropout'}.json"
+        else (f"ann_baseline_{args.dataset}{'' if args.data_dir is None else '_' + Path(args.data_dir).name}_{network}_"
+              f"{args.feedback}{'' if any(dropout) else '_nodropout'}{'_sgd' + str(args.batch) if sgd else ''}.json")
     out = Path(args.out or REPO / "benchmarks" / "results" / default)
     write_json(out, summary, indent=1)
     print(json.dumps(summary))

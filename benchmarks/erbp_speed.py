@@ -1,69 +1,119 @@
-"""eRBP training speed: the event-driven circuit on cpp_standalone against the numpy reference, per network.
+"""eRBP training speed, before and after, in one run: the circuit on cpp_standalone and the numpy reference.
 
-    python benchmarks/erbp_speed.py --out benchmarks/results/erbp_speed_2core.json
+    python benchmarks/erbp_speed.py --baseline 2d022bc --out benchmarks/results/erbp_speed_2core.json
 
-784-100-10 and 784-500-10 (``--hidden``) on the first ``--samples`` mnist-10k training samples (250 ms each, the
-noise variant), in one run per network: the circuit's first run (compiling its program), the same samples
-again (program cached), and the reference on the same samples and streams; both must end with the same
-weights, bit for bit. Drawing the streams (data and label units, noise) is part of every timing. Also the
-synaptic events per training sample, counted from the circuit's spikes (forward path, error path).
+Each version of spikingbp (the ``--baseline`` commit, unpacked into a scratch directory, and this working
+tree) is measured in a process of its own on the same samples: the first ``--samples`` training samples of
+full MNIST (784-100-10 by default, ``--hidden``), 250 ms each with noise, the authors' options (``--option``
+adds or changes some; both versions take them). Per version: the circuit's first run (compiling its program),
+the same samples again with the program cached, and the reference; all must end with the same weights, and
+the two versions with the same weights as each other, bit for bit. The ratio of the cached circuit's samples per
+second (after / before) is the speed-up. Both versions run one after the other on the same machine, so what
+else the machine does weighs on both; the JSON says which machine and how many cores.
 """
 import argparse
+import hashlib
 import json
+import os
+import platform
+import subprocess
+import sys
+import tarfile
 import tempfile
 import time
+from io import BytesIO
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "mnist-10k"
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "mnist"
+
+
+def measure(args) -> dict:
+    """Run in the measured version's process: its spikingbp is the one on sys.path first."""
+    import numpy as np
+
+    import spikingbp
+    from spikingbp.algorithms import RunContext, create
+    from spikingbp.circuits.program import ProgramCache
+    from spikingbp.training import load_data
+
+    options = dict(item.split("=", 1) for item in args.option)
+    algorithm = create("erbp", options)
+    data = load_data(algorithm, "mnist", args.data_dir, limit_train=2 * args.samples, limit_test=1)
+    params = algorithm.init_params(data.sizes((args.hidden,)), 0)
+    cache = ProgramCache(tempfile.mkdtemp(prefix="spikingbp-erbp-speed-"))
+    circuit = RunContext("cpp_standalone", seed=0, epoch=1, chunk=args.samples, programs=cache)
+    warm, order = np.arange(args.samples, 2 * args.samples), np.arange(args.samples)
+    runs = {}
+    started = time.perf_counter()
+    algorithm.train_epoch(params, data.X_train, data.T_train, warm, circuit)   # compiles, on other samples
+    runs["circuit, first run (compiles)"] = round(time.perf_counter() - started, 2)
+    started = time.perf_counter()
+    learned = algorithm.train_epoch(params, data.X_train, data.T_train, order, circuit)
+    runs["circuit, program cached"] = round(time.perf_counter() - started, 2)
+    started = time.perf_counter()
+    expected = algorithm.train_epoch(params, data.X_train, data.T_train, order[:args.reference_samples],
+                                     RunContext("reference", seed=0, epoch=1, chunk=args.samples))
+    runs["numpy reference"] = round(time.perf_counter() - started, 2)
+    check = algorithm.train_epoch(params, data.X_train, data.T_train, order[:args.reference_samples], circuit)
+    digest = hashlib.sha256(b"".join(np.ascontiguousarray(learned[k]).tobytes() for k in sorted(learned)))
+    return {"spikingbp": str(Path(spikingbp.__file__).parent), "options": algorithm.values, "seconds": runs,
+            "circuit_samples_per_second": round(args.samples / runs["circuit, program cached"], 2),
+            "reference_samples_per_second": round(args.reference_samples / runs["numpy reference"], 3),
+            "circuit_equals_reference": bool(all(np.array_equal(check[k], expected[k]) for k in expected)),
+            "weights_sha256": digest.hexdigest()[:16]}
+
+
+def unpack(revision: str, into: Path) -> Path:
+    """The spikingbp package of ``revision`` of this repository, unpacked under ``into``."""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", revision, "spikingbp"],
+                             check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(into)
+    return into
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=str(DEFAULT_DATA))
-    parser.add_argument("--samples", type=int, default=20)
-    parser.add_argument("--hidden", type=int, nargs="+", default=[100, 500])
+    parser.add_argument("--samples", type=int, default=300, help="training samples timed on the circuit")
+    parser.add_argument("--reference-samples", type=int, default=10, help="of those, timed on the reference too")
+    parser.add_argument("--hidden", type=int, default=100)
+    parser.add_argument("--baseline", default=None, help="the commit measured as 'before' (none: only this tree)")
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "erbp_speed_2core.json"))
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)   # the tree whose spikingbp to measure
     args = parser.parse_args()
-    from spikingbp.algorithms import RunContext, create
-    from spikingbp.circuits.program import ProgramCache
+    if args.worker is not None:
+        print(json.dumps(measure(args)))
+        return
     from spikingbp.io import write_json
-    from spikingbp.training import load_data
 
-    algorithm = create("erbp")
-    data = load_data(algorithm, "mnist", args.data_dir, limit_train=args.samples, limit_test=1)
-    order = np.arange(args.samples)
-    cache = ProgramCache(tempfile.mkdtemp(prefix="spikingbp-erbp-speed-"))
-    networks = {}
-    for hidden in args.hidden:
-        params = algorithm.init_params(data.sizes((hidden,)), 0)
-        circuit = RunContext("cpp_standalone", seed=0, epoch=1, chunk=args.samples, programs=cache)
-        runs = {}
-        for label in ("circuit, first run (compiles)", "circuit, program cached"):
-            started = time.perf_counter()
-            learned = algorithm.train_epoch(params, data.X_train, data.T_train, order, circuit)
-            seconds = time.perf_counter() - started
-            runs[label] = {"seconds": round(seconds, 2), "samples_per_second": round(args.samples / seconds, 3)}
-        started = time.perf_counter()
-        expected = algorithm.train_epoch(params, data.X_train, data.T_train, order,
-                                         RunContext("reference", seed=0, epoch=1, chunk=args.samples))
-        seconds = time.perf_counter() - started
-        runs["numpy reference"] = {"seconds": round(seconds, 2), "samples_per_second": round(args.samples / seconds, 3)}
-        networks[f"784-{hidden}-10"] = {
-            "runs": runs,
-            "circuit / reference, samples per second": round(runs["circuit, program cached"]["samples_per_second"]
-                                                             / runs["numpy reference"]["samples_per_second"], 1),
-            "identical_weights": bool(all(np.array_equal(learned[k], expected[k]) for k in expected)),
-            "changed_weights": int(sum((learned[k] != params[k]).sum() for k in params)),
-            "training_synops_per_sample": algorithm.training_synops(params, data.X_train, data.T_train, order,
-                                                                    RunContext("cpp_standalone", seed=0, epoch=1))}
-        print(json.dumps({f"784-{hidden}-10": networks[f"784-{hidden}-10"]}, indent=1), flush=True)
-    summary = {"command": f"python benchmarks/erbp_speed.py --samples {args.samples} --hidden "
-                          + " ".join(map(str, args.hidden)),
-               "samples": args.samples, "sample_ms": 250, "networks": networks}
+    versions = {}
+    with tempfile.TemporaryDirectory(prefix="spikingbp-baseline-") as scratch:
+        trees = ([(f"before ({args.baseline})", unpack(args.baseline, Path(scratch)))] if args.baseline else []) \
+            + [("after (this tree)", REPO)]
+        for label, tree in trees:
+            command = [sys.executable, str(Path(__file__).resolve()), "--worker", str(tree), "--samples",
+                       str(args.samples), "--reference-samples", str(args.reference_samples), "--hidden",
+                       str(args.hidden), "--data-dir", args.data_dir] + [f"--option={o}" for o in args.option]
+            done = subprocess.run(command, env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True,
+                                  text=True)
+            if done.returncode:
+                sys.exit(f"{label} failed:\n{done.stderr[-3000:]}")
+            versions[label] = json.loads(done.stdout.strip().splitlines()[-1])
+            print(label, json.dumps(versions[label]), flush=True)
+    speeds = [v["circuit_samples_per_second"] for v in versions.values()]
+    summary = {"command": "python benchmarks/erbp_speed.py" + (f" --baseline {args.baseline}" if args.baseline else "")
+                          + f" --samples {args.samples} --reference-samples {args.reference_samples} --hidden {args.hidden}"
+                          + "".join(f" --option {o}" for o in args.option),
+               "machine": f"{platform.machine()}, {os.cpu_count()} cores", "network": f"784-{args.hidden}-10",
+               "samples": args.samples, "sample_ms": 250, "versions": versions,
+               "same_weights_in_every_version": len({v["weights_sha256"] for v in versions.values()}) == 1}
+    if len(speeds) == 2:
+        summary["circuit_speedup"] = round(speeds[1] / speeds[0], 2)
     write_json(args.out, summary, indent=1)
+    print(json.dumps({k: summary[k] for k in summary if k != "versions"}, indent=1))
 
 
 if __name__ == "__main__":

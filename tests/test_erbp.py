@@ -175,6 +175,8 @@ def test_data_units_of_many_samples_draw_as_one_sample_at_a_time():
     pixel to a white one (the white row outgrows its first pool of draws several times)."""
     hazards = hazard(data_background(np.random.default_rng(5).random((6, 50)) ** 3))
     hazards[2] = hazard(data_background(np.ones(50)))                    # the busiest row: far more renewals than the others
+    hazards[4, ::2] = hazard(-1.0)                      # black pixels: silent units, left out of the loop
+    hazards[5, :10] = 0.0
     seeds = [[7, row] for row in range(6)]
     batch = [np.random.default_rng(s) for s in seeds]
     trains = escape_noise_trains(hazards, 400, 40, batch)

@@ -164,36 +164,46 @@ class ERBP(Algorithm):
         feedback = [params[f"G{l}"] for l in range(1, len(weights))]
         return weights, feedback
 
-    def streams(self, X, T, indices, seed_words, units: int, *, train: bool):
+    def streams(self, X, T, indices, seed_words, units: int, *, train: bool, sparse: bool = False):
         """The data (N, T, n_in), labels (N, T, n_out) and noise (N, T, units) bool streams and the blank-out seeds
         (N,) of the samples ``indices``, each from ``numpy.random.default_rng([*seed_words, index])`` (test
         samples: silent labels). With blank-out the data units are silent in a sample's first step, when its seed
-        arrives."""
+        arrives. With ``sparse``: (``StreamEvents`` of the three streams, seeds), the same spikes as index arrays,
+        for the circuit."""
+        from spikingbp.circuits.erbp import StreamEvents
+        from spikingbp.data.encoders import escape_noise_events
         from spikingbp.lehmer import MODULUS
-        from spikingbp.data.encoders import escape_noise_trains
 
         v = self.values
         steps = self.train_steps if train else self.test_steps
-        n_out = T.shape[1]
+        n_in, n_out = X.shape[1], T.shape[1]
         generators = [np.random.default_rng([*seed_words, int(index)] + ([] if train else [EVALUATION]))
                       for index in indices]
         refractory = whole_steps(4.0, "data refractory")
-        data = escape_noise_trains(hazard(data_background(X[indices], v["silent_background"])), steps, refractory,
+        data = escape_noise_events(hazard(data_background(X[indices], v["silent_background"])), steps, refractory,
                                    generators)
         if train:   # each generator draws its sample's data, then labels, then noise, then seed
-            labels = escape_noise_trains(hazard(label_background(T[indices], v["label_encoding"])), steps,
+            labels = escape_noise_events(hazard(label_background(T[indices], v["label_encoding"])), steps,
                                          refractory, generators)
         else:
-            labels = np.zeros((len(indices), steps, n_out), bool)
-        noise = np.zeros((len(indices), steps, units), bool)
+            labels = tuple(np.zeros(0, np.int64) for _ in range(3))
+        noise = [[], [], []]
         seeds = np.zeros(len(indices), np.int64)
         for row, rng in enumerate(generators):
             if v["sigma"] > 0:
-                noise[row] = rng.random((steps, units)) < v["noise_hz"] * DT_MS * 1e-3
+                step, unit = np.nonzero(rng.random((steps, units)) < v["noise_hz"] * DT_MS * 1e-3)
+                noise[0].append(np.full(step.size, row, np.int64))
+                noise[1].append(step)
+                noise[2].append(unit)
             if self.blank_out:
                 seeds[row] = rng.integers(1, MODULUS)
-                data[row, 0] = False
-        return data, labels, noise, seeds
+        if self.blank_out:   # the seed arrives in the first step: no data spike then
+            data = tuple(part[data[1] > 0] for part in data)
+        noise = tuple(np.concatenate(part).astype(np.int64) if part else np.zeros(0, np.int64) for part in noise)
+        events = StreamEvents(len(indices), steps, data, labels, noise)
+        if sparse:
+            return events, seeds
+        return events.dense("data", n_in), events.dense("labels", n_out), events.dense("noise", units), seeds
 
     def run_samples(self, units: int, train: bool, chunk: int) -> int:
         """Samples per compiled run: the chunk, or fewer where the noise events would not fit in memory."""
@@ -203,23 +213,22 @@ class ERBP(Algorithm):
 
     # --------------------------------------------------------------------------------------- running
     def _run(self, weights, feedback, streams, settings, ctx, samples_per_run: int, *, record_spikes: tuple):
-        """One compiled (or built) run of these streams on ``ctx.device``."""
+        """One compiled (or built) run on ``ctx.device`` of ``streams``, (``StreamEvents``, seeds)."""
         from spikingbp.circuits import erbp as circuit
         from spikingbp.circuits.program import RERUNNABLE_DEVICES, array_digest
 
-        data, labels, noise, seeds = streams
+        events, seeds = streams
         records = dict(record_weights=circuit.weight_projections(len(weights)), record_spikes=record_spikes)
         blank_out = dict(seeds=seeds, keys=self.keys(weights)) if self.blank_out else {}
-        build = lambda: circuit.erbp_circuit(weights, feedback, data, labels, noise, settings,  # noqa: E731
+        build = lambda: circuit.erbp_circuit(weights, feedback, events, None, None, settings,  # noqa: E731
                                              **blank_out)
         if ctx.programs is None or ctx.device not in RERUNNABLE_DEVICES:
             phase = "train" if settings.eta else "test"
-            return build().run(len(data) * settings.T, ctx.device, ctx.directory(phase), **records,
+            return build().run(events.samples * settings.T, ctx.device, ctx.directory(phase), **records,
                                **ctx.device_options())
-        sources, flat = circuit.run_inputs(weights, feedback, data, labels, noise, settings.T,
-                                           seeds if self.blank_out else None)
+        sources, flat = circuit.event_inputs(weights, feedback, events, seeds if self.blank_out else None)
         spikes = sum(len(source.indices) for source in sources.values())
-        capacity = 1 << max(10, int(np.ceil(np.log2(1.25 * spikes * samples_per_run / len(data) + 1))))
+        capacity = 1 << max(10, int(np.ceil(np.log2(1.25 * spikes * samples_per_run / events.samples + 1))))
         sizes = [weights[0].shape[0]] + [W.shape[1] for W in weights]
         label = "-".join(map(str, sizes))
         program = ctx.programs.program(
@@ -240,7 +249,7 @@ class ERBP(Algorithm):
         per_run = self.run_samples(units, True, ctx.chunk)
         for start in range(0, len(order), per_run):
             part = order[start:start + per_run]
-            streams = self.streams(X, T, part, [ctx.seed, ctx.epoch], units, train=True)
+            streams = self.streams(X, T, part, [ctx.seed, ctx.epoch], units, train=True, sparse=ctx.on_circuit)
             if not ctx.on_circuit:
                 weights = reference.train(weights, feedback, *streams[:3], self._reference_settings(True, ctx.epoch),
                                           on_sample=lambda _: ctx.advance(1), **self._blank_out(streams, weights))
@@ -313,13 +322,16 @@ class ERBP(Algorithm):
         per_run = self.run_samples(units, False, ctx.chunk)
         for start in range(0, len(X), per_run):
             part = np.arange(start, min(start + per_run, len(X)))
-            streams = self.streams(X, np.zeros((len(X), n_out)), part, [ctx.seed, 0], units, train=False)
-            data, labels, noise, seeds = streams
+            streams = self.streams(X, np.zeros((len(X), n_out)), part, [ctx.seed, 0], units, train=False,
+                                   sparse=ctx.on_circuit)
             if ctx.on_circuit:
                 result = self._run(weights, feedback, streams, settings, ctx, per_run, record_spikes=tuple(names))
                 trains = [result.spike_matrix(name)[:len(part) * settings.T].reshape(len(part), settings.T, -1)
                           for name in names]
+                data_per_step = streams[0].counts("data")
             else:
+                data, labels, noise, seeds = streams
+                data_per_step = data.sum(axis=2)
                 blank_out = self._blank_out(streams, weights)
                 samples = [reference.run_sample(weights, feedback, data[c], labels[c], noise[c],
                                                 self._reference_settings(False),
@@ -327,7 +339,7 @@ class ERBP(Algorithm):
                            for c in range(len(part))]
                 trains = [np.stack([s.hidden[l] for s in samples]) for l in range(len(weights) - 1)]
                 trains.append(np.stack([s.output for s in samples]))
-            per_step = data.sum(axis=2) * fan_out[0] + sum(train.sum(axis=2) * fan_out[l + 1]
+            per_step = data_per_step * fan_out[0] + sum(train.sum(axis=2) * fan_out[l + 1]
                                                             for l, train in enumerate(trains[:-1]))
             yield part, trains[-1], per_step
             ctx.advance(len(part))
@@ -346,13 +358,13 @@ class ERBP(Algorithm):
         n_out, hidden = weights[-1].shape[1], [W.shape[1] for W in weights[:-1]]
         names = circuit.layer_names(len(hidden))
         settings = self.settings(train=True)
-        streams = self.streams(X, T, indices, [ctx.seed, ctx.epoch], sum(hidden) + n_out, train=True)
+        streams = self.streams(X, T, indices, [ctx.seed, ctx.epoch], sum(hidden) + n_out, train=True, sparse=True)
         run = RunContext(ctx.device, seed=ctx.seed, epoch=ctx.epoch, chunk=len(indices))  # built once, no cache
         result = self._run(weights, feedback, streams, settings, run, len(indices), record_spikes=(*names, "e"))
         spikes = {name: int(result.spike_matrix(name).sum()) for name in (*names, "e")}
-        forward = int(streams[0].sum()) * hidden[0] + sum(spikes[name] * W.shape[1]
+        forward = len(streams[0].data[0]) * hidden[0] + sum(spikes[name] * W.shape[1]
                                                           for name, W in zip(names[:-1], weights[1:]))
-        error = 2 * int(streams[1].sum()) + 2 * spikes["o"] + spikes["e"] * (1 + sum(hidden))
+        error = 2 * len(streams[0].labels[0]) + 2 * spikes["o"] + spikes["e"] * (1 + sum(hidden))
         n = len(indices)
         return {"forward": forward / n, "error_path": error / n, "total": (forward + error) / n, "samples": n}
 

@@ -116,6 +116,63 @@ def seed_source(seeds, T: int) -> SpikeSource:
     return SpikeSource("seed", SEED_BITS, unit, sample * T)
 
 
+@dataclass(frozen=True)
+class StreamEvents:
+    """The spikes of a run's streams as index arrays (sample, step, unit): ``data`` (units of n_in), ``labels``
+    (of n_out) and ``noise`` (of the hidden layers, then the output), for ``samples`` samples of ``T`` steps; the
+    sparse form of ``check_streams``' bool trains, which the compiled circuit takes without the dense arrays."""
+
+    samples: int
+    T: int
+    data: tuple
+    labels: tuple
+    noise: tuple
+
+    def dense(self, name: str, units: int) -> np.ndarray:
+        """One stream as bool trains (samples, T, units)."""
+        trains = np.zeros((self.samples, self.T, units), bool)
+        trains[getattr(self, name)] = True
+        return trains
+
+    def counts(self, name: str) -> np.ndarray:
+        """Spikes of one stream per sample and step (samples, T)."""
+        sample, step, _ = getattr(self, name)
+        return np.bincount(sample * self.T + step, minlength=self.samples * self.T).reshape(self.samples, self.T)
+
+
+def _event_source(name: str, size: int, events: tuple, T: int, first: int = 0) -> SpikeSource:
+    """The source of the events of units [first, first + size) of ``events`` (sample, step, unit)."""
+    sample, step, unit = events
+    mine = (unit >= first) & (unit < first + size)
+    return SpikeSource(name, size, unit[mine] - first, sample[mine] * T + step[mine])
+
+
+def event_inputs(weights, feedback, events: StreamEvents, seeds=None):
+    """``run_inputs`` of streams given as ``StreamEvents``."""
+    weights = [np.asarray(W, dtype=float) for W in weights]
+    sizes = [W.shape[1] for W in weights]
+    n_in, n_out, T = weights[0].shape[0], sizes[-1], events.T
+    units = sum(sizes)
+    for name, n in (("data", n_in), ("labels", n_out), ("noise", units)):
+        sample, step, unit = getattr(events, name)
+        if len(sample) and (sample.min() < 0 or sample.max() >= events.samples or step.min() < 0 or
+                            step.max() >= T or unit.min() < 0 or unit.max() >= n):
+            raise ConfigError(f"{name} events must lie in {events.samples} samples x {T} steps x {n} units")
+    sources = {"data": _event_source("data", n_in, events.data, T),
+               "label": _event_source("label", n_out, events.labels, T)}
+    offsets = np.cumsum([0] + sizes)
+    for name, start, stop in zip(layer_names(len(sizes) - 1), offsets, offsets[1:]):
+        sources[f"noise_{name}"] = _event_source(f"noise_{name}", int(stop - start), events.noise, T, int(start))
+    if seeds is not None:
+        if len(seeds) != events.samples:
+            raise ConfigError(f"give one seed per sample: {events.samples} samples, {len(seeds)} seeds")
+        if np.any(events.data[1] == 0):
+            raise ConfigError("with blank-out the data units must be silent in a sample's first step (the step "
+                              "in which its seed arrives)")
+        sources["seed"] = seed_source(seeds, T)
+    return sources, {f"W{layer}": W.ravel() for layer, W in enumerate(weights)}
+
+
 def run_inputs(weights, feedback, data, labels, noise, T: int, seeds=None):
     """The spike sources (data, label, noise_<population>, and with ``seeds``, one per sample, the seed source)
     and the weights (W0, W1, ...; pre-major) of a run, as plain arrays: the circuit is built from these, and a
@@ -142,7 +199,8 @@ def erbp_circuit(weights, feedback, data, labels, noise, settings: ERBPSettings 
                  name: str = "erbp", seeds=None, keys=None) -> "Circuit":
     """The eRBP circuit of ``weights`` and ``feedback`` (see ``check_streams``) for the samples whose streams
     are ``data``, ``labels`` and ``noise``, in that order. With eta = 0 it is the test circuit (give empty
-    label trains). With blank-out (settings.p < 1) give ``seeds`` (one per sample) and ``keys`` (one integer
+    label trains); ``data`` may instead be the ``StreamEvents`` of all three (``labels`` and ``noise`` None). With
+    blank-out (settings.p < 1) give ``seeds`` (one per sample) and ``keys`` (one integer
     matrix like each weight matrix, in [1, 2^31 - 2]: the synapses' generator keys)."""
     from spikingbp.circuits.circuit import Circuit
     from spikingbp.models.erbp import ERBPBlankOutWeights, ERBPError, ERBPUnit, ERBPWeights
@@ -153,7 +211,12 @@ def erbp_circuit(weights, feedback, data, labels, noise, settings: ERBPSettings 
     if blank_out and (seeds is None or keys is None or [np.shape(k) for k in keys] != [np.shape(W) for W in weights]):
         raise ConfigError(f"blank-out (p = {s.p}) needs one seed per sample and keys shaped like the weights "
                           f"{[np.shape(W) for W in weights]}")
-    sources, flat = run_inputs(weights, feedback, data, labels, noise, s.T, seeds if blank_out else None)
+    if isinstance(data, StreamEvents):
+        if data.T != s.T:
+            raise ConfigError(f"the streams have {data.T} steps per sample, the circuit T = {s.T}")
+        sources, flat = event_inputs(weights, feedback, data, seeds if blank_out else None)
+    else:
+        sources, flat = run_inputs(weights, feedback, data, labels, noise, s.T, seeds if blank_out else None)
     hidden, n_out = [np.shape(W)[1] for W in weights[:-1]], np.shape(weights[-1])[1]
     layers = layer_names(len(hidden))
     circuit = Circuit(name, sample_steps=s.T)
@@ -213,5 +276,6 @@ def output_counts(result, n_samples: int, T: int) -> np.ndarray:
     return spikes.reshape(n_samples, T, -1).sum(axis=1).astype(np.int64)
 
 
-__all__ = ["ERBPSettings", "erbp_circuit", "run_inputs", "check_streams", "layer_names", "weight_projections",
+__all__ = ["ERBPSettings", "StreamEvents", "event_inputs", "erbp_circuit", "run_inputs", "check_streams", "layer_names",
+           "weight_projections",
            "learned", "output_counts", "seed_source", "pass_below", "SEED_BITS"]

@@ -145,12 +145,13 @@ class Program:
         try:
             (scratch / "results").mkdir()
             (scratch / "static_arrays").mkdir()
-            changed = {place["file"] for place in manifest["sources"].values()} | \
+            constant = self._constant_sources()
+            changed = {place["file"] for name, place in manifest["sources"].items() if name not in constant} | \
                       {place["file"] for place in manifest["weights"].values()}
             for path in (self.directory / "static_arrays").iterdir():
                 if f"static_arrays/{path.name}" not in changed:
                     (scratch / "static_arrays" / path.name).symlink_to(path)
-            self._write_sources(sources, scratch)
+            self._write_sources(sources, scratch, skip=constant)
             missing = sorted(set(manifest["weights"]) - set(weights))
             if missing:
                 raise ConfigError(f"the program in {self.directory} needs the weights of {missing}")
@@ -176,7 +177,18 @@ class Program:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    def _write_sources(self, sources: Mapping[str, SpikeSource], directory: Path) -> None:
+    def _constant_sources(self) -> set:
+        """The source arrays every run would write as the build wrote them: ``spike_number``, 0 .. capacity - 1
+        (the spikes are sorted by time), is linked, not rewritten (a quarter of the bytes a run writes)."""
+        if self.directory not in _CONSTANT_SOURCES:
+            place = self.manifest["sources"].get("spike_number")
+            capacity = int(self.manifest["signature"]["capacity"])
+            built = np.fromfile(self.directory / place["file"], dtype=place["dtype"]) if place else None
+            _CONSTANT_SOURCES[self.directory] = {"spike_number"} if built is not None and np.array_equal(
+                built, np.arange(capacity)) else set()
+        return _CONSTANT_SOURCES[self.directory]
+
+    def _write_sources(self, sources: Mapping[str, SpikeSource], directory: Path, skip=()) -> None:
         files = self.manifest["sources"]
         steps = self.steps
         indices, times, offset = [], [], 0
@@ -194,7 +206,8 @@ class Program:
         capacity = int(self.manifest["signature"]["capacity"])
         if len(indices) > capacity:
             raise CircuitError(f"{len(indices)} source spikes do not fit the program's capacity of {capacity}")
-        order = np.lexsort((indices, times))
+        # by step, then unit (what SpikeGeneratorGroup sorts them by; Brian2 then numbers them 0, 1, ...)
+        order = np.argsort(times * offset + indices, kind="stable")
         padding = capacity - len(indices)
         indices = np.concatenate([indices[order], np.full(padding, offset, np.int64)])
         times = np.concatenate([times[order], steps + 2 + np.arange(padding)])
@@ -203,7 +216,8 @@ class Program:
         values = {"neuron_index": indices, "spike_time": seconds, "spike_number": np.arange(capacity),
                   "_timebins": (seconds + 1e-3 * dt) / dt}  # timebins as SpikeGeneratorGroup.before_run makes them
         for name, place in files.items():
-            np.asarray(values[name]).astype(place["dtype"]).tofile(directory / place["file"])
+            if name not in skip:
+                np.asarray(values[name]).astype(place["dtype"], copy=False).tofile(directory / place["file"])
 
     def _read_results(self, directory: Path) -> CircuitResult:
         manifest = self.manifest
@@ -221,6 +235,9 @@ class Program:
         weights = {name: np.fromfile(directory / place["file"], dtype=np.float64)[place["start"]:place["stop"]]
                    for name, place in manifest["results"].items()}
         return CircuitResult(steps, spikes, states, weights)
+
+
+_CONSTANT_SOURCES: dict = {}   # program directory -> the source arrays its runs leave as built
 
 
 class ProgramCache:

@@ -132,54 +132,80 @@ def escape_noise_trains(hazard, n_steps: int, refractory_steps: int, rng) -> np.
     rows share one loop over the steps (a sample's units renew a few thousand times, so a loop per sample would
     cost more than the circuit that runs them)."""
     hazard = np.asarray(hazard, dtype=float)
+    rows, steps, units = escape_noise_events(hazard, n_steps, refractory_steps, rng)
+    if hazard.ndim == 1:
+        trains = np.zeros((n_steps, hazard.shape[0]), bool)
+        trains[steps, units] = True
+        return trains
+    trains = np.zeros((hazard.shape[0], n_steps, hazard.shape[1]), bool)
+    trains[rows, steps, units] = True
+    return trains
+
+
+def escape_noise_events(hazard, n_steps: int, refractory_steps: int, rng) -> tuple:
+    """``escape_noise_trains`` as the index arrays of its spikes, (row, step, unit), int64, ordered by step, then
+    row, then unit (row 0 throughout for a 1-d ``hazard``): the same draws, without the dense array, which for a
+    run of many MNIST samples is most of the cost of handing the spikes to a circuit."""
+    hazard = np.asarray(hazard, dtype=float)
     if hazard.ndim not in (1, 2) or not np.all(np.isfinite(hazard)) or np.any(hazard < 0):
         raise ConfigError(f"hazard must be non-negative expected spikes per step, (n_units,) or (N, n_units); got "
                           f"shape {hazard.shape}")
     n_steps, refractory_steps = _positive_int(n_steps, "n_steps"), _non_negative_int(refractory_steps,
                                                                                       "refractory_steps")
     if hazard.ndim == 1:
-        return _escape_noise_rows(hazard[None], n_steps, refractory_steps, [as_generator(rng)])[0]
+        return _escape_noise_rows(hazard[None], n_steps, refractory_steps, [as_generator(rng)])
     if isinstance(rng, (np.random.Generator, int, np.integer)) or len(rng) != len(hazard):
         raise ConfigError(f"hazard has {len(hazard)} rows; give one numpy.random.Generator per row (a list of "
                           f"{len(hazard)}), so that each row draws as its own call would")
     return _escape_noise_rows(hazard, n_steps, refractory_steps, [as_generator(g) for g in rng])
 
 
-def _escape_noise_rows(hazard: np.ndarray, n_steps: int, refractory_steps: int, generators: list) -> np.ndarray:
-    """``escape_noise_trains`` of the rows of ``hazard`` (N, n), row r drawing from ``generators[r]``.
+def _escape_noise_rows(hazard: np.ndarray, n_steps: int, refractory_steps: int, generators: list) -> tuple:
+    """``escape_noise_events`` of the rows of ``hazard`` (N, n), row r drawing from ``generators[r]``.
 
     A row's lifetimes come from its generator in the order a single row's loop would draw them: the n initial
     ones, then at each step those of the units that ran out, in unit order. They are drawn ahead as a pool per
     row and handed out in that order; afterwards each generator is reset and advanced by exactly the draws its
     row used (the exponential stream is the same however it is split into calls)."""
     rows, n = hazard.shape
-    trains = np.zeros((rows, n_steps, n), bool)
+    fired_rows, fired_steps, fired_units = [], [], []
     lifetime = np.stack([g.exponential(1.0, n) for g in generators])
     states = [g.bit_generator.state for g in generators]
     pool_size = int(float(hazard.sum(axis=1).max()) * n_steps / 4) + 64   # a quarter of the busiest row's renewals
     pool = np.stack([g.exponential(1.0, pool_size) for g in generators])
     used = np.zeros(rows, np.int64)
-    refractory = np.zeros((rows, n), np.int64)
+    # Only units whose first lifetime can run out within the sample ever fire or draw: a lifetime L above
+    # n_steps x hazard (with a margin far above the round-off of n_steps subtractions) stays positive. The loop
+    # runs over those (row, unit) pairs alone, in row-major order (silent pixels are most of an image).
+    live = np.flatnonzero(lifetime.ravel() < hazard.ravel() * n_steps * (1 + 1e-6))
+    live_row, live_unit = np.divmod(live, n)
+    life, rate = lifetime.ravel()[live], hazard.ravel()[live]
+    refractory = np.zeros(live.size, np.int64)
     for step in range(n_steps):
-        lifetime -= hazard
+        life -= rate
         refractory -= refractory > 0
-        row, unit = np.nonzero(lifetime < 0)            # row-major: each row's units in ascending order
-        if not row.size:
+        expired = np.flatnonzero(life < 0)              # ascending: each row's units in ascending order
+        if not expired.size:
             continue
+        row = live_row[expired]
         counts = np.bincount(row, minlength=rows)
         while (used + counts).max() > pool.shape[1]:   # draw the next stretch of every row's stream
             pool = np.concatenate([pool, np.stack([g.exponential(1.0, pool_size) for g in generators])], axis=1)
-        first = np.cumsum(counts) - counts              # where each row's events start in (row, unit)
-        lifetime[row, unit] = pool[row, used[row] + np.arange(row.size) - first[row]]
+        first = np.cumsum(counts) - counts              # where each row's events start among the expired
+        life[expired] = pool[row, used[row] + np.arange(expired.size) - first[row]]
         used += counts
-        fire = refractory[row, unit] == 0
-        row, unit = row[fire], unit[fire]
-        trains[row, step, unit] = True
-        refractory[row, unit] = refractory_steps
+        fire = expired[refractory[expired] == 0]
+        fired_rows.append(live_row[fire])
+        fired_units.append(live_unit[fire])
+        fired_steps.append(np.full(fire.size, step, np.int64))
+        refractory[fire] = refractory_steps
     for generator, state, draws in zip(generators, states, used):
         generator.bit_generator.state = state
         generator.exponential(1.0, int(draws))
-    return trains
+    if not fired_rows:
+        return tuple(np.zeros(0, np.int64) for _ in range(3))
+    return (np.concatenate(fired_rows).astype(np.int64), np.concatenate(fired_steps),
+            np.concatenate(fired_units).astype(np.int64))
 
 
 def one_hot(labels, n_classes: int, dtype=np.float64) -> np.ndarray:
