@@ -16,12 +16,8 @@ import hashlib
 import json
 import os
 import platform
-import subprocess
-import sys
-import tarfile
 import tempfile
 import time
-from io import BytesIO
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -64,15 +60,6 @@ def measure(args) -> dict:
             "weights_sha256": digest.hexdigest()[:16]}
 
 
-def unpack(revision: str, into: Path) -> Path:
-    """The spikingbp package of ``revision`` of this repository, unpacked under ``into``."""
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", revision, "spikingbp"],
-                             check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(into)
-    return into
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=str(DEFAULT_DATA))
@@ -89,20 +76,11 @@ def main():
         return
     from spikingbp.io import write_json
 
-    versions = {}
-    with tempfile.TemporaryDirectory(prefix="spikingbp-baseline-") as scratch:
-        trees = ([(f"before ({args.baseline})", unpack(args.baseline, Path(scratch)))] if args.baseline else []) \
-            + [("after (this tree)", REPO)]
-        for label, tree in trees:
-            command = [sys.executable, str(Path(__file__).resolve()), "--worker", str(tree), "--samples",
-                       str(args.samples), "--reference-samples", str(args.reference_samples), "--hidden",
-                       str(args.hidden), "--data-dir", args.data_dir] + [f"--option={o}" for o in args.option]
-            done = subprocess.run(command, env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True,
-                                  text=True)
-            if done.returncode:
-                sys.exit(f"{label} failed:\n{done.stderr[-3000:]}")
-            versions[label] = json.loads(done.stdout.strip().splitlines()[-1])
-            print(label, json.dumps(versions[label]), flush=True)
+    from versions import measure_versions
+
+    versions = measure_versions(__file__, ["--samples", str(args.samples), "--reference-samples",
+                                           str(args.reference_samples), "--hidden", str(args.hidden), "--data-dir",
+                                           args.data_dir] + [f"--option={o}" for o in args.option], args.baseline)
     speeds = [v["circuit_samples_per_second"] for v in versions.values()]
     summary = {"command": "python benchmarks/erbp_speed.py" + (f" --baseline {args.baseline}" if args.baseline else "")
                           + f" --samples {args.samples} --reference-samples {args.reference_samples} --hidden {args.hidden}"

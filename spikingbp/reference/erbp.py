@@ -23,6 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from spikingbp.errors import ConfigError
+from spikingbp.reference.sums import ordered_sum
 
 
 class Settings(NamedTuple):
@@ -60,13 +61,6 @@ class Sample(NamedTuple):
     output: np.ndarray
     error: np.ndarray
     weights: list
-
-
-def _ordered_sum(rows: np.ndarray, size: int) -> np.ndarray:
-    """The sum of ``rows`` taken first to last (as sequential += does), zeros for none."""
-    if len(rows) == 0:
-        return np.zeros(size)
-    return np.cumsum(rows, axis=0)[-1]
 
 
 def run_sample(weights, feedback, data, labels, noise, settings: Settings = Settings(), seed: int | None = None,
@@ -124,16 +118,16 @@ def run_sample(weights, feedback, data, labels, noise, settings: Settings = Sett
             gate = learning * ((I[layer] > s.b_min) & (I[layer] < s.b_max))
             if not blank_out:
                 W[spiking] += s.eta * U[layer] * gate
-                a_in[layer] = _ordered_sum(W[spiking], sizes[layer])
+                a_in[layer] = ordered_sum(W[spiking])
                 continue
             states[layer][spiking] = (16807 * states[layer][spiking]) % M
             passes = states[layer][spiking] < threshold
             W[spiking] += s.eta * U[layer] * gate * passes
-            a_in[layer] = _ordered_sum(W[spiking] * passes, sizes[layer])
+            a_in[layer] = ordered_sum(W[spiking] * passes)
         active = np.flatnonzero(error_spikes)
         for layer in range(n_layers - 1):
-            e_in[layer] = _ordered_sum(back[layer][active], sizes[layer])
-        e_in[-1] = _ordered_sum(to_output[active], n_out)
+            e_in[layer] = ordered_sum(back[layer][active])
+        e_in[-1] = ordered_sum(to_output[active])
         for layer in range(n_layers):
             n_in[layer] = s.sigma * noise[t, offsets[layer]:offsets[layer + 1]]
         label_part = s.error_weight * labels[t]
