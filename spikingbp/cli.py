@@ -84,7 +84,7 @@ def cmd_train(args) -> int:
 
     config = TrainConfig(out=args.out, algorithm=args.algorithm, device=args.device, dataset=args.dataset,
                          data_dir=args.data_dir, epochs=args.epochs, limit=args.limit, limit_test=args.limit_test,
-                         eval_train=args.eval_train, resample=args.resample,
+                         eval_train=args.eval_train, resample=args.resample, init_from=args.init_from,
                          hidden=None if args.hidden is None else _hidden(args.hidden), seed=args.seed,
                          crop=args.crop, options=_options(args.option), progress=not args.quiet, chunk=args.chunk,
                          cache=args.cache)
@@ -105,7 +105,7 @@ def cmd_train(args) -> int:
 
 #: train flags that a sweep passes on to every point (as TrainConfig fields) when given.
 SWEEP_TRAIN_FLAGS = ("algorithm", "dataset", "data_dir", "epochs", "limit", "limit_test", "eval_train", "resample",
-                     "hidden", "crop", "seed", "device", "chunk", "cache")
+                     "init_from", "hidden", "crop", "seed", "device", "chunk", "cache")
 #: the measure a sweep's figures show, per job.
 SWEEP_MEASURES = {"train": "test_accuracy", "sgsc": "max_deviation"}
 
@@ -359,6 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resample", type=int, default=None, metavar="N", help="train each epoch on N class-balanced "
                        "draws with replacement from the training samples, seeded by (--seed, epoch), as the eRBP "
                        "authors did (50000 of MNIST's 60,000); default: every training sample once per epoch")
+    train.add_argument("--init-from", default=None, metavar="RUN_DIR", help="start from the final params of this "
+                       "finished run of the same algorithm and network (recorded in config.json); default: drawn "
+                       "from --seed")
     train.add_argument("--hidden", default=None, help="hidden layer sizes, e.g. 400 or 200,200 (default: the algorithm's)")
     train.add_argument("--crop", type=int, default=None, help="pixels cut from each image side (default: the algorithm's)")
     train.add_argument("--option", action="append", metavar="KEY=VALUE", help="an option of the algorithm (below)")
@@ -416,6 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     fixed.add_argument("--limit-test", type=int, default=None)
     fixed.add_argument("--eval-train", type=int, default=None)
     fixed.add_argument("--resample", type=int, default=None)
+    fixed.add_argument("--init-from", default=None)
     fixed.add_argument("--hidden", default=None)
     fixed.add_argument("--crop", type=int, default=None)
     fixed.add_argument("--option", action="append", metavar="KEY=VALUE")

@@ -138,7 +138,7 @@ def ssnn_graph(params: dict, algorithm) -> Export:
 
     from spikingbp.models.ssnn import THETA
 
-    weights = [np.asarray(params[f"W{l}"], np.float64) for l in range(len(params))]
+    weights = [np.asarray(W, np.float64) for W in algorithm.test_weights(params)]   # as the test network runs
     Ts = algorithm.values["Ts"]
     tau = Ts / 10  # steps; the graph's time unit is one step
     nodes = {"input": nir.Input({"input": np.array([weights[0].shape[0]])})}

@@ -105,6 +105,7 @@ class TrainConfig:
     chunk: int = 1000               #: samples per compiled run and per checkpoint (CHUNKED_DEVICES)
     resample: int | None = None     #: train each epoch on this many class-balanced draws with replacement
     #:                                 (None: every training sample once, in a new order)
+    init_from: str | None = None    #: start from the final params of this finished run (None: drawn from seed)
     cache: str | None = None        #: where compiled programs are kept (None: $SPIKINGBP_CACHE or ~/.cache)
 
     def __post_init__(self):
@@ -142,6 +143,10 @@ class TrainConfig:
         self._set("chunk", _integer(self.chunk, "chunk", minimum=1, example="--chunk 1000"))
         if self.cache is not None:
             self._set("cache", str(self.cache))
+        if self.init_from is not None:
+            if str(self.init_from).strip() == "":
+                raise ConfigError("--init-from is empty; give the --out directory of a finished run")
+            self._set("init_from", str(self.init_from))
 
     def _set(self, name: str, value) -> None:
         object.__setattr__(self, name, value)
@@ -300,7 +305,25 @@ def _prepare(config: TrainConfig | Mapping, loaded: dict) -> _Run:
     record = _config_record(config, data, sizes)
     columns = metrics_columns(algorithm)
     state = _resume_state(config.out, config, record, columns, np.argmax(data.T_train, axis=1))
-    return _Run(config, algorithm, data, record, columns, algorithm.init_params(sizes, config.seed), state)
+    return _Run(config, algorithm, data, record, columns, initial_params(config, algorithm, sizes), state)
+
+
+def initial_params(config: TrainConfig, algorithm: Algorithm, sizes: Sizes) -> dict:
+    """The params a run starts from: drawn from its seed, or with ``init_from`` the final params of that finished
+    run, which must be of the same algorithm and shapes (every name and shape of a fresh draw)."""
+    fresh = algorithm.init_params(sizes, config.seed)
+    if config.init_from is None:
+        return fresh
+    source = load_run(config.init_from)
+    if source.algorithm.name != algorithm.name:
+        raise ConfigError(f"--init-from {config.init_from} holds a {source.algorithm.name} run; give a "
+                          f"{algorithm.name} run")
+    shapes = {name: np.shape(value) for name, value in source.final.items()}
+    wanted = {name: np.shape(value) for name, value in fresh.items()}
+    if shapes != wanted:
+        raise ConfigError(f"--init-from {config.init_from} has params {shapes}, this run needs {wanted} "
+                          f"({sizes.label}); give a run of the same network")
+    return {name: np.array(value) for name, value in source.final.items()}
 
 
 def _check_ensemble(runs: list) -> None:
@@ -690,8 +713,8 @@ def load_run(path, under_way: bool = False) -> FinishedRun:
         for name in (run / WEIGHTS_INITIAL_FILE, files[1]):
             if not name.is_file():
                 network = record["network"]
-                params.append(algorithm.init_params(Sizes(network["n_in"], tuple(network["hidden"]), network["n_out"]),
-                                                    config.seed))
+                params.append(initial_params(config, algorithm, Sizes(network["n_in"], tuple(network["hidden"]),
+                                                                      network["n_out"])))
                 continue
             with np.load(name, allow_pickle=False) as stored:
                 keys = [key for key in stored.files if name.name != CHECKPOINT_FILE or key.startswith(PARAM_PREFIX)]

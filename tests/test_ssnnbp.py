@@ -194,3 +194,23 @@ def test_circuit_and_reference_settings_have_the_same_fields_and_defaults():
     assert reference.Settings()._asdict() == dataclasses.asdict(circuit.SSNNSettings())
     algorithm = create("ssnnbp")
     assert algorithm._reference_settings()._asdict() == dataclasses.asdict(algorithm.settings())
+
+
+def test_test_scale_runs_the_test_network_with_weights_times_the_keep_probabilities():
+    """--option test_scale=true: evaluation (and the inference circuit) use W0 x 0.8 and W1 x 0.7 (the default
+    dropout rates), exactly the counts of unscaled evaluation of those weights; training is unchanged."""
+    plain = create("ssnnbp", {"Ts": 30})
+    scaled = create("ssnnbp", {"Ts": 30, "test_scale": True})
+    data = load_data(plain, "digits", limit_train=20, limit_test=20)
+    params = plain.init_params(data.sizes((24,)), 1)
+    by_hand = {"W0": params["W0"] * 0.8, "W1": params["W1"] * 0.7}
+    ctx = RunContext("reference", seed=1)
+    np.testing.assert_array_equal(scaled.output_counts(params, data.X_test, ctx),
+                                  plain.output_counts(by_hand, data.X_test, ctx))
+    assert not np.array_equal(scaled.output_counts(params, data.X_test, ctx), plain.output_counts(params, data.X_test, ctx))
+    run = scaled.circuit(params, data.X_test[:2])
+    np.testing.assert_array_equal(np.ravel(run.circuit.projections["W0"].weight), by_hand["W0"].ravel())
+    order = np.arange(5)
+    trained = [a.train_epoch(params, data.X_train, data.T_train, order, RunContext("reference", seed=1, epoch=1))
+               for a in (plain, scaled)]
+    assert all(np.array_equal(trained[0][k], trained[1][k]) for k in params)

@@ -642,3 +642,28 @@ def test_an_erbp_run_recorded_before_the_fidelity_options_is_read_as_it_was_trai
     assert options["silent_background"] is False and options["pixel_scale"] == 255.0
     assert options["label_fan_in"] is False and options["std_weight"] == 0.2
     assert create("erbp").values["noise_order"] == "after_check"
+
+
+def test_init_from_starts_at_another_runs_final_params_and_is_recorded(tmp_path):
+    """--init-from RUN_DIR: the new run's initial params are that run's final ones (recorded in config.json, and
+    redrawn from it when weights_initial.npz is missing); another algorithm or network is refused, writing
+    nothing."""
+    from spikingbp.training import load_run
+
+    first = train(small_config(tmp_path / "first", epochs=1))
+    second = train(small_config(tmp_path / "second", epochs=1, init_from=str(first.out)))
+    with np.load(second.out / "weights_initial.npz") as initial:
+        for name in first.params:
+            np.testing.assert_array_equal(initial[name], first.params[name])
+    assert json.loads((second.out / "config.json").read_text())["config"]["init_from"] == str(first.out)
+    assert not np.array_equal(second.params["W1"], first.params["W1"])          # it trained on from there
+    (second.out / "weights_initial.npz").unlink()
+    np.testing.assert_array_equal(load_run(second.out).initial["W1"], first.params["W1"])
+    with pytest.raises(ConfigError, match="has params"):
+        train(small_config(tmp_path / "wide", hidden=30, init_from=str(first.out)))
+    with pytest.raises(ConfigError, match="holds a sbp run"):
+        train(TrainConfig(out=tmp_path / "other", algorithm="ssnnbp", dataset="digits", hidden=24, limit=30,
+                          limit_test=10, progress=False, init_from=str(first.out)))
+    assert not (tmp_path / "wide").exists() and not (tmp_path / "other").exists()
+    with pytest.raises(DataError, match="not a finished training run"):
+        train(small_config(tmp_path / "none", init_from=str(tmp_path / "missing")))

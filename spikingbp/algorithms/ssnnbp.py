@@ -39,6 +39,9 @@ class SSNNBP(Algorithm):
         "theta_hidden": Option(0.5, float, "hidden gradient threshold theta_b (not given by the paper)", 1e-9, None),
         "theta_output": Option(1.0, float, "output error threshold theta_N (not given by the paper)", 1e-9, None),
         "w_inh": Option(2.5, float, "winner-take-all inhibition per rival spike (not given by the paper)", 0.0, None),
+        "test_scale": Option(False, bool, "at test time scale each matrix by its presynaptic layer's keep probability "
+                             "(W0 x (1 - dropout_input), W_l x (1 - dropout_hidden)), the usual dropout compensation "
+                             "(the paper does not say)"),
         "init_gain": Option(5.0, float, "initial weights N(0, 2 / fan_in) times this (5 = the forward threshold: "
                             "He initialisation in units of the threshold, so that spike counts pass layer to layer)",
                             1e-9, None),
@@ -220,12 +223,21 @@ class SSNNBP(Algorithm):
                               "error_scale": float(np.sqrt(np.mean(np.square(signal))))}
         return SampleUpdates(directions, stats)
 
+    def test_weights(self, params) -> list:
+        """The weights the test network runs with: the learned ones, or with ``test_scale`` each times the keep
+        probability of the layer feeding it (training saw only that fraction of its inputs)."""
+        weights = self._weights(params)
+        if not self.values["test_scale"]:
+            return weights
+        keep = [1.0 - self.values["dropout_input"]] + [1.0 - self.values["dropout_hidden"]] * (len(weights) - 1)
+        return [W * p for W, p in zip(weights, keep)]
+
     def output_counts(self, params, X, ctx):
         """Forward spikes of every output unit per sample (N, n_out) on ``ctx.device``."""
         from spikingbp.circuits import ssnnbp as circuit
         from spikingbp.reference import ssnnbp as reference
 
-        weights = self._weights(params)
+        weights = self.test_weights(params)
         hidden = [W.shape[1] for W in weights[:-1]]
         empty_targets = np.zeros((len(X), weights[-1].shape[1]))
         counts = []
@@ -251,7 +263,7 @@ class SSNNBP(Algorithm):
         train = self._check_phase(phase) == "train"
         if train and T is None:
             raise ConfigError("the ssnnbp training circuit needs targets T")
-        weights = self._weights(params)
+        weights = self._weights(params) if train else self.test_weights(params)
         targets = T if T is not None else np.zeros((len(X), weights[-1].shape[1]))
         inputs, labels, keep = self.trains(X, targets, np.arange(len(X)), [0, 0], [W.shape[1] for W in weights[:-1]],
                                            train=train)
