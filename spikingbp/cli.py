@@ -188,7 +188,7 @@ def cmd_alignment(args) -> int:
     from spikingbp.analysis.alignment import CSV_FILE, FIGURE_FILE, alignment
 
     table = alignment(args.run_dir, samples=args.samples, device=args.device, out=args.out, progress=not args.quiet,
-                      data_dir=args.data_dir)
+                      data_dir=args.data_dir, options=_options(args.option))
     out = args.out or args.run_dir
     shown = ["snapshot", "matrix"] + [c for c in table.columns if c.startswith("cos_") or c in
                                       ("silent", "saturated", "error_scale")]
@@ -464,6 +464,8 @@ def build_parser() -> argparse.ArgumentParser:
     align.add_argument("--data-dir", default=None, help="directory of IDX files (default: the run's)")
     align.add_argument("--out", default=None, help="where alignment.csv and alignment.png go (default: the run "
                        "directory)")
+    align.add_argument("--option", action="append", metavar="KEY=VALUE", help="measure with this option of the "
+                       "algorithm changed (the same weights: what the option would change)")
     align.add_argument("--quiet", action="store_true", help="no progress bar")
     align.set_defaults(func=cmd_alignment)
 

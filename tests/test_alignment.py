@@ -89,3 +89,14 @@ def test_cosine_and_the_command_line(runs, tmp_path, capsys):
     assert main(["alignment", str(runs["sbp"]), "--samples", "0", "--quiet", "--out", str(tmp_path / "x")]) == 2
     assert "--samples 0 must be a positive number" in capsys.readouterr().err
     assert main(["alignment", str(tmp_path / "missing"), "--quiet"]) == 3
+
+
+def test_an_option_changed_for_the_measurement_changes_the_rule_measured(runs, tmp_path, capsys):
+    """The stochastic run's weights measured with form=rate: the change is then its own rate form, cosine 1; the
+    table names the option."""
+    assert main(["alignment", str(runs["ssnnbp"]), "--samples", "3", "--quiet", "--out", str(tmp_path),
+                 "--option", "form=rate"]) == 0
+    table = pd.read_csv(tmp_path / "alignment.csv")
+    np.testing.assert_allclose(table["cos_rate_form"], 1.0, atol=1e-12)
+    assert set(table["option_form"]) == {"rate"}
+    assert main(["alignment", str(runs["ssnnbp"]), "--quiet", "--option", "form=dense"]) == 2

@@ -123,10 +123,12 @@ def measure(algorithm, params, X, T, indices, ctx) -> list:
 
 
 def alignment(run_dir, samples: int = 50, device: str | None = None, out=None, progress: bool = True,
-              cache=None, data_dir=None):
+              cache=None, data_dir=None, options: dict | None = None):
     """The alignment table of the run in ``run_dir`` on its first ``samples`` training samples, each snapshot's
     change made on ``device`` (default: reference, which the circuits reproduce bit for bit); writes
-    ``alignment.csv`` and ``alignment.png`` into ``out`` (default: the run directory) and returns the table."""
+    ``alignment.csv`` and ``alignment.png`` into ``out`` (default: the run directory) and returns the table.
+    ``options`` changes some of the algorithm's options for the measurement (the same weights, another rule:
+    what an option would change, without training)."""
     import pandas as pd
     from tqdm.auto import tqdm
 
@@ -136,7 +138,10 @@ def alignment(run_dir, samples: int = 50, device: str | None = None, out=None, p
 
     if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
         raise ConfigError(f"--samples {samples!r} must be a positive number of training samples, e.g. --samples 50")
+    from spikingbp.algorithms import create
+
     run = load_run(run_dir, under_way=True)
+    algorithm = create(run.algorithm.name, {**run.config.options, **(options or {})})
     device = device or REFERENCE
     if device not in run.algorithm.devices:
         raise ConfigError(f"--device {device} is not a device of {run.algorithm.name}; choose one of "
@@ -152,10 +157,12 @@ def alignment(run_dir, samples: int = 50, device: str | None = None, out=None, p
         for label, epoch, params in found:
             ctx = RunContext(device, None, run.config.seed, epoch=1, chunk=1,
                              programs=ProgramCache(cache) if device != REFERENCE else None)
-            for row in measure(run.algorithm, params, data.X_train, data.T_train, indices, ctx):
+            for row in measure(algorithm, params, data.X_train, data.T_train, indices, ctx):
                 rows.append({"snapshot": label, "epoch": epoch, **row})
             bar.update(1)
     table = pd.DataFrame(rows)
+    for name, value in (options or {}).items():   # what was changed, in the table too
+        table[f"option_{name}"] = algorithm.values[name]
     with atomic_open(out / CSV_FILE, "w") as stream:
         table.to_csv(stream, index=False)
     plot_alignment(table, out / FIGURE_FILE, title=f"{run.algorithm.name} {run.config.dataset}, "
