@@ -167,9 +167,10 @@ _APPLY = {"stochastic": "w += dw\ndw = 0", "rate": "w += eta2 * cx * (n_p_post -
 
 
 def _rule(name: str, form: str, forward_flag: str, backward: bool) -> SynapseModel:
-    on_pre = (f"a_in_post += w{forward_flag}\n"
-              f"dw += eta2{forward_flag} * (fp_post - fm_post)\n"
-              f"cx += {forward_flag.lstrip(' *') or '1'}")
+    # each form keeps only its own accumulator: a spike's event is the circuit's most frequent operation
+    accumulate = {"stochastic": f"dw += eta2{forward_flag} * (fp_post - fm_post)",
+                  "rate": f"cx += {forward_flag.lstrip(' *') or '1'}"}[form]
+    on_pre = f"a_in_post += w{forward_flag}\n{accumulate}"
     return SynapseModel(
         name=name,
         equations=_WEIGHT_EQUATIONS,
