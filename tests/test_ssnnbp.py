@@ -22,8 +22,8 @@ def problem(n_samples, Ts, seed=0, **options):
     return algorithm, [params["W0"], params["W1"]], inputs, labels, keep
 
 
-def run_both(n_samples, Ts, form, device):
-    algorithm, weights, inputs, labels, keep = problem(n_samples, Ts, form=form)
+def run_both(n_samples, Ts, form, device, **options):
+    algorithm, weights, inputs, labels, keep = problem(n_samples, Ts, form=form, **options)
     built = circuit.ssnn_circuit(weights, inputs, labels, keep, algorithm.settings())
     options = {"target": "numpy"} if device == "runtime" else {}
     states = {population: ("fx", "fp", "fm") for population in ("h1", "o")}
@@ -214,3 +214,26 @@ def test_test_scale_runs_the_test_network_with_weights_times_the_keep_probabilit
     trained = [a.train_epoch(params, data.X_train, data.T_train, order, RunContext("reference", seed=1, epoch=1))
                for a in (plain, scaled)]
     assert all(np.array_equal(trained[0][k], trained[1][k]) for k in params)
+
+
+@pytest.mark.parametrize("device", ["runtime", pytest.param("cpp_standalone", marks=pytest.mark.slow)])
+def test_the_saturation_gate_holds_back_the_gradient_of_units_at_one_spike_per_step(device):
+    """saturation_steps = 3: circuit and reference agree spike for spike and weight for weight; a hidden unit emits
+    no gradient spike in a step after three forward spikes in a row (checked on the reference's flags), some
+    were held back (the gated run emits fewer than the ungated one), and the weights differ from the ungated
+    run's."""
+    n_samples, Ts = 20, 50
+    weights, result, expected, records = run_both(n_samples, Ts, "stochastic", device, saturation_steps=3,
+                                                  init_gain=9.0)
+    for c, record in enumerate(records):
+        for flag, reference_flags in (("fx", record[0].x), ("fp", record[0].d_plus), ("fm", record[0].d_minus)):
+            np.testing.assert_array_equal(result.states["h1"][flag][c * Ts:(c + 1) * Ts] > 0.5, reference_flags)
+        x, gradient = record[0].x, record[0].d_plus | record[0].d_minus
+        in_a_row = x[:-3] & x[1:-2] & x[2:-1]                # fired in steps t-3, t-2, t-1
+        assert not (in_a_row & gradient[3:]).any()
+    for got, want in zip(circuit.learned(result, [W.shape for W in weights]), expected):
+        np.testing.assert_array_equal(got, want)
+    _, _, ungated, ungated_records = run_both(n_samples, Ts, "stochastic", "runtime", init_gain=9.0)
+    emitted = [sum(int((r[0].d_plus | r[0].d_minus).sum()) for r in rs) for rs in (records, ungated_records)]
+    assert 0 < emitted[0] < emitted[1], emitted
+    assert not np.array_equal(expected[0], ungated[0])

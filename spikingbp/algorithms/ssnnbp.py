@@ -39,6 +39,9 @@ class SSNNBP(Algorithm):
         "theta_hidden": Option(0.5, float, "hidden gradient threshold theta_b (not given by the paper)", 1e-9, None),
         "theta_output": Option(1.0, float, "output error threshold theta_N (not given by the paper)", 1e-9, None),
         "w_inh": Option(2.5, float, "winner-take-all inhibition per rival spike (not given by the paper)", 0.0, None),
+        "saturation_steps": Option(0, int, "a hidden unit's gradient spikes are held back while its forward unit "
+                                   "fired in each of this many steps before, the upper kink of clip(., 0, Ts) that the "
+                                   "rule's [count > 0] gate lacks (0: off, the paper's rule)", 0, 10_000),
         "test_scale": Option(False, bool, "at test time scale each matrix by its presynaptic layer's keep probability "
                              "(W0 x (1 - dropout_input), W_l x (1 - dropout_hidden)), the usual dropout compensation "
                              "(the paper does not say)"),
@@ -55,7 +58,8 @@ class SSNNBP(Algorithm):
 
         v = self.values
         return SSNNSettings(Ts=v["Ts"], theta_hidden=v["theta_hidden"], theta_output=v["theta_output"],
-                            w_inh=v["w_inh"], eta=epoch_eta(v, epoch) if eta is None else eta, form=v["form"])
+                            w_inh=v["w_inh"], eta=epoch_eta(v, epoch) if eta is None else eta, form=v["form"],
+                            saturation_steps=v["saturation_steps"])
 
     def _reference_settings(self, eta: float | None = None, epoch: int = 1):
         from spikingbp.reference.ssnnbp import Settings

@@ -39,6 +39,7 @@ class SSNNSettings:
     w_inh: float = 2.5
     eta: float = 0.01
     form: str = "stochastic"
+    saturation_steps: int = 0   # hidden gradient units silent after this many forward spikes in a row (0: off)
 
     def __post_init__(self):
         if isinstance(self.Ts, bool) or not isinstance(self.Ts, (int, np.integer)) or self.Ts < 1:
@@ -121,7 +122,8 @@ def ssnn_circuit(weights, inputs, labels, keep, settings: SSNNSettings = SSNNSet
     common = dict(Ts=settings.Ts, k=kernel_factor(settings.Ts), theta=settings.theta)
     layers = [f"h{layer}" for layer in range(1, len(sizes) - 1)] + ["o"]
     for layer, size in zip(layers[:-1], sizes[1:-1]):
-        circuit.add_population(layer, size, SSNNHidden, theta_g=settings.theta_hidden, **common)
+        circuit.add_population(layer, size, SSNNHidden, theta_g=settings.theta_hidden,
+                               saturation_steps=settings.saturation_steps, **common)
     circuit.add_population("o", sizes[-1], SSNNOutput, theta_g=settings.theta_output, **common)
     for source in sources.values():
         circuit.add_source(source.name, source.size, source.indices, source.steps)

@@ -69,6 +69,7 @@ count : 1    # steps since the start of the run (the sample clock)
 SSNN_HIDDEN_EQUATIONS = _COMPARTMENTS + """
 b_in : 1     # gradient input of one step (d+ gets b_in, d- gets -b_in)
 on : 1       # 1 once the forward unit has fired in this sample: the gradient units may emit
+streak : 1   # forward spikes in a row up to this step (the saturation gate reads it)
 dropped : 1  # 1: dropped out in this sample (set by the dropout source in the sample's first step)
 """
 
@@ -108,10 +109,13 @@ a_in = 0
 count += 1
 """
 
-SSNN_HIDDEN_STEP = (_START + "dropped = rest * dropped\non0 = rest * on\n"
+# The gradient units emit once the forward unit has fired in the sample (on0) and, with saturation_steps = S > 0,
+# not while it has fired in each of the S steps before (at one spike per step its output can no longer grow).
+SSNN_HIDDEN_STEP = (_START + "dropped = rest * dropped\non0 = rest * on\nstreak0 = rest * streak\n"
+                    + "open = 1 - int(saturation_steps > 0.5) * int(streak0 > saturation_steps - 0.5)\n"
                     + _FORWARD.format(extra="", keep=" * (1 - dropped)")
-                    + _GRADIENT.format(drive="b_in", gate=" * on0")
-                    + "on = on0 + fx - on0 * fx\nb_in = 0\n" + _COUNTS)
+                    + _GRADIENT.format(drive="b_in", gate=" * on0 * open")
+                    + "on = on0 + fx - on0 * fx\nstreak = (streak0 + 1) * fx\nb_in = 0\n" + _COUNTS)
 
 # The error enters as (label spikes delivered now) - (own forward spike of the step before), read before fx
 # is overwritten.
@@ -136,7 +140,9 @@ SSNNHidden = NeuronModel(
     input_variable="a_in",
     step_code=SSNN_HIDDEN_STEP,
     parameters={**_PARAMETERS,
-                "theta_g": Parameter(THETA_HIDDEN, "gradient threshold theta_b (not given by the paper)", 0.0, None)},
+                "theta_g": Parameter(THETA_HIDDEN, "gradient threshold theta_b (not given by the paper)", 0.0, None),
+                "saturation_steps": Parameter(0, "no gradient spikes while the forward unit fired in each of this many "
+                                              "steps before (0: never gated)", 0, None)},
     doc="SSNN-BP hidden composite neuron: forward IF unit with kernel 1 - exp(-n/tau), gradient units d+ and d- "
         "(input b_in and -b_in) switched on by the forward unit's first spike of the sample, dropout flag.",
 )

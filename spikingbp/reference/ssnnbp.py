@@ -39,6 +39,7 @@ class Settings(NamedTuple):
     w_inh: float = 2.5
     eta: float = 0.01
     form: str = "stochastic"
+    saturation_steps: int = 0       # hidden gradient units silent after this many forward spikes in a row (0: off)
 
 
 class Layer(NamedTuple):
@@ -69,6 +70,7 @@ def run_sample(weights, inputs, labels, keep, settings: Settings = Settings()):
     A, v, Ap, vp, Am, vm = ([z.copy() for z in zeros] for _ in range(6))
     fx, fp, fm = ([np.zeros(n, bool) for n in sizes] for _ in range(3))
     on = [np.zeros(n, bool) for n in sizes]
+    streak = [np.zeros(n, np.int64) for n in sizes]     # forward spikes in a row
     a_in, b_in = [z.copy() for z in zeros], [z.copy() for z in zeros]
     i_in, l_in = np.zeros(sizes[-1]), np.zeros(sizes[-1])
     dw = [np.zeros_like(W) for W in weights]
@@ -90,6 +92,8 @@ def run_sample(weights, inputs, labels, keep, settings: Settings = Settings()):
             A[layer], v[layer] = A1 - settings.theta * fx[layer], v1 - settings.theta * fx[layer]
             threshold = settings.theta_output if output else settings.theta_hidden
             gate = np.ones(sizes[layer], bool) if output else on[layer].copy()
+            if not output and settings.saturation_steps > 0:
+                gate &= streak[layer] < settings.saturation_steps
             Ap1, Am1 = Ap[layer] + drive, Am[layer] - drive
             vp1, vm1 = _relax(Ap1, vp[layer], k), _relax(Am1, vm[layer], k)
             cross_p, cross_m = vp1 > threshold, vm1 > threshold   # a gradient unit resets even while off
@@ -98,6 +102,7 @@ def run_sample(weights, inputs, labels, keep, settings: Settings = Settings()):
             Am[layer], vm[layer] = Am1 - threshold * cross_m, vm1 - threshold * cross_m
             if not output:
                 on[layer] = on[layer] | fx[layer]
+                streak[layer] = (streak[layer] + 1) * fx[layer]
             counts_p[layer] += fp[layer]
             counts_m[layer] += fm[layer]
             record[layer].x[t], record[layer].d_plus[t], record[layer].d_minus[t] = fx[layer], fp[layer], fm[layer]
