@@ -32,8 +32,11 @@ def finished_run(tmp_path_factory):
 def test_run_directory_contents(finished_run):
     out = finished_run.out
     names = sorted(path.name for path in out.iterdir())
-    assert names == ["checkpoint.npz", "config.json", "learning_curves.png", "metrics.csv", "order.npy",
+    assert names == ["checkpoint.npz", "config.json", "epochs", "learning_curves.png", "metrics.csv", "order.npy",
                      "tools.log", "training_cycle.png", "weights_best.npz", "weights_final.npz", "weights_initial.npz"]
+    assert sorted(path.name for path in (out / "epochs").iterdir()) == ["weights_epoch_1.npz", "weights_epoch_2.npz"]
+    with np.load(out / "epochs" / "weights_epoch_2.npz") as last:
+        np.testing.assert_array_equal(last["W1"], finished_run.params["W1"])
 
     record = json.loads((out / "config.json").read_text())
     assert record["spikingbp_version"] == spikingbp.__version__
