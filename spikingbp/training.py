@@ -35,7 +35,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
