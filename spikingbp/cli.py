@@ -453,12 +453,13 @@ def build_parser() -> argparse.ArgumentParser:
     energy.add_argument("--data-dir", default=None, help="directory of IDX files (default: the run's)")
     energy.set_defaults(func=cmd_energy)
 
-    align = command("alignment", help="per layer, the cosine between the weight change the circuit makes on real "
+    align = command("alignment", formatter_class=argparse.HelpFormatter, help="per layer, the cosine between the weight change the circuit makes on real "
                     "samples and the update of the algorithm's rate equivalent (sBP: the exact binary update; eRBP: "
                     "random feedback and true backprop; SSNN-BP: rate form, ideal, gradient), silent and saturated "
                     "units, the error signal's scale; at every weight snapshot of the run")
     align.add_argument("run_dir", help="the --out directory of a 'spikingbp train' (finished or under way)")
-    align.add_argument("--samples", type=int, default=50, help="training samples, the first N of the run's data")
+    align.add_argument("--samples", type=int, default=50, help="training samples, the first N of the run's data "
+                       "(default: 50)")
     align.add_argument("--device", default=None, help="where the change is made: reference (default; the circuits "
                        "reproduce it bit for bit) or a Brian2 device of the algorithm")
     align.add_argument("--data-dir", default=None, help="directory of IDX files (default: the run's)")
