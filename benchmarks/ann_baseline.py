@@ -128,7 +128,8 @@ def main():
                "test": data.n_test,
                "seed": args.seed, "test_accuracy_per_epoch": curve, "final_test_accuracy": curve[-1],
                "wall_seconds": round(time.perf_counter() - started, 1)}
-    default = f"ann_baseline_{args.dataset}.json" if (args.hidden, args.dropout, args.feedback) == ("1280", "0.2,0.3", "bp") \
+    default = f"ann_baseline_{args.dataset}.json" if (args.hidden, args.dropout, args.feedback, sgd) == \
+        ("1280", "0.2,0.3", "bp", False) \
         else (f"ann_baseline_{args.dataset}{'' if args.data_dir is None else '_' + Path(args.data_dir).name}_{network}_"
               f"{args.feedback}{'' if any(dropout) else '_nodropout'}{'_sgd' + str(args.batch) if sgd else ''}.json")
     out = Path(args.out or REPO / "benchmarks" / "results" / default)
