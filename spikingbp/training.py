@@ -213,6 +213,11 @@ class Data:
     def sizes(self, hidden) -> Sizes:
         return Sizes(self.n_in, tuple(hidden), self.n_out)
 
+    @property
+    def train_labels(self) -> np.ndarray:
+        """The class of each training sample (what ``--resample`` balances)."""
+        return np.argmax(self.T_train, axis=1)
+
 
 def load_data(algorithm: Algorithm, dataset: str, data_dir=None, *, crop: int = 0, split_seed: int = 0,
               limit_train: int | None = None, limit_test: int | None = None) -> Data:
@@ -303,7 +308,7 @@ def _prepare(config: TrainConfig | Mapping, loaded: dict) -> _Run:
     algorithm.check_sizes(sizes)
     record = _config_record(config, data, sizes)
     columns = metrics_columns(algorithm)
-    state = _resume_state(config.out, config, record, columns, np.argmax(data.T_train, axis=1))
+    state = _resume_state(config.out, config, record, columns, data.train_labels)
     return _Run(config, algorithm, data, record, columns, initial_params(config, algorithm, sizes), state)
 
 
@@ -372,7 +377,7 @@ def _train_together(runs: list) -> list:
     metrics_rows = [list(run.state["metrics"]) for run in runs]
     remaining_epochs = config.epochs - resumed_from_epoch
     n_train = config.resample or len(data.X_train)   # samples an epoch trains
-    labels = np.argmax(data.T_train, axis=1)
+    labels = data.train_labels
     chunk = config.chunk if config.device in CHUNKED_DEVICES else n_train
     position, train_seconds, wall_seconds = first.state["position"], first.state["train_seconds"], \
         first.state["wall_seconds"]

@@ -53,10 +53,9 @@ def snapshots(run) -> list:
     run_dir = Path(run.out)
     record = json.loads((run_dir / CONFIG_FILE).read_text())
     found = [("initial", 0.0, run.initial)]
-    for path in sorted((run_dir / EPOCH_WEIGHTS_DIR).glob("weights_epoch_*.npz"),
-                       key=lambda p: int(EPOCH_WEIGHTS.search(p.name).group(1))):
-        found.append((f"epoch {int(EPOCH_WEIGHTS.search(path.name).group(1))}",
-                      float(EPOCH_WEIGHTS.search(path.name).group(1)), _load(path)))
+    kept = {int(EPOCH_WEIGHTS.search(path.name).group(1)): path
+            for path in (run_dir / EPOCH_WEIGHTS_DIR).glob("weights_epoch_*.npz")}
+    found += [(f"epoch {epoch}", float(epoch), _load(kept[epoch])) for epoch in sorted(kept)]
     epochs = {epoch for _, epoch, _ in found}
     if (run_dir / WEIGHTS_FINAL_FILE).is_file():
         last = float(record.get("result", {}).get("epochs_done") or record["config"]["epochs"])
@@ -132,14 +131,12 @@ def alignment(run_dir, samples: int = 50, device: str | None = None, out=None, p
     import pandas as pd
     from tqdm.auto import tqdm
 
-    from spikingbp.algorithms import REFERENCE, RunContext
+    from spikingbp.algorithms import REFERENCE, RunContext, create
     from spikingbp.circuits.program import ProgramCache
     from spikingbp.training import _check_device, load_run
 
     if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
         raise ConfigError(f"--samples {samples!r} must be a positive number of training samples, e.g. --samples 50")
-    from spikingbp.algorithms import create
-
     run = load_run(run_dir, under_way=True)
     algorithm = create(run.algorithm.name, {**run.config.options, **(options or {})})
     device = device or REFERENCE
@@ -153,10 +150,11 @@ def alignment(run_dir, samples: int = 50, device: str | None = None, out=None, p
     out = Path(out) if out is not None else Path(run_dir)
     make_dir(out)
     rows = []
+    # one sample per compiled run: each sample's change is made from the snapshot's weights
+    ctx = RunContext(device, None, run.config.seed, epoch=1, chunk=1,
+                     programs=ProgramCache(cache) if device != REFERENCE else None)
     with tqdm(total=len(found), desc="alignment", unit="snapshot", disable=not progress) as bar:
         for label, epoch, params in found:
-            ctx = RunContext(device, None, run.config.seed, epoch=1, chunk=1,
-                             programs=ProgramCache(cache) if device != REFERENCE else None)
             for row in measure(algorithm, params, data.X_train, data.T_train, indices, ctx):
                 rows.append({"snapshot": label, "epoch": epoch, **row})
             bar.update(1)
