@@ -9,6 +9,7 @@ from pathlib import Path
 import importlib.metadata
 import os
 import platform
+import re
 import signal
 import sys
 import time
@@ -32,9 +33,10 @@ def _version(package: str) -> str:
 
 def cmd_info(args) -> int:
     from spikingbp.algorithms import REGISTRY
-    from spikingbp.circuits.program import RERUNNABLE_DEVICES, default_cache
+    from spikingbp.circuits.program import default_cache
     from spikingbp.data import dataset_names, find_data_dir
     from spikingbp.devices import available_devices
+    from spikingbp.execution import EXECUTORS
 
     print(f"spikingbp {__version__} on Python {platform.python_version()} ({platform.machine()})")
     print("\nstack:")
@@ -42,10 +44,7 @@ def cmd_info(args) -> int:
         print(f"  {package:<13} {_version(package)}")
     print(f"\ndevices (chunks: how an epoch runs; compiled programs are kept in {default_cache()}):")
     for name, (usable, reason) in available_devices().items():
-        chunks = ("chunks, nothing compiled" if name == "runtime" else
-                  "chunks, one program per shape, rerun" if name in RERUNNABLE_DEVICES else
-                  "one build per epoch (its program cannot be rerun with new values)")
-        print(f"  {name:<15} {'yes' if usable else 'no ':<4} {reason}; {chunks}")
+        print(f"  {name:<15} {'yes' if usable else 'no ':<4} {reason}; {EXECUTORS[name].how}")
     print("\nalgorithms:")
     for name, cls in REGISTRY.items():
         print(f"  {name:<14} {cls.title}; devices: {', '.join(cls.devices)}")
@@ -66,17 +65,20 @@ def _options(pairs) -> dict:
         key, separator, value = pair.partition("=")
         if not separator or not key.strip():
             raise ConfigError(f"--option {pair!r} must be KEY=VALUE, e.g. --option threshold=127")
+        if key.strip() in options:
+            raise ConfigError(f"--option {key.strip()} is given twice ({options[key.strip()]!r} and {value.strip()!r}); "
+                              f"give it once")
         options[key.strip()] = value.strip()
     return options
 
 
 def _hidden(text: str) -> tuple:
-    """``--hidden 400`` or ``--hidden 200,200``."""
-    try:
-        sizes = tuple(int(part) for part in text.replace("-", ",").split(",") if part.strip())
-    except ValueError:
-        raise ConfigError(f"--hidden {text!r} must be layer sizes, e.g. --hidden 400 or --hidden 200,200") from None
-    return sizes
+    """``--hidden 400`` or ``--hidden 200,200``: positive whole numbers separated by commas, nothing else."""
+    parts = [part.strip() for part in str(text).split(",")]
+    if not all(part.isdigit() and int(part) > 0 for part in parts):
+        raise ConfigError(f"--hidden {text!r} must be positive layer sizes separated by commas, e.g. --hidden 400 "
+                          f"or --hidden 200,200")
+    return tuple(int(part) for part in parts)
 
 
 def cmd_train(args) -> int:
@@ -90,9 +92,16 @@ def cmd_train(args) -> int:
                          cache=args.cache)
     result = train(config)
     last = result.metrics.iloc[-1]
-    algorithm = config.make_algorithm()
-    print(f"trained {config.algorithm} on {config.dataset} for {result.epochs_done} epochs "
-          f"({'resumed after epoch ' + str(result.resumed_from_epoch) if result.resumed_from_epoch else 'fresh run'})")
+    algorithm = result.algorithm
+    if result.resumed_from_epoch == result.epochs_done:
+        how = "already finished: nothing to train"
+    elif result.resumed_from_epoch or result.resumed_from_sample:
+        how = f"resumed after epoch {result.resumed_from_epoch}" + (
+            f" and {result.resumed_from_sample} samples of the next" if result.resumed_from_sample else "")
+    else:
+        how = "fresh run"
+    print(f"trained {config.algorithm} on {config.dataset} for {result.epochs_done} "
+          f"epoch{'s' if result.epochs_done != 1 else ''} ({how})")
     others = [m for m in algorithm.measures if m != algorithm.headline]  # the headline is test_accuracy itself
     measures = "".join(f"; {m} {last['test_' + m]:.4f}" for m in others)
     print(f"test accuracy ({algorithm.headline}): {last['test_accuracy']:.4f}{measures}")
@@ -519,11 +528,30 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"spikingbp: warning: {message}", file=sys.stderr)
 
 
+#: TrainConfig fields -> the flags that give them: library errors name fields (``epochs=0``), the command line
+#: speaks flags (``--epochs 0``).
+FLAGS = {name: "--" + name.replace("_", "-") for name in (
+    "out", "algorithm", "device", "dataset", "data_dir", "epochs", "limit", "limit_test", "eval_train", "hidden",
+    "seed", "crop", "chunk", "resample", "init_from", "cache")}
+_FIELD = re.compile(r"(?<![\w.'-])(" + "|".join(FLAGS) + r")=")   # not inside a quoted point name 'hidden=0'
+
+
+
+def in_flags(message: str) -> str:
+    """A library error's ``field=value`` as the command line's ``--flag value``."""
+    return _FIELD.sub(lambda match: FLAGS[match.group(1)] + " ", message)
+
+
+#: The commands, in the order ``--help`` lists them.
+COMMANDS = ("info", "train", "sgsc", "sweep", "figures", "energy", "alignment", "reproduce", "export-nir",
+            "export-lava", "verify-lava")
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.error("give a COMMAND: info, train, sweep, sgsc, figures, energy, reproduce, export-nir, export-lava or verify-lava")
+        parser.error(f"give a COMMAND: {', '.join(COMMANDS[:-1])} or {COMMANDS[-1]}")
     warnings.showwarning = _show_warning
     interrupted = []
 
@@ -537,7 +565,7 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except SpikingBPError as error:
-        print(f"spikingbp {args.command}: error: {error}", file=sys.stderr)
+        print(f"spikingbp {args.command}: error: {in_flags(str(error))}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         stopped_by, code = ("stopped by SIGTERM", 143) if signal.SIGTERM in interrupted else ("interrupted", 130)

@@ -144,8 +144,9 @@ def use_device(name: str = "runtime", directory: str | None = None, *, target: s
     """Select device ``name`` for the enclosed Brian2 code; reset it afterwards.
 
     ``directory`` is where standalone devices write their project (a fresh temporary directory when
-    omitted, removed on exit). ``compile``/``run`` apply to ``genn`` and ``cuda``: ``compile=False,
-    run=False`` generates code only, which needs no GeNN or CUDA installation. Yields the directory
+    omitted, removed on exit). ``compile``/``run`` apply to the standalone devices: ``compile=False,
+    run=False`` generates code only (genn and cuda: no GeNN or CUDA installation needed); cpp_standalone with
+    ``run=False`` compiles without running (a program built to be rerun later). Yields the directory
     (``None`` for runtime).
     """
     from brian2 import prefs, set_device
@@ -191,7 +192,8 @@ def use_device(name: str = "runtime", directory: str | None = None, *, target: s
             prefs.codegen.runtime.cython.cache_dir = _cython_cache(EXACT_FLOAT_FLAGS)
         elif name == "cpp_standalone":
             prefs.devices.cpp_standalone.openmp_threads = threads or 0
-            set_device("cpp_standalone", directory=directory, build_on_run=True, debug=debug)
+            set_device("cpp_standalone", directory=directory, build_on_run=True, compile=compile or run, run=run,
+                       debug=debug)
             prefs.codegen.cpp.extra_compile_args_gcc = list(EXACT_FLOAT_FLAGS)
         elif name == "genn":
             set_device("genn", directory=directory, build_on_run=True, compile=compile, run=run,

@@ -23,11 +23,11 @@ import pandas as pd
 
 from spikingbp.circuits.counts import KINDS, OperationCounts, count_operations
 from spikingbp.errors import ConfigError
+from spikingbp.execution import PHASES
 from spikingbp.io import atomic_open, write_json
 
 ENERGY_FILE = "energy.csv"
 ENERGY_RECORD = "energy.json"
-PHASES = ("train", "inference")
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,13 @@ import json
 import shutil
 import time
 from pathlib import Path
-from typing import Callable
-
-import pandas as pd
+from typing import TYPE_CHECKING, Callable
 
 from spikingbp.errors import ConfigError
 from spikingbp.io import atomic_open, check_creatable_dir, make_dir, write_json
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where used: printing --help loads no pandas
 
 SECTION_FILE = "section.json"
 INDEX = "index.html"
@@ -145,6 +146,8 @@ class Runs:
         self.out, self.say = out, say
 
     def get(self, spec: RunSpec) -> dict:
+        import pandas as pd
+
         from spikingbp.training import TrainConfig, load_run, train
 
         for candidate in spec.reuse:
@@ -167,6 +170,8 @@ class Runs:
 
     @staticmethod
     def _complete(path: Path, spec: RunSpec) -> bool:
+        import pandas as pd
+
         metrics = pd.read_csv(path / "metrics.csv")
         return len(metrics) >= spec.config.get("epochs", 10)
 
@@ -177,11 +182,15 @@ class Runs:
 
 
 def _final(directory) -> pd.Series:
+    import pandas as pd
+
     return pd.read_csv(Path(directory) / "metrics.csv").iloc[-1]
 
 
 def _best(directory) -> pd.Series:
     """The epoch of the highest test accuracy (the first of equals: the one ``weights_best.npz`` holds)."""
+    import pandas as pd
+
     metrics = pd.read_csv(Path(directory) / "metrics.csv")
     return metrics.loc[metrics["test_accuracy"].idxmax()]
 
@@ -212,6 +221,8 @@ def _copy(source: Path, target: Path) -> str:
 # --------------------------------------------------------------------------------------------------- sections
 def section_sbp(profile: Profile, runs: Runs, directory: Path) -> Section:
     """Renner et al. 2024: a training-cycle raster, learning curves, accuracy / energy / time against the paper."""
+    import pandas as pd
+
     from spikingbp import energy
     from spikingbp.analysis.curves import plot_runs_per_epoch
 
@@ -271,6 +282,8 @@ def section_sgsc(profile: Profile, runs: Runs, directory: Path) -> Section:
 
 def section_ssnnbp(profile: Profile, runs: Runs, directory: Path) -> Section:
     """Biswas et al. 2023: figures 4-6, a training-sample raster, and the accuracy table."""
+    import pandas as pd
+
     from spikingbp.experiments.ssnnbp import run_figures
 
     accuracy = [runs.get(spec) for spec in profile.ssnn_accuracy]
@@ -304,6 +317,8 @@ def section_ssnnbp(profile: Profile, runs: Runs, directory: Path) -> Section:
 
 def section_erbp(profile: Profile, runs: Runs, directory: Path) -> Section:
     """Neftci et al. 2017: the error table, error against SynOps, a raster of one training sample."""
+    import pandas as pd
+
     from spikingbp.experiments.erbp import run_figures
 
     records = [runs.get(spec) for spec in profile.erbp]
@@ -335,6 +350,8 @@ def section_erbp(profile: Profile, runs: Runs, directory: Path) -> Section:
 
 def section_energy(profile: Profile, runs: Runs, directory: Path) -> Section:
     """Operation counts and energy estimates of every algorithm's first run, beside the papers' figures."""
+    import pandas as pd
+
     from spikingbp import energy
 
     section = Section("energy", "What a sample costs: operations counted in the circuits, energy estimated",
@@ -406,6 +423,8 @@ def reproduce(out, quick: bool = False, say: Callable[[str], None] | None = prin
 
 def render(out: Path, keys, profile: Profile) -> str:
     """``index.html`` from the sections' records: figures as <img> of their PNG files, tables inline."""
+    import pandas as pd
+
     escape = html.escape
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>spikingbp reproduction report</title>",
              "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse;"

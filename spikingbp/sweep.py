@@ -200,14 +200,7 @@ class TrainJob:
         return {"resumed_from_epoch": result.resumed_from_epoch, "resumed_from_sample": result.resumed_from_sample}
 
     def check_ensemble(self, base: Mapping, points: list) -> None:
-        for values in points:
-            config = self.config(base, values, Path("unused"))
-            algorithm = _algorithm_class(config.algorithm)
-            if config.device not in algorithm.ensemble_devices:
-                raise ConfigError(f"--ensemble: {algorithm.name} trains ensembles on "
-                                  f"{', '.join(algorithm.ensemble_devices) or 'no device'}; give --device "
-                                  f"{algorithm.ensemble_devices[0] if algorithm.ensemble_devices else '...'} or "
-                                  f"leave --ensemble out")
+        """Training runs of every algorithm and device train as ensembles (``spikingbp.execution``)."""
 
     def ensembles(self, base: Mapping, points: list, size: int) -> list:
         """``points`` ((name, values) pairs) in groups of at most ``size`` that can train as one ensemble:
@@ -308,7 +301,7 @@ def _checked(values: Mapping, make) -> None:
     try:
         make()
     except ConfigError as error:
-        raise ConfigError(f"point {point_name(values)}: {error}") from None
+        raise ConfigError(f"point {point_name(values)!r}: {error}") from None
 
 
 #: job name -> what a point of it runs.

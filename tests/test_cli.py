@@ -56,6 +56,8 @@ def test_train_writes_a_run_and_resumes(tmp_path, capsys):
         assert (out / name).is_file(), name
     assert main(args[:4] + ["2"] + args[5:]) == 0
     assert "resumed after epoch 1" in capsys.readouterr().out
+    assert main(args[:4] + ["2"] + args[5:]) == 0
+    assert "for 2 epochs (already finished: nothing to train)" in capsys.readouterr().out
 
 
 def mnist_like(directory: Path) -> Path:
@@ -76,6 +78,10 @@ def mnist_like(directory: Path) -> Path:
     (["train", "--dataset", "digits", "--data-dir", "/nonexistent", "--out", "X"], 2, "digits is embedded"),
     (["train", "--option", "treshold=3", "--out", "X"], 2, "sbp has no option treshold"),
     (["train", "--hidden", "20,20", "--out", "X"], 2, "sbp has exactly one hidden layer"),
+    (["train", "--hidden=-3", "--out", "X"], 2, "--hidden '-3' must be positive layer sizes"),
+    (["train", "--algorithm", "erbp", "--hidden", "10,-2", "--out", "X"], 2, "must be positive layer sizes"),
+    (["train", "--algorithm", "erbp", "--hidden", "10,,2", "--out", "X"], 2, "must be positive layer sizes"),
+    (["train", "--option", "threshold=100", "--option", "threshold=120", "--out", "X"], 2, "given twice"),
     (["train", "--out", "README.md/run"], 2, "README.md is a file"),
     (["train", "--out", "/proc/spikingbp/run"], 2, "cannot be created"),
     (["sgsc", "--out", "README.md/sgsc"], 2, "README.md is a file"),
@@ -289,3 +295,22 @@ def test_verify_and_export_lava_of_an_ssnnbp_run(tmp_path, capsys):
     assert main(["export-lava", str(out), "--phase", "train", "--limit", "2"]) == 2
     assert "learns (eta2 = 0.005)" in capsys.readouterr().err
     assert not (out / "lava_export_train.json").exists()
+
+
+def test_the_command_list_is_the_parsers():
+    import argparse
+
+    from spikingbp.cli import COMMANDS, build_parser
+
+    commands = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)][0]
+    assert tuple(commands.choices) == COMMANDS
+
+
+def test_help_loads_neither_pandas_nor_brian2():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom spikingbp.cli import main\ntry:\n    main(['train', '--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('pandas', 'brian2', 'matplotlib') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -41,7 +41,7 @@ def test_circuit_spikes_and_learns_as_the_reference_does(device, noise_order):
     expected, samples = [np.array(W) for W in weights], []
     for c in range(n_samples):
         sample = reference.run_sample(expected, feedback, *(s[c] for s in streams[:3]),
-                                      algorithm._reference_settings(True))
+                                      algorithm.settings(True))
         expected = sample.weights
         samples.append(sample)
     for population, flags in (("h1", [s.hidden[0] for s in samples]), ("o", [s.output for s in samples]),
@@ -71,9 +71,9 @@ def test_blank_out_circuit_draws_and_learns_as_the_reference_does(device):
     built = circuit.erbp_circuit(weights, feedback, data, labels, noise, settings, seeds=seeds, keys=keys)
     options = {"target": "numpy"} if device == "runtime" else {}
     result = built.run(n_samples * settings.T, device, record_spikes=True, record_weights=("W0", "W1"), **options)
-    expected = reference.train(weights, feedback, data, labels, noise, algorithm._reference_settings(True),
+    expected = reference.train(weights, feedback, data, labels, noise, algorithm.settings(True),
                                seeds=seeds, keys=keys)
-    plain = reference.train(weights, feedback, data, labels, noise, algorithm._reference_settings(True)._replace(p=1.0))
+    plain = reference.train(weights, feedback, data, labels, noise, algorithm.settings(True).replace(p=1.0))
     for name, got, want, start, full, least in zip(("W0", "W1"), circuit.learned(result, [W.shape for W in weights]),
                                                    expected, weights, plain, (200, 5)):
         np.testing.assert_array_equal(got, want, err_msg=name)
@@ -97,7 +97,7 @@ def test_training_synops_are_the_spikes_times_their_fan_out():
     current, hidden, output, error = [np.array(W) for W in weights], 0, 0, 0
     for c in range(3):
         sample = reference.run_sample(current, feedback, *(s[c] for s in streams[:3]),
-                                      algorithm._reference_settings(True))
+                                      algorithm.settings(True))
         current = sample.weights
         hidden, output, error = hidden + sample.hidden[0].sum(), output + sample.output.sum(), error + sample.error.sum()
     data_spikes, labels = streams[0].sum(), streams[1].sum()
@@ -112,12 +112,12 @@ def test_training_synops_are_the_spikes_times_their_fan_out():
 def test_learning_waits_for_the_learning_phase_and_the_boxcar():
     """No weight moves before learn_after; with a boxcar no current fits in, nothing moves at all."""
     algorithm, _, _, weights, feedback, streams = problem(2)
-    settings = algorithm._reference_settings(True)
+    settings = algorithm.settings(True)
     first = [s[0] for s in streams[:3]]
-    early = settings._replace(learn_after=settings.T - 1)
+    early = settings.replace(learn_after=settings.T - 1)
     assert all(np.array_equal(a, b) for a, b in zip(reference.run_sample(weights, feedback, *first, early).weights,
                                                      weights))
-    closed = settings._replace(b_min=5.0, b_max=6.0)
+    closed = settings.replace(b_min=5.0, b_max=6.0)
     assert all(np.array_equal(a, b) for a, b in zip(reference.run_sample(weights, feedback, *first, closed).weights,
                                                      weights))
     assert not np.array_equal(reference.run_sample(weights, feedback, *first, settings).weights[0], weights[0])
@@ -131,7 +131,7 @@ def test_test_circuit_counts_equal_the_reference():
     result = circuit.erbp_circuit(weights, feedback, *streams[:3], settings).run(
         8 * settings.T, "runtime", record_spikes=True, record_weights=("W0",), target="numpy")
     counts = circuit.output_counts(result, 8, settings.T)
-    expected = reference.output_counts(weights, feedback, streams[0], streams[2], algorithm._reference_settings(False))
+    expected = reference.output_counts(weights, feedback, streams[0], streams[2], algorithm.settings(False))
     np.testing.assert_array_equal(counts, expected)
     assert counts.sum() > 8
     np.testing.assert_array_equal(result.weights["W0"], weights[0].ravel())   # the test circuit learns nothing

@@ -300,7 +300,7 @@ def test_ssnnbp_inference_identical_on_50_digits():
     o = result.verification.lava.spike_matrix("o")[:50 * 50].reshape(50, 50, 10).sum(axis=1)
     np.testing.assert_array_equal(o, ssnn_reference.output_counts(
         [params["W0"], params["W1"]], algorithm.trains(X, np.zeros((50, 10)), np.arange(50), [0, 0], [32],
-                                                       train=False)[0], algorithm._reference_settings(eta=0.0)))
+                                                       train=False)[0], algorithm.settings(eta=0.0)))
     assert (np.sort(o, axis=1)[:, -2] > 0).any(), "rival output units should fire too: the WTA is exercised"
     processes = {p.name: p for p in result.verification.report.processes}
     assert processes["ssnn0"].lava_class == "SSNNForwardUnits"

@@ -29,7 +29,7 @@ def run_both(n_samples, Ts, form, device, **options):
     states = {population: ("fx", "fp", "fm") for population in ("h1", "o")}
     result = built.run(circuit.run_steps(n_samples, Ts), device, record_spikes=(), record_states=states,
                        record_weights=("W0", "W1"), **options)
-    settings = algorithm._reference_settings()
+    settings = algorithm.settings()
     expected, records = [np.array(W) for W in weights], []
     for c in range(n_samples):
         changes, record = reference.run_sample(expected, inputs[c], labels[c], [keep[0][c]], settings)
@@ -187,13 +187,18 @@ def test_figures_command_writes_the_paper_figures_from_runs(tmp_path):
     assert sorted(summary["accuracy_vs_Ts"]) == ["10", "20"]
 
 
-def test_circuit_and_reference_settings_have_the_same_fields_and_defaults():
-    """The reference keeps its own settings (it imports nothing of the circuit); they must not drift apart."""
-    import dataclasses
+def test_circuit_reference_and_adapter_share_one_settings_object_without_brian2():
+    """One settings class (spikingbp.models.ssnn, plain numbers): the reference imports it, and neither it nor the
+    models module loads Brian2."""
+    import subprocess
+    import sys
 
-    assert reference.Settings()._asdict() == dataclasses.asdict(circuit.SSNNSettings())
-    algorithm = create("ssnnbp")
-    assert algorithm._reference_settings()._asdict() == dataclasses.asdict(algorithm.settings())
+    assert reference.Settings is circuit.SSNNSettings
+    assert isinstance(create("ssnnbp").settings(), reference.Settings)
+    code = ("import sys; import spikingbp.reference.ssnnbp, spikingbp.reference.erbp, spikingbp.models.ssnn; "
+            "print('brian2' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() \
+        == "False"
 
 
 def test_test_scale_runs_the_test_network_with_weights_times_the_keep_probabilities():

@@ -101,11 +101,32 @@ def test_points_that_differ_in_their_seed_train_as_one_ensemble(tmp_path, sbp_en
         np.testing.assert_array_equal(swept["W1"], alone.params["W1"])
     assert run_sweep(Sweep("train", base=base, grid={"seed": [0, 1, 2, 3]}), tmp_path, ensemble=4,
                      progress=False).ran == []
-    for extra, message in ((["--device", "reference"], "--ensemble: sbp trains ensembles on cpp_standalone"),
-                           (["--ensemble", "0"], "--ensemble 0 must be at least 1")):
+    for extra, message in ((["--ensemble", "0"], "--ensemble 0 must be at least 1"),):
         args = ["sweep", "--param", "seed=0:2", "--epochs", "1", "--ensemble", "2", "--out", str(tmp_path / "x")]
         assert main(args + extra) == 2
         assert message in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_erbp_points_train_as_one_compiled_ensemble_each_as_its_own_run(tmp_path, _program_cache):
+    """The execution layer's ensembles need no algorithm code: eRBP's two seeds (own weights, feedback, streams)
+    train as one compiled program, and each point's weights equal those of its own run (on the reference, which
+    the circuit equals bit for bit: test_erbp)."""
+    out = tmp_path / "S"
+    args = ["sweep", "--algorithm", "erbp", "--dataset", "digits", "--hidden", "12", "--epochs", "1", "--limit", "40",
+            "--limit-test", "20", "--device", "cpp_standalone", "--ensemble", "2", "--param", "seed=0:2", "--quiet",
+            "--out", str(out)]
+    assert main(args) == 0
+    shapes = [json.loads(index.read_text())["shape"] for index in (_program_cache / "shapes").iterdir()]
+    assert [s["sizes"] for s in shapes if s.get("circuit") == "erbp" and s.get("copies") == 2] == [[64, 12, 10]]
+    for seed in (0, 1):
+        alone = train(TrainConfig(algorithm="erbp", dataset="digits", hidden=12, epochs=1, limit=40, limit_test=20,
+                                  seed=seed, device="reference", progress=False, out=tmp_path / f"alone{seed}"))
+        with np.load(out / "points" / f"seed={seed}" / "weights_final.npz") as swept:
+            assert set(swept.files) == set(alone.params)
+            for name, value in alone.params.items():
+                np.testing.assert_array_equal(swept[name], value)
+        assert (alone.params["W0"] != np.load(tmp_path / f"alone{seed}" / "weights_initial.npz")["W0"]).sum() > 20
 
 
 def test_bad_sweeps_are_refused_before_anything_is_written(tmp_path, capsys):
@@ -114,7 +135,7 @@ def test_bad_sweeps_are_refused_before_anything_is_written(tmp_path, capsys):
                            (["--param", "eta=log:1e-3:1e-1"], "needs --random N"),
                            (["--param", "seed=0:2", "--workers", "2", "--dask-local", "2"], "give one of them"),
                            (["--param", "seed=0:2", "--seed", "1"], "given both as a fixed value and as --param"),
-                           (["--param", "hidden=0,4"], "point hidden=0: --hidden 0 is below 1")):
+                           (["--param", "hidden=0,4"], "point 'hidden=0': --hidden 0 is below 1")):
         assert main(["sweep", "--algorithm", "sbp", "--epochs", "1", "--quiet", "--out", str(out)] + extra) == 2
         assert message in capsys.readouterr().err
         assert not out.exists()

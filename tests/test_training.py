@@ -1,4 +1,5 @@
 """spikingbp.training: the run directory, resuming, refusing a mismatched config, atomic writes."""
+import dataclasses
 import json
 from pathlib import Path
 
@@ -228,19 +229,19 @@ def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"epochs": 0}, "--epochs 0 is below 1"),
-    ({"hidden": 0}, "--hidden 0 is below 1"),
+    ({"epochs": 0}, "epochs=0 is below 1"),
+    ({"hidden": 0}, "hidden=0 is below 1"),
     ({"hidden": 2.5}, "not an integer"),
     ({"hidden": (100, 100)}, None),  # accepted by the config; refused by sbp when training (one hidden layer)
     ({"epochs": True}, "not an integer"),
-    ({"limit": 0}, "--limit 0"),
-    ({"seed": -1}, "--seed -1"),
+    ({"limit": 0}, "limit=0"),
+    ({"seed": -1}, "seed=-1"),
     ({"options": {"threshold": 255}}, "threshold=255"),
     ({"options": {"treshold": 100}}, "sbp has no option treshold; its options: threshold"),
-    ({"dataset": "cifar"}, "unknown --dataset"),
-    ({"device": "loihi"}, "unknown --device 'loihi' for --algorithm sbp; choose one of reference"),
+    ({"dataset": "cifar"}, "unknown dataset="),
+    ({"device": "loihi"}, "unknown device='loihi' for algorithm=sbp; choose one of reference"),
     ({"algorithm": "backprop"}, "unknown algorithm"),
-    ({"out": ""}, "--out is missing"),
+    ({"out": ""}, "out is missing"),
 ])
 def test_config_validation(tmp_path, changes, message):
     if message is None:
@@ -670,3 +671,54 @@ def test_init_from_starts_at_another_runs_final_params_and_is_recorded(tmp_path)
     assert not (tmp_path / "wide").exists() and not (tmp_path / "other").exists()
     with pytest.raises(DataError, match="not a finished training run"):
         train(small_config(tmp_path / "none", init_from=str(tmp_path / "missing")))
+
+
+def test_a_finished_run_without_checkpoint_or_order_is_finished_and_continues(tmp_path):
+    """reproductions/ keeps no checkpoint or order of a finished run: its command rerun trains nothing (the final
+    params stay, nothing is drawn again), and with more epochs it continues to an uninterrupted run's params."""
+    config = TrainConfig(out=tmp_path / "run", epochs=2, **TINY_BASE)
+    first = train(config)
+    (config.out / "checkpoint.npz").unlink()
+    (config.out / "order.npy").unlink()
+    again = train(config)
+    assert again.resumed_from_epoch == 2 and again.epochs_done == 2
+    np.testing.assert_array_equal(again.params["W1"], first.params["W1"])
+    pd.testing.assert_frame_equal(again.metrics, first.metrics)
+    (config.out / "checkpoint.npz").unlink()
+    longer = train(dataclasses.replace(config, epochs=3))
+    uninterrupted = train(TrainConfig(out=tmp_path / "uninterrupted", epochs=3, **TINY_BASE))
+    assert longer.resumed_from_epoch == 2
+    np.testing.assert_array_equal(longer.params["W1"], uninterrupted.params["W1"])
+    np.testing.assert_array_equal(longer.metrics["test_accuracy"], uninterrupted.metrics["test_accuracy"])
+    (config.out / "checkpoint.npz").unlink()
+    with pytest.raises(ConfigError, match="already holds 3 trained epochs"):
+        train(dataclasses.replace(config, epochs=2))
+
+
+TINY_BASE = {key: value for key, value in TINY.items() if key != "epochs"}
+
+
+def test_a_directory_of_other_files_is_refused_and_a_directory_in_use_too(tmp_path):
+    """--out into a non-empty directory without a run writes nothing there; a run directory locked by a live process
+    is refused naming it; a lock left by a dead process is taken over."""
+    import subprocess
+    import sys
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "metrics.csv").write_text("my own numbers\n")
+    with pytest.raises(ConfigError, match="non-empty directory that holds no spikingbp run"):
+        train(TrainConfig(out=mine, epochs=1, **TINY_BASE))
+    assert [p.name for p in mine.iterdir()] == ["metrics.csv"] and (mine / "metrics.csv").read_text() == "my own numbers\n"
+    out = tmp_path / "run"
+    out.mkdir()
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (out / "run.lock").write_text(f"{sleeper.pid}\n")
+        with pytest.raises(ConfigError, match=f"in use by process {sleeper.pid}"):
+            train(TrainConfig(out=out, epochs=1, **TINY_BASE))
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    result = train(TrainConfig(out=out, epochs=1, **TINY_BASE))      # the lock's process is gone: taken over
+    assert result.epochs_done == 1 and not (out / "run.lock").exists()

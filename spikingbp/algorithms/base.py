@@ -2,18 +2,21 @@
 (``spikingbp.training``), the command line and the Lava translation run it without knowing it.
 
 An algorithm is a class with a name, its input encoding, its measures, the devices it runs on and its own
-options (each an ``Option`` with a default, a type, a range and a one-line meaning), and six methods:
+options (each an ``Option`` with a default, a type, a range and a one-line meaning), and these methods:
 
 - ``encode(images)``: uint8 images (N, H, W), already cropped, -> the circuit's inputs (N, n_in);
 - ``init_params(sizes, seed)`` -> ``Params``, a dict of named arrays (sBP: ``W1``, ``W2``);
-- ``train_epoch(params, X, T, order, ctx)`` -> the params after one pass over ``X[order]``;
+- ``plan(phase, params, X, T)`` -> a ``spikingbp.execution.Plan``: what one run of the phase's circuit is (its
+  samples' draws, its circuit, its program's shape, what to read out, the reference's answer); one executor per
+  device runs it, so that ``train_epoch`` and ensembles (``train_ensemble_epoch``) need no algorithm code;
 - ``evaluate(params, X, T, ctx)`` -> {measure: value}, with ``accuracy`` (the headline measure) among them;
 - ``circuit(params, X, T, phase)`` -> a ``CircuitRun``: the Brian2-free ``Circuit`` of that phase
   (``train`` or ``inference``) for those samples, how long to run it and how its steps fall into samples;
 - ``learned_params(params, weights)``: the params a training circuit's final plastic weights stand for.
 
-``RunContext`` says where a run executes (``device``: ``reference`` for the numpy model, or a Brian2 device
-name), where compiled programs go, the seed, and how to report progress. Algorithms register themselves in
+``RunContext`` (``spikingbp.execution``) says where a run executes (``reference`` for the numpy model, or a
+Brian2 device), where compiled programs go, the seed and epoch, and how to report progress; the algorithm never
+looks at it to decide where or how a circuit runs. Algorithms register themselves in
 ``spikingbp.algorithms.REGISTRY`` with ``@register``.
 """
 from __future__ import annotations
@@ -21,21 +24,18 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, ClassVar, Dict
+from typing import TYPE_CHECKING, ClassVar, Dict
 
 import numpy as np
 
 from spikingbp.errors import ConfigError
+from spikingbp.execution import BRIAN_DEVICES, PHASES, REFERENCE, RunContext  # noqa: F401  (re-exported)
+
+if TYPE_CHECKING:
+    from spikingbp.execution import Plan
 
 #: An algorithm's parameters: named arrays (weights, fixed feedback matrices, ...).
 Params = Dict[str, np.ndarray]
-
-#: The device name of an algorithm's plain-numpy reference model.
-REFERENCE = "reference"
-#: Brian2 devices (``spikingbp.devices.use_device``) a circuit may run on.
-BRIAN_DEVICES = ("runtime", "cpp_standalone", "genn", "cuda")
-#: The circuits an algorithm exposes.
-PHASES = ("train", "inference")
 
 
 @dataclass(frozen=True)
@@ -110,41 +110,6 @@ class Sizes:
 
 
 @dataclass
-class RunContext:
-    """Where and how a run executes: ``device`` (``reference`` or a Brian2 device), the directory for
-    compiled programs (``build_dir / <program>``), the seed and the epoch being trained (from 1; 0 outside
-    training), so that an algorithm that draws per sample (Poisson trains, dropout masks, noise) can seed
-    each epoch's draws from (seed, epoch) and a resumed run draws the same, and ``on_samples(n)``, called
-    as samples finish."""
-
-    device: str = REFERENCE
-    build_dir: Path | None = None
-    seed: int = 0
-    on_samples: Callable[[int], None] | None = None
-    epoch: int = 0
-    chunk: int = 1000                 #: samples per compiled run (the program is built for this many)
-    programs: object = None           #: a ``spikingbp.circuits.program.ProgramCache`` (None: build per run)
-
-    @property
-    def on_circuit(self) -> bool:
-        return self.device != REFERENCE
-
-    def directory(self, program: str) -> str | None:
-        """Build directory of one compiled program (None where nothing is compiled: runtime)."""
-        if self.device in (REFERENCE, "runtime") or self.build_dir is None:
-            return None
-        return str(Path(self.build_dir) / program)
-
-    def device_options(self) -> dict:
-        """Options of ``use_device``: runtime runs with numpy code (nothing to compile)."""
-        return {"target": "numpy"} if self.device == "runtime" else {}
-
-    def advance(self, samples: int) -> None:
-        if self.on_samples is not None:
-            self.on_samples(int(samples))
-
-
-@dataclass
 class SampleUpdates:
     """``Algorithm.ideal_updates`` of one sample: ``directions[matrix][reference]``, an array shaped like the
     matrix (its sign: the direction the weights should move); ``units[matrix]``, the statistics of the layer the
@@ -190,8 +155,9 @@ class Algorithm(ABC):
         self.values = {name: option.check(name, values.get(name, option.default))
                        for name, option in self.options.items()}
 
-    def default_crop(self, dataset: str) -> int:
-        return self.crop_defaults.get(dataset, 0)
+    @classmethod
+    def default_crop(cls, dataset: str) -> int:
+        return cls.crop_defaults.get(dataset, 0)
 
     def check_sizes(self, sizes: Sizes) -> None:
         """Refuse layer sizes the algorithm cannot build (ConfigError)."""
@@ -203,7 +169,27 @@ class Algorithm(ABC):
     def init_params(self, sizes: Sizes, seed: int) -> Params: ...
 
     @abstractmethod
-    def train_epoch(self, params: Params, X, T, order, ctx: RunContext) -> Params: ...
+    def plan(self, phase: str, params: Params, X, T=None, epoch: int = 0) -> "Plan":
+        """The ``spikingbp.execution.Plan`` of ``phase`` (``train``: its runs' state is the params, and each run
+        returns the params after it; ``inference``: each run returns the readout of its samples) on the samples
+        of ``X`` (and ``T``), for params shaped as ``params``, with the settings of training epoch ``epoch`` (its
+        learning rate; 0 outside training); training draws what it draws per sample from the run context's
+        (seed, epoch)."""
+
+    def train_epoch(self, params: Params, X, T, order, ctx: RunContext) -> Params:
+        """The params after one pass over ``X[order]`` on ``ctx.device``."""
+        from spikingbp.execution import fold
+
+        return fold(self.plan("train", params, X, T, ctx.epoch), [params], [order], [ctx])[0]
+
+    def train_ensemble_epoch(self, params: list, X, T, orders: list, contexts: list) -> list:
+        """``train_epoch`` of K copies at once (copy k: ``params[k]`` on the samples ``orders[k]`` of ``X``,
+        ``T`` in its context ``contexts[k]``; the orders of equal length, the contexts on one device and program
+        cache), run as one ensemble (``spikingbp.execution.fold``); returns each copy's params, equal to those its
+        own ``train_epoch`` returns."""
+        from spikingbp.execution import fold
+
+        return fold(self.plan("train", params[0], X, T, contexts[0].epoch), params, orders, contexts)
 
     @abstractmethod
     def evaluate(self, params: Params, X, T, ctx: RunContext) -> dict: ...
@@ -228,16 +214,6 @@ class Algorithm(ABC):
 
     def start_figures(self, out: Path, params: Params, X, T) -> None:
         """Figures of a fresh run written before training (e.g. a raster of one training cycle)."""
-
-    #: devices on which ``train_ensemble_epoch`` runs copies as one circuit (none: the algorithm has no ensemble)
-    ensemble_devices: ClassVar[tuple] = ()
-
-    def train_ensemble_epoch(self, params: list, X, T, orders: list, contexts: list) -> list:
-        """``train_epoch`` of K copies at once (copy k: ``params[k]`` on the samples ``orders[k]`` of ``X``,
-        ``T`` in its context ``contexts[k]``; the orders of equal length, the contexts on one device and
-        program cache), run as one ensemble circuit (``spikingbp.circuits.ensemble``); returns each copy's
-        params, equal to those its own ``train_epoch`` returns."""
-        raise ConfigError(f"{self.name} has no ensemble training; train its copies one by one")
 
     def _check_phase(self, phase: str) -> str:
         if phase not in PHASES:

@@ -6,7 +6,7 @@ feedback from the error units to each hidden layer, initialised as the authors' 
 uniform in +-sqrt(std_weight / (fan_in + fan_out)), G with its mean over classes removed.
 
 Every sample's random streams (the data and label units' spikes, the noise events) are drawn here from a
-generator seeded by (run seed, epoch, sample index), so that the circuit and the reference, chunked or not,
+generator seeded by (run seed, epoch, sample index), so that the circuit and the reference, in runs of any size,
 resumed or not, see the same ones; test samples draw from (run seed, 0, sample index, 1), the same every
 epoch. Data unit i fires as Auryn's ``SRM0Group``: 100 Hz x exp((bg_i - theta) / 50 mV) with
 bg_i = (x_i - 0.43) x 0.5 (x_i = grey level / 256), -1 V (silent) where the pixel is 0, refractory 4 ms; label
@@ -21,12 +21,13 @@ from __future__ import annotations
 import numpy as np
 
 from spikingbp.algorithms import register
-from spikingbp.algorithms.base import REFERENCE, Algorithm, CircuitRun, Option, RunContext, Sizes, epoch_eta
+from spikingbp.algorithms.base import REFERENCE, Algorithm, CircuitRun, Option, Sizes, epoch_eta
 from spikingbp.errors import ConfigError
+from spikingbp.execution import devices_for
+from spikingbp.models.erbp import B_MAX, B_MIN, DATA_REFRACTORY_MS, DT_MS, ETA, LEARN_AFTER_MS, SIGMA, ERBPSettings
 
 EVALUATION = 1  # the last seed word of test-sample streams (training streams have none)
 KEY_SEED = 20170324  # seeds the blank-out synapses' keys (any constant: the runs' seeds vary the draws)
-DT_MS = 0.1     # the authors' time step
 NOISE_EVENTS_PER_RUN = 4_000_000  # how many noise events one compiled run holds at most (memory)
 NOISE_ORDERS = ("after_check", "before_check")   # noise_order's values, as the units' noise_carry 1 and 0
 
@@ -48,21 +49,21 @@ class ERBP(Algorithm):
                 "refractory 4 ms; label units the same at 0.95 (class) / 1e-4; 1 kHz noise events on every unit")
     headline = "argmax_counts"
     measures = ("argmax_counts", "synops", "synops_first_spike")
-    devices = (REFERENCE, "runtime", "cpp_standalone")
+    devices = devices_for("ieee_float")  # float units: equal to the reference only where floats run as written
     options = {
-        "eta": Option(6e-4, float, "learning rate (the paper: 6e-4 with noise)", 0.0, 1.0),
-        "sigma": Option(0.05, float, "jump of V per noise event, nA x 1 GOhm (the paper: 50e-3; 0: no noise)",
+        "eta": Option(ETA, float, "learning rate (the paper: 6e-4 with noise)", 0.0, 1.0),
+        "sigma": Option(SIGMA, float, "jump of V per noise event, nA x 1 GOhm (the paper: 50e-3; 0: no noise)",
                         0.0, None),
         "eta_decay": Option(1.0, float, "the learning rate is multiplied by this after every epoch: epoch e trains "
                             "with eta x eta_decay^(e - 1) (1: constant, the paper's)", 0.0, 1.0),
         "noise_hz": Option(1000.0, float, "noise events per second per unit (Auryn's PoissonStimulator)", 0.0,
                            1.0 / (DT_MS * 1e-3)),
-        "b_min": Option(-1.15, float, "boxcar lower edge on the post current, nA"),
-        "b_max": Option(1.15, float, "boxcar upper edge on the post current, nA"),
+        "b_min": Option(B_MIN, float, "boxcar lower edge on the post current, nA"),
+        "b_max": Option(B_MAX, float, "boxcar upper edge on the post current, nA"),
         "train_ms": Option(250.0, float, "training sample length, ms (a whole number of 0.1 ms steps)", 0.2,
                            None),
         "test_ms": Option(500.0, float, "test sample length, ms", 0.2, None),
-        "learn_after_ms": Option(50.0, float, "no learning in the first this many ms of a training sample", 0.0,
+        "learn_after_ms": Option(LEARN_AFTER_MS, float, "no learning in the first this many ms of a training sample", 0.0,
                                  None),
         "p": Option(1.0, float, "transmission probability of the learned weights: 1 is eRBP with noise, 0.45 the "
                     "paper's blank-out variant (give it with eta=1e-3 sigma=0)", 0.0, 1.0),
@@ -101,10 +102,9 @@ class ERBP(Algorithm):
             raise ConfigError(f"option learn_after_ms={v['learn_after_ms']} leaves no learning in a "
                               f"{v['train_ms']} ms training sample; give a smaller one")
 
-    def settings(self, train: bool, epoch: int = 1):
-        """The circuit's settings for training in ``epoch`` (from 1; its learning rate) or for testing."""
-        from spikingbp.circuits.erbp import ERBPSettings
-
+    def settings(self, train: bool, epoch: int = 1) -> ERBPSettings:
+        """The settings (circuit and reference) for training in ``epoch`` (from 1; its learning rate) or for
+        testing."""
         v = self.values
         return ERBPSettings(T=self.train_steps if train else self.test_steps, learn_after=self.learn_after,
                             eta=epoch_eta(v, epoch) if train else 0.0, b_min=v["b_min"], b_max=v["b_max"],
@@ -124,11 +124,6 @@ class ERBP(Algorithm):
 
         return [np.random.default_rng([KEY_SEED, layer]).integers(1, MODULUS, size=np.shape(W))
                 for layer, W in enumerate(weights)]
-
-    def _reference_settings(self, train: bool, epoch: int = 1):
-        from spikingbp.reference.erbp import Settings
-
-        return Settings(**self.settings(train, epoch).__dict__)
 
     def check_sizes(self, sizes: Sizes) -> None:
         if not sizes.hidden or any(n < 1 for n in sizes.hidden):
@@ -179,7 +174,7 @@ class ERBP(Algorithm):
         n_in, n_out = X.shape[1], T.shape[1]
         generators = [np.random.default_rng([*seed_words, int(index)] + ([] if train else [EVALUATION]))
                       for index in indices]
-        refractory = whole_steps(4.0, "data refractory")
+        refractory = whole_steps(DATA_REFRACTORY_MS, "data refractory")
         data = escape_noise_events(hazard(data_background(X[indices], v["silent_background"])), steps, refractory,
                                    generators)
         if train:   # each generator draws its sample's data, then labels, then noise, then seed
@@ -205,59 +200,106 @@ class ERBP(Algorithm):
             return events, seeds
         return events.dense("data", n_in), events.dense("labels", n_out), events.dense("noise", units), seeds
 
-    def run_samples(self, units: int, train: bool, chunk: int) -> int:
-        """Samples per compiled run: the chunk, or fewer where the noise events would not fit in memory."""
+    def most_samples(self, units: int, train: bool) -> int:
+        """The most samples one run may hold: as many as keep its noise events within NOISE_EVENTS_PER_RUN
+        (memory)."""
         steps = self.train_steps if train else self.test_steps
         events = max(1.0, self.values["noise_hz"] * DT_MS * 1e-3 * steps * units) if self.values["sigma"] else 1.0
-        return int(max(1, min(chunk, NOISE_EVENTS_PER_RUN // events)))
+        return int(max(1, NOISE_EVENTS_PER_RUN // events))
 
     # --------------------------------------------------------------------------------------- running
-    def _run(self, weights, feedback, streams, settings, ctx, samples_per_run: int, *, record_spikes: tuple):
-        """One compiled (or built) run on ``ctx.device`` of ``streams``, (``StreamEvents``, seeds)."""
+    def plan(self, phase, params, X, T=None, epoch=0):
+        """eRBP's circuits: training (state: the params; each run returns them learned) and test (each run
+        returns its output units' spike flags (n, T, n_out) and the forward SynOps per step (n, T): spikes x
+        fan-out of the data and every hidden layer). A batch is (weights, feedback, ``StreamEvents``, seeds);
+        a run holds at most ``most_samples``."""
         from spikingbp.circuits import erbp as circuit
-        from spikingbp.circuits.program import RERUNNABLE_DEVICES, array_digest
-
-        events, seeds = streams
-        records = dict(record_weights=circuit.weight_projections(len(weights)), record_spikes=record_spikes)
-        blank_out = dict(seeds=seeds, keys=self.keys(weights)) if self.blank_out else {}
-        build = lambda: circuit.erbp_circuit(weights, feedback, events, None, None, settings,  # noqa: E731
-                                             **blank_out)
-        if ctx.programs is None or ctx.device not in RERUNNABLE_DEVICES:
-            phase = "train" if settings.eta else "test"
-            return build().run(events.samples * settings.T, ctx.device, ctx.directory(phase), **records,
-                               **ctx.device_options())
-        sources, flat = circuit.event_inputs(weights, feedback, events, seeds if self.blank_out else None)
-        spikes = sum(len(source.indices) for source in sources.values())
-        capacity = 1 << max(10, int(np.ceil(np.log2(1.25 * spikes * samples_per_run / events.samples + 1))))
-        sizes = [weights[0].shape[0]] + [W.shape[1] for W in weights]
-        label = "-".join(map(str, sizes))
-        program = ctx.programs.program(
-            {"circuit": "erbp", "sizes": sizes, "settings": settings.__dict__, "feedback": [array_digest(G) for G in feedback]},
-            build, samples_per_run * settings.T, capacity, variable_weights=records["record_weights"],
-            label=f"{label} {'training' if settings.eta else 'test'} ({samples_per_run} samples a run, "
-                  f"{capacity} spikes)", **records)
-        # a short last run uses the full-length program: its missing samples have no spikes and change nothing
-        return program.run(sources, flat)
-
-    def train_epoch(self, params, X, T, order, ctx):
-        from spikingbp.circuits import erbp as circuit
+        from spikingbp.execution import Plan, Records
         from spikingbp.reference import erbp as reference
 
+        train = self._check_phase(phase) == "train"
+        if train and T is None:
+            raise ConfigError("the erbp training circuit needs targets T")
         weights, feedback = self._split(params)
-        units = sum(W.shape[1] for W in weights)
-        settings = self.settings(train=True, epoch=ctx.epoch)
-        per_run = self.run_samples(units, True, ctx.chunk)
-        for start in range(0, len(order), per_run):
-            part = order[start:start + per_run]
-            streams = self.streams(X, T, part, [ctx.seed, ctx.epoch], units, train=True, sparse=ctx.on_circuit)
-            if not ctx.on_circuit:
-                weights = reference.train(weights, feedback, *streams[:3], self._reference_settings(True, ctx.epoch),
-                                          on_sample=lambda _: ctx.advance(1), **self._blank_out(streams, weights))
-                continue
-            result = self._run(weights, feedback, streams, settings, ctx, per_run, record_spikes=())
-            weights = circuit.learned(result, [W.shape for W in weights])
-            ctx.advance(len(part))
-        return {**{f"W{l}": W for l, W in enumerate(weights)}, **{f"G{l}": G for l, G in enumerate(feedback, 1)}}
+        shapes = [W.shape for W in weights]
+        sizes = [shapes[0][0]] + [shape[1] for shape in shapes]
+        n_in, n_out, units = sizes[0], sizes[-1], sum(sizes[1:])
+        settings = self.settings(train, epoch)
+        targets = T if train else np.zeros((len(X), n_out))
+        seed_words = (lambda ctx: [ctx.seed, ctx.epoch]) if train else (lambda ctx: [ctx.seed, 0])
+        keys = self.keys(weights) if self.blank_out else None
+        names = circuit.layer_names(len(weights) - 1)
+        fan_out = np.array([shape[1] for shape in shapes], float)
+
+        def prepare(p, indices, ctx):
+            w, g = self._split(p)
+            events, seeds = self.streams(X, targets, indices, seed_words(ctx), units, train=train, sparse=True)
+            return w, g, events, seeds
+
+        def build(batch):
+            w, g, events, seeds = batch
+            blank_out = dict(seeds=seeds, keys=keys) if self.blank_out else {}
+            return circuit.erbp_circuit(w, g, events, None, None, settings, **blank_out)
+
+        def inputs(batch):
+            w, g, events, seeds = batch
+            return circuit.event_inputs(w, g, events, seeds if self.blank_out else None)
+
+        def dense(batch):
+            events = batch[2]
+            return events.dense("data", n_in), events.dense("labels", n_out), events.dense("noise", units)
+
+        def blank_out_of(batch) -> dict:
+            return dict(seeds=batch[3], keys=keys) if self.blank_out else {}
+
+        variable = circuit.weight_projections(len(weights)) + circuit.feedback_projections(len(feedback))
+        common = dict(shape={"circuit": "erbp", "sizes": sizes, "settings": settings.__dict__},
+                      label=f"{'-'.join(map(str, sizes))} {'training' if train else 'inference'}",
+                      steps=lambda n: n * settings.T, prepare=prepare, build=build, inputs=inputs,
+                      most_samples=self.most_samples(units, train))
+        if train:
+            def learned(batch, w):
+                return {**{f"W{l}": W for l, W in enumerate(w)}, **{f"G{l}": G for l, G in enumerate(batch[1], 1)}}
+
+            return Plan(phase, **common, records=Records(weights=circuit.weight_projections(len(weights)),
+                                                         variable=variable),
+                        read=lambda result, batch: learned(batch, circuit.learned(result, shapes)),
+                        reference=lambda batch, advance: learned(batch, reference.train(
+                            batch[0], batch[1], *dense(batch), settings, on_sample=lambda _: advance(1),
+                            **blank_out_of(batch))))
+
+        def synops(data_per_step, trains):
+            return data_per_step * fan_out[0] + sum(train.sum(axis=2) * fan_out[l + 1]
+                                                    for l, train in enumerate(trains[:-1]))
+
+        def read(result, batch):
+            n = batch[2].samples
+            trains = [result.spike_matrix(name)[:n * settings.T].reshape(n, settings.T, -1) for name in names]
+            return trains[-1], synops(batch[2].counts("data"), trains)
+
+        def run_reference(batch, advance):
+            data, labels, noise = dense(batch)
+            blank_out = blank_out_of(batch)
+            samples = []
+            for c in range(len(data)):
+                samples.append(reference.run_sample(batch[0], batch[1], data[c], labels[c], noise[c],
+                                                    settings, blank_out["seeds"][c] if blank_out else None,
+                                                    blank_out.get("keys")))
+                advance(1)
+            trains = [np.stack([sample.hidden[l] for sample in samples]) for l in range(len(weights) - 1)]
+            trains.append(np.stack([sample.output for sample in samples]))
+            return trains[-1], synops(data.sum(axis=2), trains)
+
+        return Plan(phase, **common, read=read, reference=run_reference,
+                    records=Records(spikes=tuple(names), variable=variable))
+
+    def test_runs(self, params, X, ctx):
+        """The test samples run by run on ``ctx.device``: yields (sample indices, output spike flags (n, T, n_out),
+        forward SynOps per step (n, T): spikes x fan-out of the data and every hidden layer)."""
+        from spikingbp.execution import each_run
+
+        for part, (output, per_step) in each_run(self.plan("inference", params, X), params, np.arange(len(X)), ctx):
+            yield part, output, per_step
 
     def ideal_updates(self, params, X, T, index, ctx):
         """The rate forms of the update on the sample's own spikes (the reference run of the sample, drawn as
@@ -277,8 +319,8 @@ class ERBP(Algorithm):
         n_out = weights[-1].shape[1]
         units = sum(W.shape[1] for W in weights)
         data, labels, noise, seeds = self.streams(X, T, [index], [ctx.seed, ctx.epoch], units, train=True)
-        s = self._reference_settings(True, ctx.epoch)
-        sample = reference.run_sample(weights, feedback, data[0], labels[0], noise[0], s._replace(eta=0.0),
+        s = self.settings(True, ctx.epoch)
+        sample = reference.run_sample(weights, feedback, data[0], labels[0], noise[0], s.replace(eta=0.0),
                                       **({"seed": seeds[0], "keys": self.keys(weights)} if self.blank_out else {}))
         learning = slice(s.learn_after + 1, s.T)
         pre = [data[0]] + sample.hidden                       # spike flags (T, n) into each matrix
@@ -307,64 +349,29 @@ class ERBP(Algorithm):
                               "error_scale": float(np.sqrt(np.mean(np.square(signal))))}
         return SampleUpdates(directions, stats)
 
-    def test_runs(self, params, X, ctx):
-        """The test samples run by run on ``ctx.device``: yields (sample indices, output spike flags (n, T, n_out),
-        forward SynOps per step (n, T): spikes x fan-out of the data and every hidden layer)."""
-        from spikingbp.circuits import erbp as circuit
-        from spikingbp.reference import erbp as reference
-
-        weights, feedback = self._split(params)
-        n_out = weights[-1].shape[1]
-        units = sum(W.shape[1] for W in weights)
-        fan_out = np.array([W.shape[1] for W in weights], float)
-        names = circuit.layer_names(len(weights) - 1)
-        settings = self.settings(train=False)
-        per_run = self.run_samples(units, False, ctx.chunk)
-        for start in range(0, len(X), per_run):
-            part = np.arange(start, min(start + per_run, len(X)))
-            streams = self.streams(X, np.zeros((len(X), n_out)), part, [ctx.seed, 0], units, train=False,
-                                   sparse=ctx.on_circuit)
-            if ctx.on_circuit:
-                result = self._run(weights, feedback, streams, settings, ctx, per_run, record_spikes=tuple(names))
-                trains = [result.spike_matrix(name)[:len(part) * settings.T].reshape(len(part), settings.T, -1)
-                          for name in names]
-                data_per_step = streams[0].counts("data")
-            else:
-                data, labels, noise, seeds = streams
-                data_per_step = data.sum(axis=2)
-                blank_out = self._blank_out(streams, weights)
-                samples = [reference.run_sample(weights, feedback, data[c], labels[c], noise[c],
-                                                self._reference_settings(False),
-                                                None if not blank_out else seeds[c], blank_out.get("keys"))
-                           for c in range(len(part))]
-                trains = [np.stack([s.hidden[l] for s in samples]) for l in range(len(weights) - 1)]
-                trains.append(np.stack([s.output for s in samples]))
-            per_step = data_per_step * fan_out[0] + sum(train.sum(axis=2) * fan_out[l + 1]
-                                                            for l, train in enumerate(trains[:-1]))
-            yield part, trains[-1], per_step
-            ctx.advance(len(part))
-
     def training_synops(self, params, X, T, indices, ctx) -> dict:
         """Synaptic events per training sample (mean over ``indices``, counted from the spikes of a run of the
         training circuit on ``ctx.device``, without changing ``params``): the forward path (data and hidden
         spikes x fan-out), the error path (label and output spikes into the error units, error spikes into the
         output and hidden dendrites) and their sum."""
-        from spikingbp.circuits import erbp as circuit
+        import dataclasses
 
-        if not ctx.on_circuit:
-            raise ConfigError("training SynOps are counted from a circuit's spikes: give a Brian2 device, e.g. "
-                              "runtime or cpp_standalone")
+        from spikingbp.circuits import erbp as circuit
+        from spikingbp.execution import Records, run_once
+
+        if ctx.device == REFERENCE:
+            raise ConfigError("training SynOps are counted from a circuit's spikes: give a Brian2 device (spikingbp "
+                              "info lists them)")
         weights, feedback = self._split(params)
-        n_out, hidden = weights[-1].shape[1], [W.shape[1] for W in weights[:-1]]
+        hidden = [W.shape[1] for W in weights[:-1]]
         names = circuit.layer_names(len(hidden))
-        settings = self.settings(train=True)
-        streams = self.streams(X, T, indices, [ctx.seed, ctx.epoch], sum(hidden) + n_out, train=True, sparse=True)
-        run = RunContext(ctx.device, seed=ctx.seed, epoch=ctx.epoch, chunk=len(indices))  # built once, no cache
-        result = self._run(weights, feedback, streams, settings, run, len(indices), record_spikes=(*names, "e"))
+        plan = dataclasses.replace(self.plan("train", params, X, T, 1), records=Records(spikes=(*names, "e")),
+                                   read=lambda result, batch: (result, batch[2]))
+        result, events = run_once(plan, params, np.asarray(indices), ctx)
         spikes = {name: int(result.spike_matrix(name).sum()) for name in (*names, "e")}
-        forward = len(streams[0].data[0]) * hidden[0] + sum(spikes[name] * W.shape[1]
-                                                          for name, W in zip(names[:-1], weights[1:]))
-        error = 2 * len(streams[0].labels[0]) + 2 * spikes["o"] + spikes["e"] * (1 + sum(hidden))
+        forward = len(events.data[0]) * hidden[0] + sum(spikes[name] * W.shape[1]
+                                                        for name, W in zip(names[:-1], weights[1:]))
+        error = 2 * len(events.labels[0]) + 2 * spikes["o"] + spikes["e"] * (1 + sum(hidden))
         n = len(indices)
         return {"forward": forward / n, "error_path": error / n, "total": (forward + error) / n, "samples": n}
 

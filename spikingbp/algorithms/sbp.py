@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from spikingbp.algorithms import register
-from spikingbp.algorithms.base import BRIAN_DEVICES, REFERENCE, Algorithm, CircuitRun, Option, Sizes
+from spikingbp.algorithms.base import Algorithm, CircuitRun, Option, Sizes
 from spikingbp.errors import ConfigError
+from spikingbp.execution import devices_for
 
 
 @register
@@ -17,7 +18,7 @@ class SBP(Algorithm):
     encoding = "binary pixels (uint8 > threshold), one sample per 12-step cycle"
     headline = "argmax_potential"
     measures = ("exact", "argmax_spikes", "argmax_potential")
-    devices = (REFERENCE, *BRIAN_DEVICES)
+    devices = devices_for()  # integer dynamics: every device
     options = {"threshold": Option(127, int, "a pixel is on when its uint8 value exceeds this", 0, 254)}
     default_hidden = (400,)
     crop_defaults = {"mnist": 4}  # 28x28 -> 20x20 = 400 inputs, as in the paper
@@ -39,34 +40,43 @@ class SBP(Algorithm):
         W1, W2 = reference.init_weights(sizes.n_in, sizes.hidden[0], sizes.n_out, rng=seed)
         return {"W1": W1, "W2": W2}
 
-    def train_epoch(self, params, X, T, order, ctx):
+    def plan(self, phase, params, X, T=None, epoch=0):
+        """sBP's circuits: training (weights in, learned weights out) and inference (output spikes and
+        potentials a2), each with the compiled program's exact spike capacity."""
         from spikingbp.circuits import sbp as circuit
+        from spikingbp.execution import Plan, Records
         from spikingbp.reference import sbp as reference
 
-        if not ctx.on_circuit:
-            W1, W2 = reference.train_epoch(X, T, params["W1"], params["W2"], order=order,
-                                           on_sample=lambda _: ctx.advance(1))
-        elif self._programs(ctx):
-            W1, W2 = params["W1"], params["W2"]
-            n_in, n_hidden, n_out = W1.shape[0], W1.shape[1], W2.shape[1]
-            for start in range(0, len(order), ctx.chunk):
-                part = order[start:start + ctx.chunk]
-                program = ctx.programs.program(
-                    {"circuit": "sbp.training", "sizes": [n_in, n_hidden, n_out]},
-                    lambda: circuit.training_circuit(W1, W2, X[part], T[part]),
-                    circuit.training_steps(ctx.chunk), circuit.training_capacity(ctx.chunk, n_in, n_out),
-                    variable_weights=circuit.PLASTIC_PROJECTIONS, record_weights=circuit.PLASTIC_PROJECTIONS,
-                    label=f"{n_in}-{n_hidden}-{n_out} training ({ctx.chunk} samples a run)")
-                result = program.run(*circuit.training_inputs(W1, W2, X[part], T[part]))
-                W1, W2 = circuit.learned_weights(result, n_in, n_hidden, n_out)
-                ctx.advance(len(part))
-        else:  # a device whose program cannot be rerun: one build and run for all of ``order``
-            W1, W2 = circuit.train(params["W1"], params["W2"], X[order], T[order], ctx.device,
-                                   ctx.directory("train"), **ctx.device_options())
-            ctx.advance(len(order))
-        return {"W1": W1, "W2": W2}
+        n_in, n_hidden, n_out = params["W1"].shape[0], params["W1"].shape[1], params["W2"].shape[1]
+        sizes = [n_in, n_hidden, n_out]
+        if self._check_phase(phase) == "train":
+            return Plan(
+                phase, {"circuit": "sbp.training", "sizes": sizes}, f"{n_in}-{n_hidden}-{n_out} training",
+                circuit.training_steps,
+                prepare=lambda p, indices, ctx: (p["W1"], p["W2"], X[indices], T[indices]),
+                build=lambda batch: circuit.training_circuit(*batch),
+                inputs=lambda batch: circuit.training_inputs(*batch),
+                read=lambda result, batch: dict(zip(("W1", "W2"), circuit.learned_weights(result, *sizes))),
+                reference=lambda batch, advance: dict(zip(("W1", "W2"), reference.train_epoch(
+                    batch[2], batch[3], batch[0], batch[1], on_sample=lambda _: advance(1)))),
+                records=Records(weights=circuit.PLASTIC_PROJECTIONS, variable=circuit.PLASTIC_PROJECTIONS),
+                capacity=lambda n: circuit.training_capacity(n, n_in, n_out))
 
-    ensemble_devices = ("cpp_standalone",)
+        def forward(batch, advance):
+            result = reference.forward(batch[2], batch[0], batch[1])
+            advance(len(batch[2]))
+            return result.o, result.a2
+
+        return Plan(
+            phase, {"circuit": "sbp.inference", "sizes": sizes}, f"{n_in}-{n_hidden}-{n_out} inference",
+            circuit.inference_steps,
+            prepare=lambda p, indices, ctx: (p["W1"], p["W2"], X[indices]),
+            build=lambda batch: circuit.inference_circuit(*batch),
+            inputs=lambda batch: circuit.inference_inputs(*batch),
+            read=lambda result, batch: circuit.inference_outputs(result, len(batch[2])),
+            reference=forward,
+            records=Records(spikes=circuit.INFERENCE_SPIKES, states=circuit.INFERENCE_STATES, variable=("W1", "W2")),
+            capacity=lambda n: circuit.inference_capacity(n, n_in))
 
     def ideal_updates(self, params, X, T, index, ctx):
         """The binary network's exact update (spec sbp.md, ``reference.sbp.train_step``): the circuit must make
@@ -83,72 +93,14 @@ class SBP(Algorithm):
                    "W2": {"silent": float(np.mean(~trace.o)), "saturated": float(np.mean(trace.o_gt)),
                           "error_scale": float(np.sqrt(np.mean(np.square(trace.d2, dtype=float))))}})
 
-    def train_ensemble_epoch(self, params, X, T, orders, contexts):
-        from spikingbp.circuits import sbp as circuit
-        from spikingbp.circuits.ensemble import ensemble_circuit, ensemble_sources, ensemble_weights, split_result
-
-        ctx = contexts[0]  # sBP draws nothing per copy: device, program cache, chunk and progress are shared
-        if ctx.device not in self.ensemble_devices or ctx.programs is None:
-            raise ConfigError(f"sbp ensembles run on {', '.join(self.ensemble_devices)} with a program cache; "
-                              f"got --device {ctx.device}")
-        if len({len(order) for order in orders}) != 1:
-            raise ConfigError(f"the copies of an ensemble train on as many samples each; got {[len(o) for o in orders]}")
-        K = len(params)
-        weights = [(p["W1"], p["W2"]) for p in params]
-        n_in, n_hidden, n_out = weights[0][0].shape[0], weights[0][0].shape[1], weights[0][1].shape[1]
-        for start in range(0, len(orders[0]), ctx.chunk):
-            parts = [order[start:start + ctx.chunk] for order in orders]
-            program = ctx.programs.program(
-                {"circuit": "sbp.training", "sizes": [n_in, n_hidden, n_out], "copies": K},
-                lambda: ensemble_circuit([circuit.training_circuit(W1, W2, X[part], T[part])
-                                          for (W1, W2), part in zip(weights, parts)]),
-                circuit.training_steps(ctx.chunk), K * circuit.training_capacity(ctx.chunk, n_in, n_out),
-                variable_weights=circuit.PLASTIC_PROJECTIONS, record_weights=circuit.PLASTIC_PROJECTIONS,
-                label=f"{K} x {n_in}-{n_hidden}-{n_out} training ({ctx.chunk} samples a run)")
-            inputs = [circuit.training_inputs(W1, W2, X[part], T[part]) for (W1, W2), part in zip(weights, parts)]
-            result = program.run(ensemble_sources([sources for sources, _ in inputs]),
-                                 ensemble_weights([flat for _, flat in inputs]))
-            weights = [circuit.learned_weights(copy, n_in, n_hidden, n_out) for copy in split_result(result, K)]
-            ctx.advance(K * len(parts[0]))
-        return [{"W1": W1, "W2": W2} for W1, W2 in weights]
-
-    @staticmethod
-    def _programs(ctx) -> bool:
-        from spikingbp.circuits.program import RERUNNABLE_DEVICES
-
-        return ctx.programs is not None and ctx.device in RERUNNABLE_DEVICES
-
     def evaluate(self, params, X, T, ctx):
-        from spikingbp.circuits import sbp as circuit
+        from spikingbp.execution import collect
         from spikingbp.reference import sbp as reference
 
-        if not ctx.on_circuit:
-            scores = reference.accuracy(X, T, params["W1"], params["W2"])
-            ctx.advance(len(X))
-        else:
-            if self._programs(ctx):
-                W1, W2 = params["W1"], params["W2"]
-                outputs = []
-                n_in, n_hidden, n_out = W1.shape[0], W1.shape[1], W2.shape[1]
-                for start in range(0, len(X), ctx.chunk):
-                    part = X[start:start + ctx.chunk]
-                    program = ctx.programs.program(
-                        {"circuit": "sbp.inference", "sizes": [n_in, n_hidden, n_out]},
-                        lambda: circuit.inference_circuit(W1, W2, part),
-                        circuit.inference_steps(ctx.chunk), circuit.inference_capacity(ctx.chunk, n_in),
-                        variable_weights=("W1", "W2"), record_spikes=circuit.INFERENCE_SPIKES,
-                        record_states=circuit.INFERENCE_STATES,
-                        label=f"{n_in}-{n_hidden}-{n_out} inference ({ctx.chunk} samples a run)")
-                    result = program.run(*circuit.inference_inputs(W1, W2, part))
-                    outputs.append(circuit.inference_outputs(result, len(part)))
-                    ctx.advance(len(part))
-                spikes, potentials = (np.concatenate(parts) for parts in zip(*outputs))
-            else:
-                spikes, potentials = circuit.infer(params["W1"], params["W2"], X, ctx.device, ctx.directory("infer"),
-                                                   **ctx.device_options())
-                ctx.advance(len(X))
-            prediction = reference.Prediction(spikes, np.argmax(spikes, axis=1), np.argmax(potentials, axis=1))
-            scores = reference.score(prediction, T)
+        outputs = collect(self.plan("inference", params, X), params, np.arange(len(X)), ctx)
+        spikes, potentials = (np.concatenate(parts) for parts in zip(*outputs))
+        prediction = reference.Prediction(spikes, np.argmax(spikes, axis=1), np.argmax(potentials, axis=1))
+        scores = reference.score(prediction, T)
         values = {measure: float(getattr(scores, measure)) for measure in self.measures}
         return {"accuracy": values[self.headline], **values}
 
@@ -172,12 +124,13 @@ class SBP(Algorithm):
 
     def start_figures(self, out, params, X, T):
         """``training_cycle.png``: the second training cycle (the first two samples given, initial weights),
-        recorded from the spiking circuit on the runtime device."""
+        recorded from the spiking circuit (``spikingbp.execution.simulate``)."""
         from spikingbp.analysis.sbp_figures import plot_training_cycle
         from spikingbp.circuits import sbp as circuit
+        from spikingbp.execution import simulate
 
         first = slice(0, min(2, len(X)))
         run = self.circuit(params, X[first], T[first], phase="train")
-        result = run.circuit.run(run.steps, "runtime", target="numpy")
+        result = simulate(run.circuit, run.steps)
         plot_training_cycle(result, out / "training_cycle.png", int(circuit.phase_step(0, run.samples - 1)),
                             title=f"sBP training cycle, sample {run.samples - 1} of the presentation order")

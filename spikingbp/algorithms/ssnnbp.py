@@ -3,15 +3,17 @@ composite-neuron circuit) and ``spikingbp.reference.ssnnbp`` (the numpy model, d
 
 Params: ``W0`` (n_in, n_h1), ``W1`` ... (float64, He initialisation). Every sample's random trains (front-loaded
 Poisson inputs, the label train, dropout masks) are drawn here from a generator seeded by (run seed, epoch,
-sample index), so that the circuit and the reference, chunked or not, resumed or not, see the same ones;
+sample index), so that the circuit and the reference, in runs of any size, resumed or not, see the same ones;
 evaluation draws from (run seed, 0, sample index, 1), the same trains every epoch."""
 from __future__ import annotations
 
 import numpy as np
 
 from spikingbp.algorithms import register
-from spikingbp.algorithms.base import REFERENCE, Algorithm, CircuitRun, Option, Sizes, epoch_eta
+from spikingbp.algorithms.base import Algorithm, CircuitRun, Option, Sizes, epoch_eta
 from spikingbp.errors import ConfigError
+from spikingbp.execution import devices_for
+from spikingbp.models.ssnn import ETA
 
 EVALUATION = 1  # the last seed word of evaluation trains (training trains have none)
 
@@ -23,12 +25,12 @@ class SSNNBP(Algorithm):
     encoding = "front-loaded Poisson trains of pixel/255 over Ts steps; label train at rate 0.5; dropout masks"
     headline = "argmax_counts"
     measures = ("argmax_counts",)
-    devices = (REFERENCE, "runtime", "cpp_standalone")
+    devices = devices_for("ieee_float", "pre_reads")  # float composite units that read presynaptic flags
     options = {
         "Ts": Option(100, int, "steps per sample (the paper: 50 to 200)", 1, 10_000),
         "form": Option("stochastic", str, "weight update: stochastic (spike coincidences) or rate (counts)",
                        choices=("stochastic", "rate")),
-        "eta": Option(0.01, float, "learning rate (chosen on digits: see the README)", 0.0, 10.0),
+        "eta": Option(ETA, float, "learning rate (chosen on digits: see the README)", 0.0, 10.0),
         "eta_decay": Option(1.0, float, "the learning rate is multiplied by this after every epoch: epoch e trains "
                             "with eta x eta_decay^(e - 1) (1: constant)", 0.0, 1.0),
         "mean_rate": Option(0.4, float, "mean input spike probability per step of a white pixel (paper 0.3-0.5)",
@@ -53,18 +55,14 @@ class SSNNBP(Algorithm):
 
     # --------------------------------------------------------------------------------------- setup
     def settings(self, eta: float | None = None, epoch: int = 1):
-        """The circuit's settings with learning rate ``eta`` (None: that of training epoch ``epoch``, from 1)."""
-        from spikingbp.circuits.ssnnbp import SSNNSettings
+        """The settings (circuit and reference) with learning rate ``eta`` (None: that of training epoch ``epoch``,
+        from 1)."""
+        from spikingbp.models.ssnn import SSNNSettings
 
         v = self.values
         return SSNNSettings(Ts=v["Ts"], theta_hidden=v["theta_hidden"], theta_output=v["theta_output"],
                             w_inh=v["w_inh"], eta=epoch_eta(v, epoch) if eta is None else eta, form=v["form"],
                             saturation_steps=v["saturation_steps"])
-
-    def _reference_settings(self, eta: float | None = None, epoch: int = 1):
-        from spikingbp.reference.ssnnbp import Settings
-
-        return Settings(**self.settings(eta, epoch).__dict__)
 
     def check_sizes(self, sizes: Sizes) -> None:
         if not sizes.hidden or any(n < 1 for n in sizes.hidden):
@@ -111,87 +109,52 @@ class SSNNBP(Algorithm):
         return [params[f"W{l}"] for l in range(len(params))]
 
     # --------------------------------------------------------------------------------------- running
-    def _run(self, copies, settings, ctx, *, record_counts: bool) -> list:
-        """One compiled (or built) run on ``ctx.device`` of ``copies``, a list of (weights, inputs, labels, keep),
-        one for a single network, several as one ensemble circuit (``spikingbp.circuits.ensemble``); returns
-        each copy's result."""
+    def plan(self, phase, params, X, T=None, epoch=0):
+        """SSNN-BP's circuits: training (state: the params; each run returns them learned) and test (each run
+        returns the output units' forward spike counts (n, n_out), with ``test_weights``). A batch is (weights,
+        inputs, labels, keep), the trains of ``trains``."""
         from spikingbp.circuits import ssnnbp as circuit
-        from spikingbp.circuits.ensemble import ensemble_circuit, ensemble_sources, ensemble_weights, split_result
-        from spikingbp.circuits.program import RERUNNABLE_DEVICES
-
-        K = len(copies)
-        weights, inputs = copies[0][0], copies[0][1]
-        n_in, n_out, hidden = weights[0].shape[0], weights[-1].shape[1], [W.shape[1] for W in weights[:-1]]
-        records = dict(record_weights=circuit.weight_projections(len(weights)),
-                       record_states=circuit.READOUT_STATES if record_counts else None)
-
-        def build():
-            built = [circuit.ssnn_circuit(*copy, settings) for copy in copies]
-            return built[0] if K == 1 else ensemble_circuit(built)
-
-        if ctx.programs is None or ctx.device not in RERUNNABLE_DEVICES:
-            result = build().run(circuit.run_steps(len(inputs), settings.Ts), ctx.device,
-                                 ctx.directory("train" if settings.eta else "infer"), record_spikes=(), **records,
-                                 **ctx.device_options())
-            return [result] if K == 1 else split_result(result, K)
-        inputs_of = [circuit.run_inputs(*copy, settings.Ts) for copy in copies]
-        sources, flat = inputs_of[0] if K == 1 else (ensemble_sources([i[0] for i in inputs_of]),
-                                                      ensemble_weights([i[1] for i in inputs_of]))
-        # Programs hold a fixed number of source spikes: a power of two above this run's spikes scaled to a full
-        # chunk, with a margin, so that every chunk of one dataset (the short last one too) finds the same program.
-        spikes = sum(len(source.indices) for source in sources.values())
-        capacity = 1 << max(10, int(np.ceil(np.log2(1.25 * spikes * ctx.chunk / len(inputs) + 1))))
-        label = "-".join(map(str, [n_in, *hidden, n_out]))
-        program = ctx.programs.program(
-            {"circuit": "ssnnbp", "sizes": [n_in, *hidden, n_out], "settings": settings.__dict__,
-             **({"copies": K} if K > 1 else {})},
-            build, circuit.run_steps(ctx.chunk, settings.Ts), capacity, variable_weights=records["record_weights"],
-            label=f"{f'{K} x ' if K > 1 else ''}{label} {'training' if settings.eta else 'inference'} "
-                  f"({ctx.chunk} samples a run, {capacity} spikes)", **records)
-        # a short last chunk runs in the chunk-long program: its missing samples have no spikes and change nothing
-        result = program.run(sources, flat)
-        return [result] if K == 1 else split_result(result, K)
-
-    def train_epoch(self, params, X, T, order, ctx):
-        from spikingbp.circuits import ssnnbp as circuit
+        from spikingbp.execution import Plan, Records
         from spikingbp.reference import ssnnbp as reference
 
+        train = self._check_phase(phase) == "train"
+        if train and T is None:
+            raise ConfigError("the ssnnbp training circuit needs targets T")
         weights = self._weights(params)
-        hidden = [W.shape[1] for W in weights[:-1]]
-        settings = self.settings(epoch=ctx.epoch)
-        for start in range(0, len(order), ctx.chunk):
-            part = order[start:start + ctx.chunk]
-            inputs, labels, keep = self.trains(X, T, part, [ctx.seed, ctx.epoch], hidden, train=True)
-            if not ctx.on_circuit:
-                weights = reference.train(weights, inputs, labels, keep, self._reference_settings(epoch=ctx.epoch),
-                                          on_sample=lambda _: ctx.advance(1))
-                continue
-            result, = self._run([(weights, inputs, labels, keep)], settings, ctx, record_counts=False)
-            weights = circuit.learned(result, [W.shape for W in weights])
-            ctx.advance(len(part))
-        return {f"W{l}": W for l, W in enumerate(weights)}
+        shapes = [W.shape for W in weights]
+        sizes = [shapes[0][0]] + [shape[1] for shape in shapes]
+        hidden = sizes[1:-1]
+        settings = self.settings(epoch=epoch) if train else self.settings(eta=0.0)
+        Ts = settings.Ts
+        targets = T if train else np.zeros((len(X), sizes[-1]))
+        projections = circuit.weight_projections(len(weights))
 
-    ensemble_devices = ("runtime", "cpp_standalone")
+        def prepare(p, indices, ctx):
+            seed_words = [ctx.seed, ctx.epoch] if train else [ctx.seed, 0]
+            return ((self._weights(p) if train else self.test_weights(p)),
+                    *self.trains(X, targets, indices, seed_words, hidden, train=train))
 
-    def train_ensemble_epoch(self, params, X, T, orders, contexts):
-        """Each copy draws its trains from its own context's (seed, epoch), as its single run does."""
-        from spikingbp.circuits import ssnnbp as circuit
+        common = dict(shape={"circuit": "ssnnbp", "sizes": sizes, "settings": settings.__dict__},
+                      label=f"{'-'.join(map(str, sizes))} {'training' if train else 'inference'}",
+                      steps=lambda n: circuit.run_steps(n, Ts), prepare=prepare,
+                      build=lambda batch: circuit.ssnn_circuit(*batch, settings),
+                      inputs=lambda batch: circuit.run_inputs(*batch, Ts))
+        if train:
+            def learned(w):
+                return {f"W{l}": W for l, W in enumerate(w)}
 
-        ctx = contexts[0]
-        if ctx.device not in self.ensemble_devices:
-            raise ConfigError(f"ssnnbp ensembles run on {', '.join(self.ensemble_devices)}; got --device {ctx.device}")
-        if len({len(order) for order in orders}) != 1:
-            raise ConfigError(f"the copies of an ensemble train on as many samples each; got {[len(o) for o in orders]}")
-        weights = [self._weights(p) for p in params]
-        hidden = [W.shape[1] for W in weights[0][:-1]]
-        settings = self.settings(epoch=ctx.epoch)
-        for start in range(0, len(orders[0]), ctx.chunk):
-            copies = [(w, *self.trains(X, T, order[start:start + ctx.chunk], [c.seed, c.epoch], hidden, train=True))
-                      for w, order, c in zip(weights, orders, contexts)]
-            results = self._run(copies, settings, ctx, record_counts=False)
-            weights = [circuit.learned(result, [W.shape for W in w]) for result, w in zip(results, weights)]
-            ctx.advance(len(params) * len(copies[0][1]))
-        return [{f"W{l}": W for l, W in enumerate(w)} for w in weights]
+            return Plan(phase, **common, records=Records(weights=projections, variable=projections),
+                        read=lambda result, batch: learned(circuit.learned(result, shapes)),
+                        reference=lambda batch, advance: learned(reference.train(
+                            *batch, settings, on_sample=lambda _: advance(1))))
+
+        def counts(batch, advance):
+            result = reference.output_counts(batch[0], batch[1], settings)
+            advance(len(batch[1]))
+            return result
+
+        return Plan(phase, **common, records=Records(states=circuit.READOUT_STATES, variable=projections),
+                    read=lambda result, batch: circuit.output_counts(result, len(batch[1]), Ts), reference=counts)
 
     def ideal_updates(self, params, X, T, index, ctx):
         """On the sample's own spikes (its reference run, drawn as ``train_epoch`` draws it): ``rate_form`` =
@@ -207,7 +170,7 @@ class SSNNBP(Algorithm):
         Ts = self.values["Ts"]
         hidden = [W.shape[1] for W in weights[:-1]]
         inputs, labels, keep = self.trains(X, T, [index], [ctx.seed, ctx.epoch], hidden, train=True)
-        settings = self._reference_settings(epoch=ctx.epoch)._replace(form="rate")
+        settings = self.settings(epoch=ctx.epoch).replace(form="rate")
         rate_form, record = reference.run_sample(weights, inputs[0], labels[0], [mask[0] for mask in keep], settings)
         counts = [inputs[0].sum(axis=0).astype(float)] + [layer.x.sum(axis=0).astype(float) for layer in record]
         delta_ideal = [None] * len(weights)
@@ -238,23 +201,9 @@ class SSNNBP(Algorithm):
 
     def output_counts(self, params, X, ctx):
         """Forward spikes of every output unit per sample (N, n_out) on ``ctx.device``."""
-        from spikingbp.circuits import ssnnbp as circuit
-        from spikingbp.reference import ssnnbp as reference
+        from spikingbp.execution import collect
 
-        weights = self.test_weights(params)
-        hidden = [W.shape[1] for W in weights[:-1]]
-        empty_targets = np.zeros((len(X), weights[-1].shape[1]))
-        counts = []
-        for start in range(0, len(X), ctx.chunk):
-            part = np.arange(start, min(start + ctx.chunk, len(X)))
-            inputs, labels, keep = self.trains(X, empty_targets, part, [ctx.seed, 0], hidden, train=False)
-            if not ctx.on_circuit:
-                counts.append(reference.output_counts(weights, inputs, self._reference_settings(eta=0.0)))
-            else:
-                result, = self._run([(weights, inputs, labels, keep)], self.settings(eta=0.0), ctx, record_counts=True)
-                counts.append(circuit.output_counts(result, len(part), self.values["Ts"]))
-            ctx.advance(len(part))
-        return np.concatenate(counts)
+        return np.concatenate(collect(self.plan("inference", params, X), params, np.arange(len(X)), ctx))
 
     def evaluate(self, params, X, T, ctx):
         counts = self.output_counts(params, X, ctx)

@@ -30,43 +30,10 @@ import numpy as np
 from spikingbp.circuits.spikes import SpikeSource, is_binary
 from spikingbp.errors import ConfigError
 from spikingbp.lehmer import MODULUS as LEHMER_M
+from spikingbp.models.erbp import ERBPSettings  # noqa: F401  (the settings of the circuit and the reference)
 
 if TYPE_CHECKING:
     from spikingbp.circuits.circuit import Circuit
-
-
-@dataclass(frozen=True)
-class ERBPSettings:
-    """What the circuit is built with besides sizes (defaults: ``spikingbp.models.erbp``, dt = 0.1 ms)."""
-
-    T: int = 2500
-    theta: float = 0.1
-    k_mem: float = 0.1
-    decay_syn: float = float(np.exp(-0.1 / 4.0))
-    decay_dend: float = 1.0 - 0.1 / 5.0
-    ref_steps: int = 38
-    learn_after: int = 500
-    eta: float = 6e-4
-    b_min: float = -1.15
-    b_max: float = 1.15
-    sigma: float = 0.05
-    error_weight: float = 0.09
-    p: float = 1.0        # transmission probability of the learned weights (1: no blank-out)
-    noise_carry: int = 1  # 1: a noise jump enters the next Euler step (Auryn's order); 0: added after it
-
-    def __post_init__(self):
-        if isinstance(self.T, bool) or not isinstance(self.T, (int, np.integer)) or self.T < 2:
-            raise ConfigError(f"T={self.T!r} must be a whole number of steps per sample, at least 2")
-        if not (np.isfinite(self.b_min) and np.isfinite(self.b_max)) or self.b_min >= self.b_max:
-            raise ConfigError(f"b_min={self.b_min!r} must lie below b_max={self.b_max!r} (the boxcar is "
-                              f"b_min < I < b_max)")
-        if not np.isfinite(self.eta) or self.eta < 0:
-            raise ConfigError(f"eta={self.eta!r} must be a non-negative learning rate")
-        if not 0.0 <= self.p <= 1.0:
-            raise ConfigError(f"p={self.p!r} must be a transmission probability in [0, 1]")
-        for name in ("theta", "error_weight"):
-            if not np.isfinite(getattr(self, name)) or getattr(self, name) <= 0:
-                raise ConfigError(f"{name}={getattr(self, name)!r} must be positive")
 
 
 def check_streams(weights, feedback, data, labels, noise):
@@ -170,7 +137,7 @@ def event_inputs(weights, feedback, events: StreamEvents, seeds=None):
             raise ConfigError("with blank-out the data units must be silent in a sample's first step (the step "
                               "in which its seed arrives)")
         sources["seed"] = seed_source(seeds, T)
-    return sources, {f"W{layer}": W.ravel() for layer, W in enumerate(weights)}
+    return sources, variable_weights(weights, feedback)
 
 
 def run_inputs(weights, feedback, data, labels, noise, T: int, seeds=None):
@@ -192,7 +159,17 @@ def run_inputs(weights, feedback, data, labels, noise, T: int, seeds=None):
             raise ConfigError("with blank-out the data units must be silent in a sample's first step (the step "
                               "in which its seed arrives)")
         sources["seed"] = seed_source(seeds, T)
-    return sources, {f"W{layer}": W.ravel() for layer, W in enumerate(weights)}
+    return sources, variable_weights(weights, feedback)
+
+
+def variable_weights(weights, feedback) -> dict:
+    """The weights a compiled program takes anew each run, by projection, in synapse order: the learned W0, W1, ...
+    (pre-major) and the feedback from the error units (``feedback<l>``: the rows of G for e+, then -G for e-), so
+    that runs of other seeds (other feedback) share one program."""
+    flat = {f"W{layer}": np.asarray(W, float).ravel() for layer, W in enumerate(weights)}
+    for layer, G in enumerate(feedback, start=1):
+        flat[f"feedback{layer}"] = np.concatenate([np.asarray(G, float), -np.asarray(G, float)]).ravel()
+    return flat
 
 
 def erbp_circuit(weights, feedback, data, labels, noise, settings: ERBPSettings = ERBPSettings(),
@@ -241,9 +218,8 @@ def erbp_circuit(weights, feedback, data, labels, noise, settings: ERBPSettings 
     circuit.connect("o", "e", -w, **pairs, target="e_in", synapse=Static, name="output_error", kind="error")
     circuit.connect("e", "o", w, i=np.arange(2 * n_out), j=np.concatenate([classes, classes]), target="e_in",
                     synapse=Static, name="error_output", kind="error")
-    for layer, G in enumerate(feedback, start=1):
-        back = np.concatenate([np.asarray(G, float), -np.asarray(G, float)])   # e+ rows, then e- rows
-        circuit.connect("e", f"h{layer}", back.ravel(), pattern="all_to_all", target="e_in", synapse=Static,
+    for layer in range(1, len(feedback) + 1):   # e+ rows, then e- rows
+        circuit.connect("e", f"h{layer}", flat[f"feedback{layer}"], pattern="all_to_all", target="e_in", synapse=Static,
                         name=f"feedback{layer}", kind="feedback")
     for layer in layers:
         circuit.connect(f"noise_{layer}", layer, s.sigma, pattern="one_to_one", target="n_in", synapse=Static,
@@ -265,6 +241,11 @@ def weight_projections(n_layers: int) -> tuple:
     return tuple(f"W{layer}" for layer in range(n_layers))
 
 
+def feedback_projections(n_hidden: int) -> tuple:
+    """The projections of the fixed feedback, one per hidden layer."""
+    return tuple(f"feedback{layer}" for layer in range(1, n_hidden + 1))
+
+
 def learned(result, shapes) -> list:
     """The weights after a run, as matrices of ``shapes``."""
     return [np.asarray(result.weights[f"W{layer}"], float).reshape(shape) for layer, shape in enumerate(shapes)]
@@ -278,4 +259,4 @@ def output_counts(result, n_samples: int, T: int) -> np.ndarray:
 
 __all__ = ["ERBPSettings", "StreamEvents", "event_inputs", "erbp_circuit", "run_inputs", "check_streams", "layer_names",
            "weight_projections",
-           "learned", "output_counts", "seed_source", "pass_below", "SEED_BITS"]
+           "feedback_projections", "variable_weights", "learned", "output_counts", "seed_source", "pass_below", "SEED_BITS"]

@@ -53,8 +53,6 @@ CACHE_ENV = "SPIKINGBP_CACHE"
 MANIFEST = "manifest.json"
 SHAPES = "shapes"  # the shape index: one small JSON file per shape
 PADDING = "_padding"  # the source unit that carries the padding spikes
-#: Devices whose compiled program can be rerun with new values (brian2genn and brian2cuda rebuild per run).
-RERUNNABLE_DEVICES = ("cpp_standalone",)
 
 
 def default_cache() -> Path:
@@ -317,7 +315,7 @@ def _build(circuit: Circuit, steps: int, capacity: int, directory: Path, key: di
 
     template = _padded(circuit, steps, capacity)
     started = time.perf_counter()
-    with use_device("cpp_standalone", str(directory), threads=threads):
+    with use_device("cpp_standalone", str(directory), threads=threads, run=False):  # compiled, not simulated
         defaultclock.dt = template.dt
         built = template.build(list(record_spikes), record_states, tuple(record_weights) + tuple(
             name for name in variable_weights if name not in record_weights))
@@ -378,4 +376,4 @@ def _padded(circuit: Circuit, steps: int, capacity: int) -> Circuit:
     return template
 
 
-__all__ = ["Program", "ProgramCache", "signature", "source_digest", "default_cache", "RERUNNABLE_DEVICES", "CACHE_ENV"]
+__all__ = ["Program", "ProgramCache", "signature", "source_digest", "default_cache", "CACHE_ENV"]

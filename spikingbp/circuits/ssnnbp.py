@@ -13,47 +13,16 @@ run on the same ones.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from spikingbp.circuits.spikes import SpikeSource, is_binary
 from spikingbp.errors import ConfigError
+from spikingbp.models.ssnn import FORMS, SSNNSettings  # noqa: F401  (the settings of circuit and reference)
 
 if TYPE_CHECKING:
     from spikingbp.circuits.circuit import Circuit
-
-FORMS = ("stochastic", "rate")
-
-
-@dataclass(frozen=True)
-class SSNNSettings:
-    """What the circuit is built with besides sizes: steps per sample, thresholds, inhibition, learning rate
-    and update form (defaults: ``spikingbp.models.ssnn``)."""
-
-    Ts: int = 100
-    theta: float = 5.0
-    theta_hidden: float = 0.5
-    theta_output: float = 1.0
-    w_inh: float = 2.5
-    eta: float = 0.01
-    form: str = "stochastic"
-    saturation_steps: int = 0   # hidden gradient units silent after this many forward spikes in a row (0: off)
-
-    def __post_init__(self):
-        if isinstance(self.Ts, bool) or not isinstance(self.Ts, (int, np.integer)) or self.Ts < 1:
-            raise ConfigError(f"Ts={self.Ts!r} must be a whole number of steps per sample, at least 1")
-        for name in ("theta", "theta_hidden", "theta_output"):
-            if not np.isfinite(getattr(self, name)) or getattr(self, name) <= 0:
-                raise ConfigError(f"{name}={getattr(self, name)!r} must be a positive threshold")
-        if not np.isfinite(self.w_inh) or self.w_inh < 0:
-            raise ConfigError(f"w_inh={self.w_inh!r} must be a non-negative inhibition")
-        if not np.isfinite(self.eta) or self.eta < 0:
-            raise ConfigError(f"eta={self.eta!r} must be a non-negative learning rate")
-        if self.form not in FORMS:
-            raise ConfigError(f"form={self.form!r}: choose one of {', '.join(FORMS)}")
-
 
 def run_steps(n_samples: int, Ts: int) -> int:
     """Steps of a run of ``n_samples``: their samples plus the step that applies the last change."""

@@ -1,6 +1,6 @@
 """Containers for models: Brian2 equation strings plus documented parameter defaults.
 
-A model is data, not behaviour: the strings go unchanged into ``brian2.NeuronGroup`` or
+A model is data, not behaviour (importing one needs no Brian2): the strings go unchanged into ``brian2.NeuronGroup`` or
 ``brian2.Synapses`` (see ``spikingbp.circuits.build``), and the same description is what the Lava
 translation and the analysis read. Parameters are declared in the equations as per-unit
 ``(constant)`` variables, so one population can hold heterogeneous values.
@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
-from brian2 import Quantity, get_dimensions, have_same_dimensions
-
 from spikingbp.errors import ConfigError
 
 
@@ -27,6 +25,8 @@ class Parameter:
 
     def check(self, name: str, value, model: str):
         """Return ``value`` as given if it has the right units, no NaN and lies in range."""
+        from brian2 import Quantity, get_dimensions, have_same_dimensions  # here: a model is data without Brian2
+
         if isinstance(self.default, Quantity) and not have_same_dimensions(value, self.default):
             raise ConfigError(
                 f"{model}: parameter {name!r} has units {get_dimensions(value)!r}, expected "
@@ -49,6 +49,8 @@ class Parameter:
 
 def _unit_of(default):
     """The base unit of a default value: 1 for plain numbers, the SI unit of a quantity."""
+    from brian2 import Quantity
+
     if isinstance(default, Quantity):
         return Quantity(1, dim=default.dim)
     return 1

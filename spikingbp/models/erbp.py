@@ -40,8 +40,12 @@ keeps samples, and so chunks of samples, independent.
 """
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+
 import numpy as np
 
+from spikingbp.errors import ConfigError
 from spikingbp.models.base import NeuronModel, Parameter, SynapseModel
 
 DT_MS = 0.1               # the time step, ms (Auryn's auryn_timestep = 1e-4 s)
@@ -55,6 +59,11 @@ B_MIN, B_MAX = -1.15, 1.15  # the boxcar on the post unit's current, 1.15 nA
 LEARN_AFTER_MS = 50.0     # no learning in the first 50 ms of each sample
 
 
+ETA = 6e-4                # learning rate (the paper's, with noise)
+SIGMA = 0.05              # one noise event's jump of V: 50 pA x R
+DATA_REFRACTORY_MS = 4.0  # data and label units
+
+
 def steps(milliseconds: float, dt_ms: float = DT_MS) -> int:
     """Whole steps in ``milliseconds`` as Auryn counts them: int(t / dt), truncated (3.9 ms -> 38)."""
     return int(milliseconds / dt_ms)
@@ -65,6 +74,45 @@ def unit_constants(dt_ms: float = DT_MS, tau_syn_ms: float = TAU_SYN_MS, tau_den
     """decay_syn, decay_dend and k_mem of a time step (Auryn's scale constants)."""
     return dict(decay_syn=float(np.exp(-dt_ms / tau_syn_ms)), decay_dend=float(1.0 - dt_ms / tau_dend_ms),
                 k_mem=float(dt_ms / tau_mem_ms))
+
+
+@dataclass(frozen=True)
+class ERBPSettings:
+    """Everything an eRBP network is run with besides its sizes, weights and streams: the circuit
+    (``spikingbp.circuits.erbp``), the reference (``spikingbp.reference.erbp``) and the adapter use this one
+    object. Defaults: the constants above (dt = 0.1 ms)."""
+
+    T: int = 2500                          # steps per sample (250 ms)
+    theta: float = THETA
+    k_mem: float = unit_constants()["k_mem"]
+    decay_syn: float = unit_constants()["decay_syn"]
+    decay_dend: float = unit_constants()["decay_dend"]
+    ref_steps: int = steps(REFRACTORY_MS)  # 38
+    learn_after: int = steps(LEARN_AFTER_MS)  # learning at phases > 500
+    eta: float = ETA
+    b_min: float = B_MIN
+    b_max: float = B_MAX
+    sigma: float = SIGMA
+    error_weight: float = ERROR_WEIGHT
+    p: float = 1.0        # transmission probability of the learned weights (1: no blank-out)
+    noise_carry: int = 1  # 1: a noise jump enters the next Euler step (Auryn's order); 0: added after it
+
+    def __post_init__(self):
+        if isinstance(self.T, bool) or not isinstance(self.T, (int, np.integer)) or self.T < 2:
+            raise ConfigError(f"T={self.T!r} must be a whole number of steps per sample, at least 2")
+        if not (np.isfinite(self.b_min) and np.isfinite(self.b_max)) or self.b_min >= self.b_max:
+            raise ConfigError(f"b_min={self.b_min!r} must lie below b_max={self.b_max!r} (the boxcar is "
+                              f"b_min < I < b_max)")
+        if not np.isfinite(self.eta) or self.eta < 0:
+            raise ConfigError(f"eta={self.eta!r} must be a non-negative learning rate")
+        if not 0.0 <= self.p <= 1.0:
+            raise ConfigError(f"p={self.p!r} must be a transmission probability in [0, 1]")
+        for name in ("theta", "error_weight"):
+            if not np.isfinite(getattr(self, name)) or getattr(self, name) <= 0:
+                raise ConfigError(f"{name}={getattr(self, name)!r} must be positive")
+
+    def replace(self, **changes) -> "ERBPSettings":
+        return dataclasses.replace(self, **changes)
 
 
 _START = """rest = int(count - T * floor(count / T) > 0.5)
@@ -205,5 +253,6 @@ seen : 1             # the sample seed the state was started from
         "and the weight learns, only if x < p (2^31 - 1): one draw serves both, as in peRBPConnection.",
 )
 
-__all__ = ["ERBPUnit", "ERBPError", "ERBPWeights", "ERBPBlankOutWeights", "unit_constants", "steps", "DT_MS",
+__all__ = ["ERBPSettings", "ERBPUnit", "ERBPError", "ERBPWeights", "ERBPBlankOutWeights", "unit_constants", "steps",
+           "DT_MS", "ETA", "SIGMA", "DATA_REFRACTORY_MS",
            "THETA", "ERROR_WEIGHT", "B_MIN", "B_MAX", "REFRACTORY_MS", "LEARN_AFTER_MS", "LEHMER_M"]

@@ -33,8 +33,12 @@ of weights. A run of K samples therefore lasts K Ts + 1 steps (the last step app
 """
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+
 import numpy as np
 
+from spikingbp.errors import ConfigError
 from spikingbp.models.base import NeuronModel, Parameter, SynapseModel
 
 #: The thresholds and the inhibition the paper leaves open: chosen here, see the README for why.
@@ -42,6 +46,42 @@ THETA = 5.0        # forward threshold (the paper's)
 THETA_HIDDEN = 0.5  # hidden gradient units: W^T e of a few error spikes, |w| ~ 0.05-0.2, crosses it a few times
 THETA_OUTPUT = 1.0  # output error units: one spike per unit of filtered (label - output) count
 W_INH = 2.5        # lateral inhibition of the output WTA: half a forward threshold per spike of a rival
+ETA = 0.01         # learning rate (chosen on digits; Fashion-MNIST: see the README)
+
+
+FORMS = ("stochastic", "rate")
+
+
+@dataclass(frozen=True)
+class SSNNSettings:
+    """Everything an SSNN-BP network is run with besides its sizes, weights and trains: steps per sample,
+    thresholds, inhibition, learning rate and update form. The circuit (``spikingbp.circuits.ssnnbp``), the
+    reference (``spikingbp.reference.ssnnbp``) and the adapter use this one object."""
+
+    Ts: int = 100
+    theta: float = THETA
+    theta_hidden: float = THETA_HIDDEN
+    theta_output: float = THETA_OUTPUT
+    w_inh: float = W_INH
+    eta: float = ETA
+    form: str = "stochastic"
+    saturation_steps: int = 0   # hidden gradient units silent after this many forward spikes in a row (0: off)
+
+    def __post_init__(self):
+        if isinstance(self.Ts, bool) or not isinstance(self.Ts, (int, np.integer)) or self.Ts < 1:
+            raise ConfigError(f"Ts={self.Ts!r} must be a whole number of steps per sample, at least 1")
+        for name in ("theta", "theta_hidden", "theta_output"):
+            if not np.isfinite(getattr(self, name)) or getattr(self, name) <= 0:
+                raise ConfigError(f"{name}={getattr(self, name)!r} must be a positive threshold")
+        if not np.isfinite(self.w_inh) or self.w_inh < 0:
+            raise ConfigError(f"w_inh={self.w_inh!r} must be a non-negative inhibition")
+        if not np.isfinite(self.eta) or self.eta < 0:
+            raise ConfigError(f"eta={self.eta!r} must be a non-negative learning rate")
+        if self.form not in FORMS:
+            raise ConfigError(f"form={self.form!r}: choose one of {', '.join(FORMS)}")
+
+    def replace(self, **changes) -> "SSNNSettings":
+        return dataclasses.replace(self, **changes)
 
 
 def kernel_factor(Ts: int) -> float:
@@ -214,6 +254,6 @@ SSNNLateral = SynapseModel(
     doc="SSNN-BP winner-take-all: a forward spike of an output unit adds w (< 0) to every other output unit.",
 )
 
-__all__ = ["SSNNHidden", "SSNNOutput", "SSNNStochasticWeights", "SSNNRateWeights", "SSNNStochasticInputWeights",
+__all__ = ["SSNNSettings", "FORMS", "ETA", "SSNNHidden", "SSNNOutput", "SSNNStochasticWeights", "SSNNRateWeights", "SSNNStochasticInputWeights",
            "SSNNRateInputWeights", "SSNN_RULES", "SSNNLateral", "kernel_factor", "THETA", "THETA_HIDDEN",
            "THETA_OUTPUT", "W_INH"]

@@ -23,29 +23,17 @@ from typing import NamedTuple
 import numpy as np
 
 from spikingbp.errors import ConfigError
+from spikingbp.lehmer import MODULUS, MULTIPLIER
+from spikingbp.models.erbp import ERBPSettings
 from spikingbp.reference.sums import ordered_sum
 
 
-class Settings(NamedTuple):
-    """The discrete constants (``spikingbp.models.erbp``: defaults from the authors' code, dt = 0.1 ms)."""
-
-    T: int = 2500                   # steps per sample
-    theta: float = 0.1              # threshold of every unit (V)
-    k_mem: float = 0.1              # dt / tau_mem
-    decay_syn: float = float(np.exp(-0.1 / 4.0))
-    decay_dend: float = 1.0 - 0.1 / 5.0
-    ref_steps: int = 38             # int(3.9 ms / 0.1 ms)
-    learn_after: int = 500          # learning at phases > 500 (after 50 ms)
-    eta: float = 6e-4
-    b_min: float = -1.15
-    b_max: float = 1.15
-    sigma: float = 0.05             # one noise event's jump of V (50 pA x R)
-    error_weight: float = 0.09      # 90 pA
-    p: float = 1.0                  # transmission probability of the learned weights (blank-out)
-    noise_carry: int = 1            # 1: a noise jump enters the next Euler step (Auryn's order); 0: added after it
+#: The settings: one object for the circuit, this reference and the adapter (``spikingbp.models.erbp``, plain
+#: numbers, no Brian2).
+Settings = ERBPSettings
 
 
-M = 2 ** 31 - 1                     # blank-out draws: x <- 16807 x mod M, per synapse and presynaptic spike
+M = MODULUS                         # blank-out draws: x <- 16807 x mod M, per synapse and presynaptic spike
 
 
 def _start_states(keys: np.ndarray, seed: int) -> np.ndarray:
@@ -120,7 +108,7 @@ def run_sample(weights, feedback, data, labels, noise, settings: Settings = Sett
                 W[spiking] += s.eta * U[layer] * gate
                 a_in[layer] = ordered_sum(W[spiking])
                 continue
-            states[layer][spiking] = (16807 * states[layer][spiking]) % M
+            states[layer][spiking] = (MULTIPLIER * states[layer][spiking]) % M
             passes = states[layer][spiking] < threshold
             W[spiking] += s.eta * U[layer] * gate * passes
             a_in[layer] = ordered_sum(W[spiking] * passes)
@@ -156,7 +144,7 @@ def output_counts(weights, feedback, data, noise, settings: Settings = Settings(
     """Output spikes per sample (N, n_out) without labels or learning."""
     n_out = np.shape(weights[-1])[1]
     labels = np.zeros((settings.T, n_out), bool)
-    plain = settings._replace(eta=0.0)
+    plain = settings.replace(eta=0.0)
     return np.array([run_sample(weights, feedback, data[c], labels, noise[c], plain,
                                 None if seeds is None else seeds[c], keys).output.sum(axis=0)
                      for c in range(len(data))], dtype=np.int64)

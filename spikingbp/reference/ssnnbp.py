@@ -24,22 +24,15 @@ from typing import NamedTuple
 import numpy as np
 
 from spikingbp.errors import ConfigError
+from spikingbp.models.ssnn import SSNNSettings
 from spikingbp.reference.sums import ordered_sum
 
 FORMS = ("stochastic", "rate")
 
 
-class Settings(NamedTuple):
-    """Steps per sample, thresholds, inhibition, learning rate and form (the circuit's ``SSNNSettings``)."""
-
-    Ts: int = 100
-    theta: float = 5.0
-    theta_hidden: float = 0.5
-    theta_output: float = 1.0
-    w_inh: float = 2.5
-    eta: float = 0.01
-    form: str = "stochastic"
-    saturation_steps: int = 0       # hidden gradient units silent after this many forward spikes in a row (0: off)
+#: The settings: one object for the circuit, this reference and the adapter (``spikingbp.models.ssnn``, plain
+#: numbers, no Brian2).
+Settings = SSNNSettings
 
 
 class Layer(NamedTuple):
@@ -152,7 +145,7 @@ def output_counts(weights, inputs, settings: Settings = Settings()) -> np.ndarra
     n_out = np.shape(weights[-1])[1]
     keep = [np.ones(np.shape(W)[1], bool) for W in weights[:-1]]
     labels = np.zeros((settings.Ts, n_out), bool)
-    return np.array([run_sample(weights, x, labels, keep, settings._replace(eta=0.0))[1][-1].x.sum(axis=0)
+    return np.array([run_sample(weights, x, labels, keep, settings.replace(eta=0.0))[1][-1].x.sum(axis=0)
                      for x in inputs], dtype=np.int64)
 
 

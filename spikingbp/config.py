@@ -1,0 +1,142 @@
+"""The configuration of a training run: ``TrainConfig``, every field checked when it is made, and how a recorded
+configuration (``config.json``) of an older version is read."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import TYPE_CHECKING, Mapping
+
+import numpy as np
+
+from spikingbp.algorithms import REFERENCE, REGISTRY, algorithm_class, create
+from spikingbp.algorithms.base import recorded_options
+from spikingbp.errors import ConfigError
+
+if TYPE_CHECKING:
+    from spikingbp.algorithms import Algorithm
+
+#: Configuration fields that may change between a run and its resumption: ``epochs`` (a resumed run may
+#: train longer), and fields that do not change the result (where the data lies, where the run goes,
+#: whether a progress bar is shown).
+RESUMABLE_CHANGES = ("epochs", "out", "data_dir", "progress", "chunk", "cache")
+#: Configuration fields in which the runs of one ensemble (``train_ensemble``) may differ.
+ENSEMBLE_PER_RUN = ("out", "seed", "eval_train", "progress")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """One training job. The constructor checks every field and fills in the algorithm's defaults
+    (``hidden``, ``crop`` per dataset, ``options``)."""
+
+    out: Path                       #: run directory (created if missing)
+    algorithm: str = "sbp"          #: learning algorithm (``spikingbp.algorithms.REGISTRY``)
+    device: str = REFERENCE         #: where it runs: ``reference`` (numpy) or a Brian2 device of the algorithm
+    dataset: str = "digits"         #: digits | mnist | fashion-mnist
+    data_dir: str | None = None     #: where an IDX dataset lies (see ``spikingbp.data.datasets``)
+    epochs: int = 10                #: passes over the training samples
+    limit: int | None = None        #: train on the first ``limit`` training samples (None: all)
+    limit_test: int | None = None   #: test on the first ``limit_test`` test samples (None: all)
+    eval_train: int | None = None   #: measure train_accuracy on the first ``eval_train`` training samples (None: all)
+    hidden: tuple | None = None     #: hidden layer sizes (None: the algorithm's default; an int is one layer)
+    seed: int = 0                   #: seeds the initial params and the per-epoch presentation order
+    split_seed: int = 0             #: seeds the train/test split of ``digits`` (IDX datasets come split)
+    crop: int | None = None         #: pixels cut from each image side (None: the algorithm's default)
+    options: dict = dataclasses.field(default_factory=dict)  #: the algorithm's own options
+    progress: bool = True           #: show a progress bar over samples
+    chunk: int = 1000               #: samples per run and per checkpoint (devices that run in chunks)
+    resample: int | None = None     #: train each epoch on this many class-balanced draws with replacement
+    #:                                 (None: every training sample once, in a new order)
+    init_from: str | None = None    #: start from the final params of this finished run (None: drawn from seed)
+    cache: str | None = None        #: where compiled programs are kept (None: $SPIKINGBP_CACHE or ~/.cache)
+
+    def __post_init__(self):
+        from spikingbp.data import dataset_names
+
+        if self.out is None or str(self.out).strip() == "":
+            raise ConfigError("out is missing; give the run directory, e.g. out=runs/sbp-digits")
+        self._set("out", Path(self.out).expanduser())
+        cls = algorithm_class(self.algorithm)
+        self._set("algorithm", cls.name)
+        self._set("device", _choice(self.device, "device", cls.devices, f"for algorithm={cls.name}"))
+        self._set("dataset", _choice(str(self.dataset).replace("_", "-"), "dataset", dataset_names()))
+        if self.data_dir is not None:
+            self._set("data_dir", str(self.data_dir))
+        self._set("epochs", _integer(self.epochs, "epochs", minimum=1, example="10"))
+        self._set("seed", _integer(self.seed, "seed", minimum=0, example="0"))
+        self._set("split_seed", _integer(self.split_seed, "split_seed", minimum=0, example="0"))
+        for name in ("limit", "limit_test", "eval_train", "resample"):
+            value = getattr(self, name)
+            if value is not None:
+                self._set(name, _integer(value, name, minimum=1, example="1000 (or leave it out for all)"))
+        hidden = cls.default_hidden if self.hidden is None else self.hidden
+        hidden = tuple(hidden) if isinstance(hidden, (list, tuple)) else (hidden,)
+        if not hidden:
+            raise ConfigError("hidden needs at least one layer size, e.g. hidden=400")
+        self._set("hidden", tuple(_integer(n, "hidden", minimum=1, example="400") for n in hidden))
+        crop = cls.default_crop(self.dataset) if self.crop is None else self.crop
+        self._set("crop", _integer(crop, "crop", minimum=0, example="4"))
+        if not isinstance(self.options, Mapping):
+            raise ConfigError(f"options must be a mapping of option names to values, got {self.options!r}")
+        self._set("options", dict(cls(**dict(self.options)).values))
+        if not isinstance(self.progress, bool):
+            raise ConfigError(f"progress={self.progress!r} must be True or False")
+        self._set("chunk", _integer(self.chunk, "chunk", minimum=1, example="1000"))
+        if self.cache is not None:
+            self._set("cache", str(self.cache))
+        if self.init_from is not None:
+            if str(self.init_from).strip() == "":
+                raise ConfigError("init_from is empty; give the out directory of a finished run")
+            self._set("init_from", str(self.init_from))
+
+    def _set(self, name: str, value) -> None:
+        object.__setattr__(self, name, value)
+
+    def make_algorithm(self) -> Algorithm:
+        return create(self.algorithm, self.options)
+
+    def to_dict(self) -> dict:
+        """Every field as JSON-ready values (``out`` as a string, ``hidden`` as a list)."""
+        values = dataclasses.asdict(self)
+        values["out"] = str(self.out)
+        values["hidden"] = list(self.hidden)
+        return values
+
+    @classmethod
+    def from_mapping(cls, values: Mapping) -> "TrainConfig":
+        """A config from a mapping of field names (e.g. parsed JSON); unknown names are refused."""
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"unknown config field(s) {', '.join(unknown)}; known fields: {', '.join(sorted(known))}")
+        return cls(**dict(values))
+
+
+def upgraded_config(config: Mapping) -> dict:
+    """A recorded ``config`` (config.json's "config") with every option added to its algorithm since then set to
+    the value the run had (``Option.before``), and every field added since then to its default."""
+    config = dict(config)
+    if isinstance(config.get("options"), dict) and config.get("algorithm") in REGISTRY:
+        config["options"] = recorded_options(config["options"], algorithm_class(config["algorithm"]).options)
+    return config
+
+
+
+def _integer(value, name: str, minimum: int, example: str) -> int:
+    """``value`` as an int of at least ``minimum``; errors name the field (``epochs=0``), which the command line
+    turns into its flag (``spikingbp.cli.FLAGS``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ConfigError(f"{name}={value!r} is not an integer; give e.g. {name}={example}")
+    if value < minimum:
+        raise ConfigError(f"{name}={value} is below {minimum}; give e.g. {name}={example}")
+    return int(value)
+
+
+def _choice(value, name: str, choices, context: str = "") -> str:
+    key = str(value).strip().lower()
+    if key not in choices:
+        raise ConfigError(f"unknown {name}={value!r}{' ' + context if context else ''}; choose one of "
+                          f"{', '.join(choices)}")
+    return key
+
+
+__all__ = ["TrainConfig", "upgraded_config", "RESUMABLE_CHANGES", "ENSEMBLE_PER_RUN"]

@@ -1,0 +1,69 @@
+"""The execution layer (spikingbp.execution): algorithms declare plans, executors run them."""
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import spikingbp
+from spikingbp.algorithms import REGISTRY, create
+from spikingbp.circuits.program import Program, ProgramCache
+from spikingbp.errors import ConfigError
+from spikingbp.execution import (BRIAN_DEVICES, DEVICE_FEATURES, EXECUTORS, REFERENCE, RunContext, devices_for,
+                                 each_run, fold)
+from spikingbp.training import load_data
+
+
+def test_every_device_has_one_executor_and_algorithms_declare_needs_not_devices():
+    assert set(EXECUTORS) == {REFERENCE, *BRIAN_DEVICES} == {REFERENCE, *DEVICE_FEATURES}
+    assert devices_for() == (REFERENCE, *BRIAN_DEVICES)
+    assert devices_for("ieee_float") == (REFERENCE, "runtime", "cpp_standalone")
+    with pytest.raises(ConfigError, match="unknown device features"):
+        devices_for("quantum")
+    # the adapters decide nothing about where or how a circuit runs (issue 24's check)
+    package = Path(spikingbp.__file__).parent / "algorithms"
+    for name in REGISTRY:
+        source = (package / f"{name}.py").read_text()
+        hits = [line for line in source.splitlines()
+                if re.search(r"cpp_standalone|runtime|ProgramCache|RERUNNABLE|chunk", line)]
+        assert hits == [], f"{name}.py: {hits}"
+
+
+def test_a_cache_miss_compiles_without_simulating_and_each_chunk_runs_once(tmp_path, monkeypatch):
+    """sBP training in runs of 10 samples on cpp_standalone with an empty program cache: the build simulates
+    nothing (its results/ stays empty), each of the three runs executes the program once, and the weights are
+    the reference's."""
+    runs = []
+    original = Program.run
+
+    def counted(self, sources, weights):
+        runs.append(self.directory)
+        return original(self, sources, weights)
+
+    monkeypatch.setattr(Program, "run", counted)
+    algorithm = create("sbp")
+    data = load_data(algorithm, "digits", None, limit_train=30, limit_test=5)
+    params = algorithm.init_params(data.sizes((8,)), 0)
+    order = np.arange(30)[::-1]
+    cache = ProgramCache(tmp_path / "cache")
+    ctx = RunContext("cpp_standalone", seed=0, epoch=1, chunk=10, programs=cache)
+    plan = algorithm.plan("train", params, data.X_train, data.T_train, 1)
+    learned, = fold(plan, [params], [order], [ctx])
+    assert cache.compiled == 1 and len(runs) == 3 and len(set(runs)) == 1
+    assert not any((runs[0] / "results").iterdir())          # the build ran nothing
+    expected, = fold(plan, [params], [order], [RunContext(REFERENCE, chunk=30)])
+    for name in params:
+        np.testing.assert_array_equal(learned[name], expected[name])
+    assert (learned["W1"] != params["W1"]).sum() > 10                                  # it learned
+
+
+def test_evaluation_runs_come_in_sample_order_and_ensembles_need_equal_lengths():
+    algorithm = create("sbp")
+    data = load_data(algorithm, "digits", None, limit_train=30, limit_test=25)
+    params = algorithm.init_params(data.sizes((8,)), 0)
+    plan = algorithm.plan("inference", params, data.X_test)
+    parts = [part for part, _ in each_run(plan, params, np.arange(25), RunContext(REFERENCE, chunk=10))]
+    assert [p.tolist() for p in parts] == [list(range(10)), list(range(10, 20)), list(range(20, 25))]
+    with pytest.raises(ConfigError, match="as many samples each"):
+        fold(algorithm.plan("train", params, data.X_train, data.T_train), [params, params],
+             [np.arange(4), np.arange(3)], [RunContext()] * 2)
