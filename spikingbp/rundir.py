@@ -39,7 +39,7 @@ import numpy as np
 from spikingbp.algorithms import Algorithm, RunContext, Sizes
 from spikingbp.config import RESUMABLE_CHANGES, TrainConfig, upgraded_config
 from spikingbp.errors import ConfigError, DataError
-from spikingbp.io import atomic_open, write_json
+from spikingbp.io import atomic_open, make_dir, write_json
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -104,8 +104,7 @@ def run_lock(out: Path):
     """Hold ``out`` for this process while the block runs: a ``run.lock`` naming it, created exclusively; a run
     directory in use by a live process is refused, naming that process; a lock left by a process that died is
     taken over."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_dir(out)
     path = out / LOCK_FILE
     for _ in range(2):
         try:

@@ -67,3 +67,14 @@ def test_evaluation_runs_come_in_sample_order_and_ensembles_need_equal_lengths()
     with pytest.raises(ConfigError, match="as many samples each"):
         fold(algorithm.plan("train", params, data.X_train, data.T_train), [params, params],
              [np.arange(4), np.arange(3)], [RunContext()] * 2)
+
+
+def test_every_option_of_every_algorithm_is_bounded_and_says_its_range():
+    """A value outside an option's range is refused before anything runs (--option train_ms=1e9 asked eRBP for
+    596 GiB); every numeric option has both bounds, and the message states the range in words."""
+    for name, cls in REGISTRY.items():
+        for key, spec in cls.options.items():
+            if spec.kind in (int, float) and not spec.choices:
+                assert spec.low is not None and spec.high is not None, f"{name} option {key} is unbounded"
+    with pytest.raises(ConfigError, match=r"train_ms=1000000000.0 must be in \[0.2, 10000\]"):
+        create("erbp", {"train_ms": 1e9})

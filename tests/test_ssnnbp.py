@@ -72,11 +72,11 @@ def test_predictions_on_200_test_samples_equal_the_reference():
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"Ts": 0}, "Ts=0 lies outside"),
-    ({"dropout_input": 1.0}, "dropout_input=1.0 lies outside"),
-    ({"dropout_hidden": -0.1}, "dropout_hidden=-0.1 lies outside"),
-    ({"mean_rate": 0.6}, "mean_rate=0.6 lies outside"),
-    ({"label_rate": 1.5}, "label_rate=1.5 lies outside"),
+    ({"Ts": 0}, "Ts=0 must be in"),
+    ({"dropout_input": 1.0}, "dropout_input=1.0 must be in"),
+    ({"dropout_hidden": -0.1}, "dropout_hidden=-0.1 must be in"),
+    ({"mean_rate": 0.6}, "mean_rate=0.6 must be in"),
+    ({"label_rate": 1.5}, "label_rate=1.5 must be in"),
     ({"form": "batch"}, "form='batch' is not one of stochastic, rate"),
 ])
 def test_bad_options_are_refused_with_the_fix(options, message):

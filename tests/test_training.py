@@ -123,7 +123,7 @@ def test_eval_train_measures_the_first_samples_and_changes_no_weight(tmp_path, f
     assert run.metrics["train_accuracy"].iloc[-1] == expected
     assert np.round(expected * 50) == expected * 50                              # a fraction of 50 samples
     assert run.metrics["train_accuracy"].iloc[-1] != finished_run.metrics["train_accuracy"].iloc[-1]
-    with pytest.raises(ConfigError, match="--eval-train 1000"):
+    with pytest.raises(ConfigError, match="eval_train=1000"):
         small_config(tmp_path / "bad", eval_train=0)
 
 
@@ -596,7 +596,7 @@ def test_a_resampled_run_draws_class_balanced_epochs_and_resumes_to_the_uninterr
         np.testing.assert_array_equal(np.load(run.out / "order.npy"), order)
     with pytest.raises(ConfigError, match="different configuration"):
         train(small_config(tmp_path / "whole", epochs=4, resample=300))
-    with pytest.raises(ConfigError, match="--resample"):
+    with pytest.raises(ConfigError, match="resample=0"):
         small_config(tmp_path / "bad", resample=0)
 
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from spikingbp.errors import ConfigError
 from spikingbp.execution import BRIAN_DEVICES, PHASES, REFERENCE, RunContext  # noqa: F401  (re-exported)
+from spikingbp.models.base import Parameter, option
 
 if TYPE_CHECKING:
     from spikingbp.execution import Plan
@@ -38,56 +39,15 @@ if TYPE_CHECKING:
 Params = Dict[str, np.ndarray]
 
 
-@dataclass(frozen=True)
-class Option:
-    """One algorithm-specific parameter: default, type (int, float, bool or str), allowed range or choices
-    and meaning. ``legacy``: the value a run recorded before the option existed had (None: its default), so
-    that an old run directory is read, and resumed, as it was trained."""
-
-    default: object
-    kind: type
-    doc: str
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: tuple = ()
-    legacy: object = None
-
-    @property
-    def before(self):
-        """The value of a run whose record lacks this option."""
-        return self.default if self.legacy is None else self.legacy
-
-    def check(self, name: str, value):
-        if self.choices:
-            if str(value) not in self.choices:
-                raise ConfigError(f"option {name}={value!r} is not one of {', '.join(self.choices)}; "
-                                  f"e.g. --option {name}={self.default}")
-            return str(value)
-        if self.kind is bool:
-            if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
-                value = value.lower() in ("true", "1")
-            if not isinstance(value, (bool, np.bool_)):
-                raise ConfigError(f"option {name}={value!r} must be true or false")
-            return bool(value)
-        try:
-            converted = self.kind(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"option {name}={value!r} is not {'an integer' if self.kind is int else 'a number'}; "
-                              f"e.g. --option {name}={self.default}") from None
-        if isinstance(value, bool) or (self.kind is int and float(value) != converted) or not np.isfinite(converted):
-            raise ConfigError(f"option {name}={value!r} is not {'an integer' if self.kind is int else 'a number'}; "
-                              f"e.g. --option {name}={self.default}")
-        if (self.minimum is not None and converted < self.minimum) or \
-                (self.maximum is not None and converted > self.maximum):
-            raise ConfigError(f"option {name}={value!r} lies outside [{self.minimum}, {self.maximum}]; "
-                              f"e.g. --option {name}={self.default}")
-        return converted
+#: An algorithm's option: ``Option(default, kind, doc, minimum, maximum, choices=(), legacy=None)``, a
+#: ``spikingbp.models.base.Parameter`` (one parameter-spec class for models and algorithms).
+Option = option
 
 
 def recorded_options(options: dict, known: dict) -> dict:
     """``options`` as recorded by a run, completed with the ``Option.before`` value of every option in
     ``known`` (name -> Option) the record lacks: what that run was trained with."""
-    return {**{name: option.before for name, option in known.items() if name not in options}, **options}
+    return {**{name: spec.before for name, spec in known.items() if name not in options}, **options}
 
 
 def epoch_eta(values: dict, epoch: int) -> float:
@@ -142,7 +102,7 @@ class Algorithm(ABC):
     headline: ClassVar[str]                   #: the measure reported as ``accuracy``
     measures: ClassVar[tuple]                 #: its own measures (``evaluate`` returns each and ``accuracy``)
     devices: ClassVar[tuple]                  #: ``reference`` and the Brian2 devices its circuits run on
-    options: ClassVar[Dict[str, Option]] = {}
+    options: ClassVar[Dict[str, Parameter]] = {}
     default_hidden: ClassVar[tuple]
     crop_defaults: ClassVar[Dict[str, int]] = {}  #: dataset -> pixels cut from each side (0 otherwise)
     step_seconds: ClassVar[float | None] = None   #: model time of one circuit step (None: the circuit's dt)
@@ -152,8 +112,7 @@ class Algorithm(ABC):
         if unknown:
             known = ", ".join(f"{k} (default {o.default})" for k, o in self.options.items()) or "none"
             raise ConfigError(f"{self.name} has no option {', '.join(unknown)}; its options: {known}")
-        self.values = {name: option.check(name, values.get(name, option.default))
-                       for name, option in self.options.items()}
+        self.values = {name: spec.convert(name, values.get(name, spec.default)) for name, spec in self.options.items()}
 
     @classmethod
     def default_crop(cls, dataset: str) -> int:

@@ -28,7 +28,8 @@ from spikingbp.models.erbp import B_MAX, B_MIN, DATA_REFRACTORY_MS, DT_MS, ETA, 
 
 EVALUATION = 1  # the last seed word of test-sample streams (training streams have none)
 KEY_SEED = 20170324  # seeds the blank-out synapses' keys (any constant: the runs' seeds vary the draws)
-NOISE_EVENTS_PER_RUN = 4_000_000  # how many noise events one compiled run holds at most (memory)
+NOISE_EVENTS_PER_RUN = 4_000_000
+MAX_SAMPLE_MS = 10_000.0  # the longest sample (100,000 steps; the paper's are 250 and 500 ms)  # how many noise events one compiled run holds at most (memory)
 NOISE_ORDERS = ("after_check", "before_check")   # noise_order's values, as the units' noise_carry 1 and 0
 
 
@@ -53,23 +54,23 @@ class ERBP(Algorithm):
     options = {
         "eta": Option(ETA, float, "learning rate (the paper: 6e-4 with noise)", 0.0, 1.0),
         "sigma": Option(SIGMA, float, "jump of V per noise event, nA x 1 GOhm (the paper: 50e-3; 0: no noise)",
-                        0.0, None),
+                        0.0, 10.0),
         "eta_decay": Option(1.0, float, "the learning rate is multiplied by this after every epoch: epoch e trains "
                             "with eta x eta_decay^(e - 1) (1: constant, the paper's)", 0.0, 1.0),
         "noise_hz": Option(1000.0, float, "noise events per second per unit (Auryn's PoissonStimulator)", 0.0,
                            1.0 / (DT_MS * 1e-3)),
-        "b_min": Option(B_MIN, float, "boxcar lower edge on the post current, nA"),
-        "b_max": Option(B_MAX, float, "boxcar upper edge on the post current, nA"),
+        "b_min": Option(B_MIN, float, "boxcar lower edge on the post current, nA", -100.0, 100.0),
+        "b_max": Option(B_MAX, float, "boxcar upper edge on the post current, nA", -100.0, 100.0),
         "train_ms": Option(250.0, float, "training sample length, ms (a whole number of 0.1 ms steps)", 0.2,
-                           None),
-        "test_ms": Option(500.0, float, "test sample length, ms", 0.2, None),
+                           MAX_SAMPLE_MS),
+        "test_ms": Option(500.0, float, "test sample length, ms", 0.2, MAX_SAMPLE_MS),
         "learn_after_ms": Option(LEARN_AFTER_MS, float, "no learning in the first this many ms of a training sample", 0.0,
-                                 None),
+                                 MAX_SAMPLE_MS),
         "p": Option(1.0, float, "transmission probability of the learned weights: 1 is eRBP with noise, 0.45 the "
                     "paper's blank-out variant (give it with eta=1e-3 sigma=0)", 0.0, 1.0),
         "std_weight": Option(7.0, float, "initial W and G uniform in +-sqrt(std_weight / (fan_in + fan_out)) (the "
                              "authors' MNIST drivers: 7.0; init_rbp1h_parameters' default, used here before: 0.2)",
-                             1e-12, None),
+                             1e-12, 1e4),
         "label_fan_in": Option(True, bool, "W0's initial bound counts the label units in its fan-in, "
                                "sqrt(std_weight / (n_in + n_out + n_h1)), as Auryn's nv = 784 + 10 does", legacy=False),
         "label_encoding": Option("auryn", str, "label units' drive: auryn (p = 0.98 for the class, 1e-5 for the "

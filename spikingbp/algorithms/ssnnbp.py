@@ -38,9 +38,9 @@ class SSNNBP(Algorithm):
         "label_rate": Option(0.5, float, "spike probability per step of the correct class's label unit", 0.0, 1.0),
         "dropout_input": Option(0.2, float, "probability that an input pixel is silenced for a sample", 0.0, 0.999),
         "dropout_hidden": Option(0.3, float, "probability that a hidden unit is dropped for a sample", 0.0, 0.999),
-        "theta_hidden": Option(0.5, float, "hidden gradient threshold theta_b (not given by the paper)", 1e-9, None),
-        "theta_output": Option(1.0, float, "output error threshold theta_N (not given by the paper)", 1e-9, None),
-        "w_inh": Option(2.5, float, "winner-take-all inhibition per rival spike (not given by the paper)", 0.0, None),
+        "theta_hidden": Option(0.5, float, "hidden gradient threshold theta_b (not given by the paper)", 1e-9, 1e3),
+        "theta_output": Option(1.0, float, "output error threshold theta_N (not given by the paper)", 1e-9, 1e3),
+        "w_inh": Option(2.5, float, "winner-take-all inhibition per rival spike (not given by the paper)", 0.0, 1e3),
         "saturation_steps": Option(0, int, "a hidden unit's gradient spikes are held back while its forward unit "
                                    "fired in each of this many steps before, the upper kink of clip(., 0, Ts) that the "
                                    "rule's [count > 0] gate lacks (0: off, the paper's rule)", 0, 10_000),
@@ -49,7 +49,7 @@ class SSNNBP(Algorithm):
                              "(the paper does not say)"),
         "init_gain": Option(5.0, float, "initial weights N(0, 2 / fan_in) times this (5 = the forward threshold: "
                             "He initialisation in units of the threshold, so that spike counts pass layer to layer)",
-                            1e-9, None),
+                            1e-9, 1e3),
     }
     default_hidden = (1280,)
 

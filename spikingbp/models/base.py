@@ -16,12 +16,57 @@ from spikingbp.errors import ConfigError
 
 @dataclass(frozen=True)
 class Parameter:
-    """One model parameter: its default (with units), meaning and allowed range (inclusive)."""
+    """One parameter, of a model or of an algorithm (its options, made with ``option``): default (with units
+    where it has them), meaning and allowed range (inclusive). An algorithm's option also has the type a value
+    given as text converts to (``kind``: int, float, bool or str), or its ``choices``, and ``legacy``: the value a
+    run recorded before the option existed had (None: its default), so that an old run directory is read, and
+    resumed, as it was trained."""
 
     default: object
     doc: str
     low: float | None = None
     high: float | None = None
+    kind: type | None = None
+    choices: tuple = ()
+    legacy: object = None
+
+    @property
+    def before(self):
+        """The value of a run whose record lacks this parameter."""
+        return self.default if self.legacy is None else self.legacy
+
+    def range_text(self) -> str:
+        """The allowed range in words: "in [a, b]", "at least a", "at most b" or ""."""
+        if self.low is not None and self.high is not None:
+            return f"in [{self.low:g}, {self.high:g}]"
+        if self.low is not None:
+            return f"at least {self.low:g}"
+        return f"at most {self.high:g}" if self.high is not None else ""
+
+    def convert(self, name: str, value):
+        """An option's value (as given, or as command-line text) in its ``kind``, checked against its choices and
+        range; errors name the option and give an example."""
+        example = f"e.g. --option {name}={self.default}"
+        if self.choices:
+            if str(value) not in self.choices:
+                raise ConfigError(f"option {name}={value!r} is not one of {', '.join(self.choices)}; {example}")
+            return str(value)
+        if self.kind is bool:
+            if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+                value = value.lower() in ("true", "1")
+            if not isinstance(value, (bool, np.bool_)):
+                raise ConfigError(f"option {name}={value!r} must be true or false")
+            return bool(value)
+        what = "an integer" if self.kind is int else "a number"
+        try:
+            converted = self.kind(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"option {name}={value!r} is not {what}; {example}") from None
+        if isinstance(value, bool) or (self.kind is int and float(value) != converted) or not np.isfinite(converted):
+            raise ConfigError(f"option {name}={value!r} is not {what}; {example}")
+        if (self.low is not None and converted < self.low) or (self.high is not None and converted > self.high):
+            raise ConfigError(f"option {name}={value!r} must be {self.range_text()}; {example}")
+        return converted
 
     def check(self, name: str, value, model: str):
         """Return ``value`` as given if it has the right units, no NaN and lies in range."""
@@ -106,4 +151,10 @@ def resolve_parameters(model: str, parameters: Mapping[str, Parameter], override
     return values
 
 
-__all__ = ["Parameter", "NeuronModel", "SynapseModel", "resolve_parameters"]
+def option(default, kind: type, doc: str, minimum: float | None = None, maximum: float | None = None,
+           choices: tuple = (), legacy=None) -> Parameter:
+    """An algorithm's option: a ``Parameter`` with the type its command-line text converts to."""
+    return Parameter(default, doc, minimum, maximum, kind, tuple(choices), legacy)
+
+
+__all__ = ["Parameter", "option", "NeuronModel", "SynapseModel", "resolve_parameters"]
