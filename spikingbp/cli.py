@@ -16,6 +16,7 @@ import time
 import warnings
 
 from spikingbp import __version__
+from spikingbp.config import FLAGS
 from spikingbp.errors import ConfigError, SpikingBPError
 
 DECAY_UNITY = 4096  # Lava's decay scale (spikingbp.lava.fixed_point.DECAY_UNITY; that module imports Lava)
@@ -84,12 +85,7 @@ def _hidden(text: str) -> tuple:
 def cmd_train(args) -> int:
     from spikingbp.training import TrainConfig, train
 
-    config = TrainConfig(out=args.out, algorithm=args.algorithm, device=args.device, dataset=args.dataset,
-                         data_dir=args.data_dir, epochs=args.epochs, limit=args.limit, limit_test=args.limit_test,
-                         eval_train=args.eval_train, resample=args.resample, init_from=args.init_from,
-                         hidden=None if args.hidden is None else _hidden(args.hidden), seed=args.seed,
-                         crop=args.crop, options=_options(args.option), progress=not args.quiet, chunk=args.chunk,
-                         cache=args.cache)
+    config = TrainConfig(out=args.out, progress=not args.quiet, **_train_fields(args))
     result = train(config)
     last = result.metrics.iloc[-1]
     algorithm = result.algorithm
@@ -112,9 +108,6 @@ def cmd_train(args) -> int:
     return 0
 
 
-#: train flags that a sweep passes on to every point (as TrainConfig fields) when given.
-SWEEP_TRAIN_FLAGS = ("algorithm", "dataset", "data_dir", "epochs", "limit", "limit_test", "eval_train", "resample",
-                     "init_from", "hidden", "crop", "seed", "device", "chunk", "cache")
 #: the measure a sweep's figures show, per job.
 SWEEP_MEASURES = {"train": "test_accuracy", "sgsc": "max_deviation"}
 
@@ -123,7 +116,7 @@ def cmd_sweep(args) -> int:
     from spikingbp.analysis.sweep_figures import sweep_figures
     from spikingbp.sweep import Sweep, parse_param, run_sweep
 
-    given = {name: getattr(args, name) for name in SWEEP_TRAIN_FLAGS if getattr(args, name) is not None}
+    given = {name: value for name, value in _train_fields(args).items() if name != "options"}
     if args.job == "sgsc":
         wrong = sorted(set(given) - {"seed"}) + (["option"] if args.option else [])
         if wrong:
@@ -134,8 +127,6 @@ def cmd_sweep(args) -> int:
         if args.quick:
             raise ConfigError("--quick belongs to --job sgsc; for training give e.g. --epochs 1 --limit 200")
         base = {**given, **({"options": _options(args.option)} if args.option else {})}
-        if "hidden" in base:
-            base["hidden"] = _hidden(base["hidden"])
     grid = dict(parse_param(spec) for spec in args.param)
     sweep = Sweep(args.job, base=base, grid=grid, random=args.random, random_seed=args.random_seed)
     result = run_sweep(sweep, args.out, workers=args.workers, scheduler=args.scheduler, dask_local=args.dask_local,
@@ -330,8 +321,61 @@ class _Parser(argparse.ArgumentParser):
         return namespace
 
 
+def _train_flags() -> list:
+    """The train flags, one per TrainConfig field (``spikingbp.config.FLAGS``) and ``--option``: (field, default,
+    help, add_argument keywords). ``spikingbp sweep`` takes the same flags without defaults: its fixed part."""
+    from spikingbp.algorithms import REGISTRY, all_devices
+
+    return [
+        ("algorithm", "sbp", "", dict(choices=tuple(REGISTRY))),
+        ("dataset", "digits", "digits (embedded), mnist or fashion-mnist", {}),
+        ("data_dir", None, "directory of IDX files (default: $SPIKINGBP_DATA)", {}),
+        ("epochs", 10, "", dict(type=int)),
+        ("limit", None, "train on the first N training samples (default: all)", dict(type=int, metavar="N")),
+        ("limit_test", None, "test on the first N test samples (default: all)", dict(type=int, metavar="N")),
+        ("eval_train", None, "measure train_accuracy on the first N training samples after each epoch (default: all; "
+         "evaluating all 60,000 Fashion-MNIST training images takes longer than the epoch's training)",
+         dict(type=int, metavar="N")),
+        ("resample", None, "train each epoch on N class-balanced draws with replacement from the training samples, "
+         "seeded by (--seed, epoch), as the eRBP authors did (50000 of MNIST's 60,000); default: every training "
+         "sample once per epoch", dict(type=int, metavar="N")),
+        ("init_from", None, "start from the final params of this finished run of the same algorithm and network "
+         "(recorded in config.json); default: drawn from --seed", dict(metavar="RUN_DIR")),
+        ("hidden", None, "hidden layer sizes, e.g. 400 or 200,200 (default: the algorithm's)", {}),
+        ("crop", None, "pixels cut from each image side (default: the algorithm's)", dict(type=int)),
+        ("option", None, "an option of the algorithm (train --help lists them)",
+         dict(action="append", metavar="KEY=VALUE")),
+        ("seed", 0, "seeds the initial params and the presentation order", dict(type=int)),
+        ("device", "reference", "where it runs: 'reference' is the plain numpy model", dict(choices=all_devices())),
+        ("chunk", 1000, "samples per run and per checkpoint on the devices that run in chunks", dict(type=int)),
+        ("cache", None, "where compiled programs are kept, one per network shape (default: $SPIKINGBP_CACHE or "
+         "~/.cache/spikingbp)", {}),
+    ]
+
+
+def _add_train_flags(group, defaults: bool) -> None:
+    for field, default, text, keywords in _train_flags():
+        shown = f" (default: {default})" if defaults and default is not None and "default:" not in text else ""
+        if not defaults and "(default:" in text:
+            text = text[:text.index("(default:")].rstrip()
+        flag = FLAGS.get(field, "--" + field)
+        group.add_argument(flag, default=default if defaults else None, help=(text + shown).strip() or None,
+                           **keywords)
+
+
+def _train_fields(args) -> dict:
+    """The TrainConfig fields the train flags of ``args`` give (None: not given), ``hidden`` and ``options``
+    parsed."""
+    fields = {field: getattr(args, field) for field in FLAGS if field != "out" and getattr(args, field) is not None}
+    if "hidden" in fields:
+        fields["hidden"] = _hidden(fields["hidden"])
+    if args.option:
+        fields["options"] = _options(args.option)
+    return fields
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from spikingbp.algorithms import BRIAN_DEVICES, REGISTRY, all_devices
+    from spikingbp.algorithms import BRIAN_DEVICES, REGISTRY
 
     parser = _Parser(prog="spikingbp", description="On-chip learning in spiking networks: backprop with spikes alone.")
     parser.add_argument("--version", action="version", version=f"spikingbp {__version__}")
@@ -356,31 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = command("train", help="train a network; writes config, weights, metrics and figures",
                     epilog=f"registered algorithms:\n{listing}",
                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    train.add_argument("--algorithm", default="sbp", choices=tuple(REGISTRY), help="(default: sbp)")
-    train.add_argument("--dataset", default="digits", help="digits (embedded), mnist or fashion-mnist (default: digits)")
-    train.add_argument("--data-dir", default=None, help="directory of IDX files (default: $SPIKINGBP_DATA)")
-    train.add_argument("--epochs", type=int, default=10, help="(default: 10)")
-    train.add_argument("--limit", type=int, default=None, help="train on the first N training samples (default: all)")
-    train.add_argument("--limit-test", type=int, default=None, help="test on the first N test samples (default: all)")
-    train.add_argument("--eval-train", type=int, default=None, help="measure train_accuracy on the first N training "
-                       "samples after each epoch (default: all; evaluating all 60,000 Fashion-MNIST training images "
-                       "takes longer than the epoch's training)")
-    train.add_argument("--resample", type=int, default=None, metavar="N", help="train each epoch on N class-balanced "
-                       "draws with replacement from the training samples, seeded by (--seed, epoch), as the eRBP "
-                       "authors did (50000 of MNIST's 60,000); default: every training sample once per epoch")
-    train.add_argument("--init-from", default=None, metavar="RUN_DIR", help="start from the final params of this "
-                       "finished run of the same algorithm and network (recorded in config.json); default: drawn "
-                       "from --seed")
-    train.add_argument("--hidden", default=None, help="hidden layer sizes, e.g. 400 or 200,200 (default: the algorithm's)")
-    train.add_argument("--crop", type=int, default=None, help="pixels cut from each image side (default: the algorithm's)")
-    train.add_argument("--option", action="append", metavar="KEY=VALUE", help="an option of the algorithm (below)")
-    train.add_argument("--seed", type=int, default=0, help="(default: 0)")
-    train.add_argument("--device", default="reference", choices=all_devices(),
-                       help="where it runs: 'reference' is the plain numpy model (default: reference)")
-    train.add_argument("--chunk", type=int, default=1000, help="samples per compiled run and per checkpoint on "
-                       "reference, runtime and cpp_standalone (default: 1000)")
-    train.add_argument("--cache", default=None, help="where compiled programs are kept, one per network shape "
-                       "(default: $SPIKINGBP_CACHE or ~/.cache/spikingbp)")
+    _add_train_flags(train, defaults=True)
     train.add_argument("--out", required=True, help="run directory; a rerun with the same config resumes")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(func=cmd_train)
@@ -418,24 +438,9 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--dask-local", type=int, default=None, metavar="N", help="start a Dask LocalCluster of N "
                        "worker processes on 127.0.0.1 (a worker that dies has its point resumed on another)")
     where.add_argument("--ensemble", type=int, default=1, metavar="K", help="train up to K points that differ only "
-                       "in --seed as one compiled ensemble (sbp on cpp_standalone; default: 1, none)")
+                       "in --seed as one ensemble (one compiled program on cpp_standalone; default: 1, none)")
     fixed = sweep.add_argument_group("fixed for every point (train; default: train's own)")
-    fixed.add_argument("--algorithm", default=None, choices=tuple(REGISTRY))
-    fixed.add_argument("--dataset", default=None)
-    fixed.add_argument("--data-dir", default=None)
-    fixed.add_argument("--epochs", type=int, default=None)
-    fixed.add_argument("--limit", type=int, default=None)
-    fixed.add_argument("--limit-test", type=int, default=None)
-    fixed.add_argument("--eval-train", type=int, default=None)
-    fixed.add_argument("--resample", type=int, default=None)
-    fixed.add_argument("--init-from", default=None)
-    fixed.add_argument("--hidden", default=None)
-    fixed.add_argument("--crop", type=int, default=None)
-    fixed.add_argument("--option", action="append", metavar="KEY=VALUE")
-    fixed.add_argument("--seed", type=int, default=None, help="(sgsc too)")
-    fixed.add_argument("--device", default=None, choices=all_devices())
-    fixed.add_argument("--chunk", type=int, default=None)
-    fixed.add_argument("--cache", default=None)
+    _add_train_flags(fixed, defaults=False)
     fixed.add_argument("--quick", action="store_true", help="(sgsc only) smaller populations and fewer stages")
     sweep.add_argument("--measure", default=None, help="what the figures show (default: test_accuracy; sgsc: "
                        "max_deviation)")
@@ -528,11 +533,6 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"spikingbp: warning: {message}", file=sys.stderr)
 
 
-#: TrainConfig fields -> the flags that give them: library errors name fields (``epochs=0``), the command line
-#: speaks flags (``--epochs 0``).
-FLAGS = {name: "--" + name.replace("_", "-") for name in (
-    "out", "algorithm", "device", "dataset", "data_dir", "epochs", "limit", "limit_test", "eval_train", "hidden",
-    "seed", "crop", "chunk", "resample", "init_from", "cache")}
 _FIELD = re.compile(r"(?<![\w.'-])(" + "|".join(FLAGS) + r")=")   # not inside a quoted point name 'hidden=0'
 
 

@@ -8,12 +8,35 @@ from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
-from spikingbp.algorithms import REFERENCE, REGISTRY, algorithm_class, create
-from spikingbp.algorithms.base import recorded_options
 from spikingbp.errors import ConfigError
+from spikingbp.execution import REFERENCE
 
 if TYPE_CHECKING:
     from spikingbp.algorithms import Algorithm
+
+#: TrainConfig fields -> the ``spikingbp train`` flags that give them (``options``: ``--option KEY=VALUE``;
+#: ``progress``: ``--quiet``). Library errors name fields (``epochs=0``); the command line speaks these flags.
+FLAGS = {name: "--" + name.replace("_", "-") for name in (
+    "out", "algorithm", "device", "dataset", "data_dir", "epochs", "limit", "limit_test", "eval_train", "hidden",
+    "seed", "crop", "chunk", "resample", "init_from", "cache")}
+
+
+def command_line(fields: Mapping) -> str:
+    """The ``spikingbp train`` arguments that give the TrainConfig ``fields`` (``out`` left to the caller)."""
+    words = []
+    for key, value in fields.items():
+        if key == "options":
+            words += [f"--option {k}={v}" for k, v in value.items()]
+        elif key == "hidden":
+            words.append(f"--hidden {','.join(map(str, value))}")
+        elif key == "progress":
+            words += [] if value else ["--quiet"]
+        elif key in FLAGS:
+            words.append(f"{FLAGS[key]} {value}")
+        else:
+            raise ConfigError(f"{key} is not a field the command line sets; known: {', '.join(FLAGS)}")
+    return " ".join(words)
+
 
 #: Configuration fields that may change between a run and its resumption: ``epochs`` (a resumed run may
 #: train longer), and fields that do not change the result (where the data lies, where the run goes,
@@ -50,6 +73,7 @@ class TrainConfig:
     cache: str | None = None        #: where compiled programs are kept (None: $SPIKINGBP_CACHE or ~/.cache)
 
     def __post_init__(self):
+        from spikingbp.algorithms import algorithm_class
         from spikingbp.data import dataset_names
 
         if self.out is None or str(self.out).strip() == "":
@@ -92,6 +116,8 @@ class TrainConfig:
         object.__setattr__(self, name, value)
 
     def make_algorithm(self) -> Algorithm:
+        from spikingbp.algorithms import create
+
         return create(self.algorithm, self.options)
 
     def to_dict(self) -> dict:
@@ -114,6 +140,9 @@ class TrainConfig:
 def upgraded_config(config: Mapping) -> dict:
     """A recorded ``config`` (config.json's "config") with every option added to its algorithm since then set to
     the value the run had (``Option.before``), and every field added since then to its default."""
+    from spikingbp.algorithms import REGISTRY, algorithm_class
+    from spikingbp.algorithms.base import recorded_options
+
     config = dict(config)
     if isinstance(config.get("options"), dict) and config.get("algorithm") in REGISTRY:
         config["options"] = recorded_options(config["options"], algorithm_class(config["algorithm"]).options)
@@ -139,4 +168,4 @@ def _choice(value, name: str, choices, context: str = "") -> str:
     return key
 
 
-__all__ = ["TrainConfig", "upgraded_config", "RESUMABLE_CHANGES", "ENSEMBLE_PER_RUN"]
+__all__ = ["TrainConfig", "FLAGS", "command_line", "upgraded_config", "RESUMABLE_CHANGES", "ENSEMBLE_PER_RUN"]

@@ -46,15 +46,9 @@ class RunSpec:
     partial: bool = False
 
     def command(self) -> str:
-        flags = []
-        for key, value in self.config.items():
-            if key == "options":
-                flags += [f"--option {k}={v}" for k, v in value.items()]
-            elif key == "hidden":
-                flags.append(f"--hidden {','.join(map(str, value))}")
-            elif key != "progress":
-                flags.append(f"--{key.replace('_', '-')} {value}")
-        return f"spikingbp train {' '.join(flags)} --out {{out}}"
+        from spikingbp.config import command_line
+
+        return f"spikingbp train {command_line({k: v for k, v in self.config.items() if k != 'progress'})} --out {{out}}"
 
 
 @dataclasses.dataclass
