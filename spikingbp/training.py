@@ -239,12 +239,13 @@ def _train_together(runs: list) -> list:
             wall_started = time.perf_counter() - wall_seconds
             while position < n_train:  # one chunk at a time, each followed by a checkpoint
                 parts = [o[position:position + chunk] for o in order]
-                started = time.perf_counter()
+                started, compiling = time.perf_counter(), programs.compile_seconds
                 if K == 1:
                     params = [algorithm.train_epoch(params[0], data.X_train, data.T_train, parts[0], contexts[0])]
                 else:
                     params = algorithm.train_ensemble_epoch(params, data.X_train, data.T_train, parts, contexts)
-                train_seconds += time.perf_counter() - started
+                # samples_per_second counts the training runs alone, not the compiling of their programs
+                train_seconds += time.perf_counter() - started - (programs.compile_seconds - compiling)
                 position += len(parts[0])
                 # the last chunk's checkpoint too: a run killed while evaluating resumes with the evaluation
                 for run, run_params, done, rows in zip(runs, params, orders, metrics_rows):

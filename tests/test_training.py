@@ -722,3 +722,23 @@ def test_a_directory_of_other_files_is_refused_and_a_directory_in_use_too(tmp_pa
         sleeper.wait()
     result = train(TrainConfig(out=out, epochs=1, **TINY_BASE))      # the lock's process is gone: taken over
     assert result.epochs_done == 1 and not (out / "run.lock").exists()
+
+
+@pytest.mark.slow
+def test_samples_per_second_leaves_out_compiling(tmp_path, monkeypatch):
+    """An epoch whose program compiles first reports the training runs' rate alone: a compile made 4 s longer
+    does not show in samples_per_second."""
+    from spikingbp.circuits import program
+
+    build = program._build
+
+    def slow_build(*args, **kwargs):
+        import time
+
+        time.sleep(4.0)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(program, "_build", slow_build)
+    result = train(TrainConfig(out=tmp_path / "run", device="cpp_standalone", chunk=10, cache=str(tmp_path / "cache"),
+                               **dict(TINY, epochs=1)))
+    assert TINY["limit"] / result.metrics["samples_per_second"].iloc[0] < 3.0

@@ -245,6 +245,7 @@ class ProgramCache:
         self.root = Path(root).expanduser() if root is not None else default_cache()
         self.on_compile = on_compile  # called with a description before a program is compiled
         self.compiled = 0             # programs this cache object compiled
+        self.compile_seconds = 0.0    # the time they took (building the circuit included)
 
     def directory(self, key: dict) -> Path:
         return self.root / _key_hash(key)
@@ -282,6 +283,7 @@ class ProgramCache:
             return Program.load(directory)
         if self.on_compile is not None:
             self.on_compile(label or circuit.name)
+        started = time.perf_counter()
         self.root.mkdir(parents=True, exist_ok=True)
         building = directory.with_name(f".{directory.name}.{os.getpid()}.building")
         shutil.rmtree(building, ignore_errors=True)
@@ -298,6 +300,7 @@ class ProgramCache:
             shutil.rmtree(building, ignore_errors=True)
             raise
         self.compiled += 1
+        self.compile_seconds += time.perf_counter() - started
         return Program.load(directory)
 
 
