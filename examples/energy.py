@@ -21,6 +21,6 @@ measured = energy.measure(out, samples=5, device="runtime")
 energy.write(out, measured)                                     # energy.csv and energy.json in the run directory
 with pd.option_context("display.float_format", "{:,.4g}".format):
     print(energy.summary(measured).set_index("phase").T.to_string())
-for figure in energy.PAPER_FIGURES:
+for figure in energy.paper_figures():
     if figure["algorithm"] == "sbp":
         print(f"Renner et al. on Loihi, {figure['phase']}: {figure['energy_uJ']} uJ in {figure['time_ms']} ms per sample")

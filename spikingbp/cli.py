@@ -146,16 +146,12 @@ def cmd_sgsc(args) -> int:
     return run_sgsc(args.out, seed=args.seed, quick=args.quick)
 
 
-#: figures command: algorithm -> the function that writes its figures.
-FIGURES = {"ssnnbp": "spikingbp.experiments.ssnnbp:run_figures", "erbp": "spikingbp.experiments.erbp:run_figures"}
-
-
 def cmd_figures(args) -> int:
-    import importlib
+    from spikingbp.algorithms import algorithm_class
+    from spikingbp.algorithms.base import extra
 
-    module, _, function = FIGURES[args.algorithm].partition(":")
-    summary = getattr(importlib.import_module(module), function)(args.out, run_dir=args.run, runs=args.runs or (),
-                                                                  quick=args.quick, seed=args.seed)
+    summary = extra(algorithm_class(args.algorithm).figures)(args.out, run_dir=args.run, runs=args.runs or (),
+                                                              quick=args.quick, seed=args.seed)
     print(f"wrote {', '.join(summary['files'])} to {args.out}")
     return 0
 
@@ -174,7 +170,7 @@ def cmd_energy(args) -> int:
         print(frame.T.to_string())
     print("uJ: operation estimates (static power, clocking and host traffic left out; not a measured chip figure); "
           f"sources in {path}")
-    for figure in energy.PAPER_FIGURES:
+    for figure in energy.paper_figures():
         if figure["algorithm"] == measured["algorithm"]:
             time = f", {figure['time_ms']} ms" if figure["time_ms"] else ""
             print(f"paper, {figure['phase']}: {figure['energy_uJ']} uJ{time} ({figure['kind']}; {figure['source']})")
@@ -448,7 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.set_defaults(func=cmd_sweep)
 
     figures = command("figures", help="the paper figures of an algorithm, from real runs")
-    figures.add_argument("algorithm", choices=tuple(FIGURES))
+    figures.add_argument("algorithm", choices=tuple(name for name, cls in REGISTRY.items() if cls.figures))
     figures.add_argument("--out", required=True, help="directory for the figures and their tables")
     figures.add_argument("--run", default=None, help="a finished run: ssnnbp, its test-set output distributions; "
                          "erbp, its test error against SynOps")

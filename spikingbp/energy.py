@@ -11,7 +11,7 @@ in ``energy.json``).
 
 An estimate from operation counts leaves out static (leakage) power, clocking, host and management traffic
 and the chip's own scheduling; it is a lower bound of a different quantity than a chip's measured energy per
-sample, and the report shows the papers' measured figures (``PAPER_FIGURES``) beside ours, not in place of them.
+sample, and the report shows the papers' measured figures (``paper_figures()``) beside ours, not in place of them.
 """
 from __future__ import annotations
 
@@ -86,16 +86,12 @@ DENSE = {
 #: MACs of a dense training step per MAC of inference: forward, error backward, weight gradient.
 TRAINING_MAC_FACTOR = 3
 
-#: The papers' figures per sample, measured on chip or estimated there (``kind`` says which).
-PAPER_FIGURES = (
-    {"algorithm": "sbp", "phase": "train", "energy_uJ": 590.0, "time_ms": 1.5, "kind": "measured on Loihi",
-     "source": "Renner et al. 2024 (sBP), 400-400-10 on MNIST"},
-    {"algorithm": "sbp", "phase": "inference", "energy_uJ": 2.5, "time_ms": 0.17, "kind": "measured on Loihi",
-     "source": "Renner et al. 2024 (sBP)"},
-    {"algorithm": "erbp", "phase": "inference", "energy_uJ": 2.0, "time_ms": None,
-     "kind": "estimated: about 100k SynOps until the first output spike at 20 pJ each",
-     "source": "Neftci et al. 2017 (eRBP)"},
-)
+def paper_figures() -> tuple:
+    """The papers' figures per sample, measured on chip or estimated there (``kind`` says which): each registered
+    algorithm's ``paper_energy``, with its name."""
+    from spikingbp.algorithms import REGISTRY
+
+    return tuple({"algorithm": name, **figure} for name, cls in REGISTRY.items() for figure in cls.paper_energy)
 
 
 def measure(run_dir, samples: int = 10, device: str | None = None, data_dir=None) -> dict:
@@ -195,5 +191,5 @@ def write(run_dir, measured: dict) -> Path:
     return path
 
 
-__all__ = ["measure", "estimate", "table", "summary", "write", "dense_macs", "PLATFORMS", "DENSE", "PAPER_FIGURES",
+__all__ = ["measure", "estimate", "table", "summary", "write", "dense_macs", "PLATFORMS", "DENSE", "paper_figures",
            "Platform", "DenseCost", "OperationCounts"]

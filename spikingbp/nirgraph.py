@@ -2,7 +2,7 @@
 circuits: ``spikingbp export-nir RUN_DIR``.
 
 Export (``export_run``): the inference network of a finished run as a ``nir.NIRGraph``, one builder per algorithm
-(``EXPORTERS``), in NIR's continuous-time conventions. What NIR cannot express (refractoriness, stochastic
+(``exporters()``: each algorithm's ``nir_graph``), in NIR's continuous-time conventions. What NIR cannot express (refractoriness, stochastic
 units, plasticity, subtractive resets, the sample clock) is listed in ``Export.unexpressed`` and in the graph's
 metadata, never dropped silently:
 
@@ -169,8 +169,13 @@ def ssnn_graph(params: dict, algorithm) -> Export:
                   "the sample")
 
 
-#: algorithm name -> the function that builds its NIR graph from (params, algorithm)
-EXPORTERS = {"sbp": sbp_graph, "erbp": erbp_graph, "ssnnbp": ssnn_graph}
+def exporters() -> dict:
+    """Algorithm name -> the function that builds its NIR graph from (params, algorithm): each registered
+    algorithm's ``nir_graph``."""
+    from spikingbp.algorithms import REGISTRY
+    from spikingbp.algorithms.base import extra
+
+    return {name: extra(cls.nir_graph) for name, cls in REGISTRY.items() if cls.nir_graph}
 
 
 def export_run(run_dir) -> Export:
@@ -178,9 +183,10 @@ def export_run(run_dir) -> Export:
     from spikingbp.training import load_run
 
     run = load_run(run_dir)
-    if run.algorithm.name not in EXPORTERS:
-        raise ConfigError(f"no NIR export for {run.algorithm.name}; exported: {', '.join(EXPORTERS)}")
-    export = EXPORTERS[run.algorithm.name](run.final, run.algorithm)
+    graphs = exporters()
+    if run.algorithm.name not in graphs:
+        raise ConfigError(f"no NIR export for {run.algorithm.name}; exported: {', '.join(graphs)}")
+    export = graphs[run.algorithm.name](run.final, run.algorithm)
     export.graph.metadata["not_expressed"] = list(export.unexpressed)
     export.graph.metadata["readout"] = export.readout
     export.graph.metadata["run"] = str(run_dir)
@@ -341,5 +347,5 @@ def _loihi_population(circuit, name: str, node, n: int, reset, dt: float) -> np.
     return scale
 
 
-__all__ = ["Export", "export_run", "write_graph", "evaluate_stateless", "circuit_from_nir", "EXPORTERS",
+__all__ = ["Export", "export_run", "write_graph", "evaluate_stateless", "circuit_from_nir", "exporters",
            "sbp_graph", "erbp_graph", "ssnn_graph"]

@@ -123,13 +123,11 @@ QUICK = Profile(
 
 PROFILES = {"full": FULL, "quick": QUICK}
 
-#: The papers' numbers the tables put beside ours.
-PAPER = {
-    "sbp": {"mnist": "96.3 % (97.5 % by potential), MNIST 400-400-10", "fashion-mnist": "not reported",
-            "digits": "not reported"},
-    "ssnnbp": {"mnist": "98.65 +- 0.04 % (full MNIST)", "fashion-mnist": "90.5 +- 0.2 %", "digits": "not reported"},
-    "erbp": {100: "3.94 %", 200: "3.53 %", 500: "2.76 %"},
-}
+def paper(algorithm: str) -> dict:
+    """The paper's numbers the tables put beside ours (the algorithm's ``paper_results``)."""
+    from spikingbp.algorithms import algorithm_class
+
+    return algorithm_class(algorithm).paper_results
 
 
 # --------------------------------------------------------------------------------------------------- runs
@@ -244,7 +242,7 @@ def section_sbp(profile: Profile, runs: Runs, directory: Path) -> Section:
         rows.append({"data": config["dataset"], "network": _network(record["directory"]),
                      "epochs": int(final["epoch"]), "test accuracy, ours (last epoch)": round(float(final["test_accuracy"]), 4),
                      "test accuracy, ours (best epoch)": _best_text(record["directory"], percent=False),
-                     "test accuracy, paper": PAPER["sbp"].get(config["dataset"], "not reported"),
+                     "test accuracy, paper": paper("sbp").get(config["dataset"], "not reported"),
                      "uJ per training sample, ours (Loihi 1 estimate)": round(estimates["train", "loihi1"], 3),
                      "uJ per training sample, paper (Loihi, measured)": 590.0,
                      "uJ per inference, ours (Loihi 1 estimate)": round(estimates["inference", "loihi1"], 4),
@@ -303,7 +301,7 @@ def section_ssnnbp(profile: Profile, runs: Runs, directory: Path) -> Section:
         rows.append({"data": config["dataset"], "network": _network(record["directory"]), "epochs": epochs,
                      "test accuracy, ours (last epoch)": round(float(final["test_accuracy"]), 4),
                      "test accuracy, ours (best epoch)": _best_text(record["directory"], percent=False),
-                     "test accuracy, paper": PAPER["ssnnbp"].get(config["dataset"], "not reported")})
+                     "test accuracy, paper": paper("ssnnbp").get(config["dataset"], "not reported")})
     section.tables.append(_table(directory, "accuracy", pd.DataFrame(rows), "accuracy beside Biswas et al. 2023 "
                                  "(784-1280-10, softmax-CE with WTA and dropout)"))
     return section
@@ -333,7 +331,7 @@ def section_erbp(profile: Profile, runs: Runs, directory: Path) -> Section:
         rows.append({"network": _network(record["directory"]), "epochs": int(final["epoch"]),
                      "test error, ours (last epoch)": f"{100 * (1 - float(final['test_accuracy'])):.2f} %",
                      "test error, ours (best epoch)": _best_text(record["directory"], percent=True),
-                     "test error, paper (full MNIST)": PAPER["erbp"].get(hidden, "not reported"),
+                     "test error, paper (full MNIST)": paper("erbp").get(hidden, "not reported"),
                      "SynOps per test sample, ours": round(float(final["test_synops"])),
                      "SynOps until the first output spike, ours": round(float(final["test_synops_first_spike"])),
                      "SynOps until the first output spike, paper": "about 100,000"})
@@ -361,7 +359,7 @@ def section_energy(profile: Profile, runs: Runs, directory: Path) -> Section:
         section.commands.append(f"spikingbp energy {record['directory']} --samples {profile.energy_samples}")
     section.tables.append(_table(directory, "operations_per_sample", pd.concat(frames, ignore_index=True),
                                  "per sample: spikes, synaptic events, plastic-synapse updates, neuron updates, uJ"))
-    section.tables.append(_table(directory, "paper_figures", pd.DataFrame(list(energy.PAPER_FIGURES)),
+    section.tables.append(_table(directory, "paper_figures", pd.DataFrame(list(energy.paper_figures())),
                                  "the papers' figures per sample"))
     costs = [{"platform": key, "title": p.title, "pJ per operation": json.dumps(p.pj), "source": p.source}
              for key, p in energy.PLATFORMS.items()]

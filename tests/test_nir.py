@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from spikingbp.cli import main
-from spikingbp.nirgraph import EXPORTERS, circuit_from_nir, evaluate_stateless, export_run, write_graph
+from spikingbp.nirgraph import exporters, circuit_from_nir, evaluate_stateless, export_run, write_graph
 from spikingbp.training import TrainConfig, load_run, train
 
 
@@ -43,7 +43,7 @@ def test_round_trip_keeps_every_parameter(algorithm, options, tmp_path):
     model = create(algorithm, options)
     data = load_data(model, "digits", limit_train=1, limit_test=1)
     params = model.init_params(data.sizes((12,)), 0)
-    export = EXPORTERS[algorithm](params, model)
+    export = exporters()[algorithm](params, model)
     back = nir.read(str(write_graph(export.graph, tmp_path / "g.nir")))
     assert set(back.nodes) == set(export.graph.nodes)
     assert sorted(back.edges) == sorted(export.graph.edges)

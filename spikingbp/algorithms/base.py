@@ -44,6 +44,14 @@ Params = Dict[str, np.ndarray]
 Option = option
 
 
+def extra(path: str):
+    """The function an algorithm's extra names ("module:function")."""
+    import importlib
+
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
 def recorded_options(options: dict, known: dict) -> dict:
     """``options`` as recorded by a run, completed with the ``Option.before`` value of every option in
     ``known`` (name -> Option) the record lacks: what that run was trained with."""
@@ -106,6 +114,12 @@ class Algorithm(ABC):
     default_hidden: ClassVar[tuple]
     crop_defaults: ClassVar[Dict[str, int]] = {}  #: dataset -> pixels cut from each side (0 otherwise)
     step_seconds: ClassVar[float | None] = None   #: model time of one circuit step (None: the circuit's dt)
+    # Extras the shared modules find through the registry, so that a new algorithm edits none of them: where its
+    # figures command and NIR exporter live ("module:function", imported when used) and its paper's numbers.
+    figures: ClassVar[str | None] = None      #: ``spikingbp figures``: (out, run_dir, runs, quick, seed) -> summary
+    nir_graph: ClassVar[str | None] = None    #: ``spikingbp export-nir``: (final params, algorithm) -> nirgraph.Export
+    paper_results: ClassVar[dict] = {}        #: the paper's test results the report puts beside ours (by dataset / size)
+    paper_energy: ClassVar[tuple] = ()        #: the paper's per-sample energy and time (phase, energy_uJ, time_ms, kind, source)
 
     def __init__(self, **values):
         unknown = sorted(set(values) - set(self.options))
@@ -180,5 +194,5 @@ class Algorithm(ABC):
         return phase
 
 
-__all__ = ["epoch_eta", "Algorithm", "Option", "Params", "Sizes", "RunContext", "CircuitRun", "REFERENCE", "BRIAN_DEVICES",
+__all__ = ["extra", "epoch_eta", "Algorithm", "Option", "Params", "Sizes", "RunContext", "CircuitRun", "REFERENCE", "BRIAN_DEVICES",
            "PHASES"]

@@ -88,6 +88,12 @@ class ERBP(Algorithm):
     }
     step_seconds = DT_MS * 1e-3
     default_hidden = (100,)
+    figures = "spikingbp.experiments.erbp:run_figures"
+    nir_graph = "spikingbp.nirgraph:erbp_graph"
+    paper_results = {100: "3.94 %", 200: "3.53 %", 500: "2.76 %"}   # test error on full MNIST, by hidden size
+    paper_energy = ({"phase": "inference", "energy_uJ": 2.0, "time_ms": None,
+                     "kind": "estimated: about 100k SynOps until the first output spike at 20 pJ each",
+                     "source": "Neftci et al. 2017 (eRBP)"},)
 
     # --------------------------------------------------------------------------------------- setup
     def __init__(self, **values):

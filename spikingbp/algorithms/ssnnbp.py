@@ -52,6 +52,9 @@ class SSNNBP(Algorithm):
                             1e-9, 1e3),
     }
     default_hidden = (1280,)
+    figures = "spikingbp.experiments.ssnnbp:run_figures"
+    nir_graph = "spikingbp.nirgraph:ssnn_graph"
+    paper_results = {"mnist": "98.65 +- 0.04 % (full MNIST)", "fashion-mnist": "90.5 +- 0.2 %", "digits": "not reported"}
 
     # --------------------------------------------------------------------------------------- setup
     def settings(self, eta: float | None = None, epoch: int = 1):
