@@ -72,7 +72,7 @@ def main():
                            "train_samples_per_second": [round(v) for v in result.metrics.samples_per_second]}
         with np.load(work / name / "weights_final.npz") as final:
             runs[[k for k in runs if k.startswith(name)][0]]["identical_to_reference"] = bool(
-                all(np.array_equal(final[k], result.params[k]) for k in ("W1", "W2")))
+                all(np.array_equal(final[k], result.params[k]) for k in ("W0", "W1")))
     # warm epochs: every epoch that compiled nothing (the first run's first epoch compiled both programs)
     later = [e["train_samples_per_second"] for run in runs.values()
              for e in run["epochs"][1 if run["programs_compiled"] else 0:]]

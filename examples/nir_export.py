@@ -25,7 +25,7 @@ graph = nir.read(str(write_graph(export.graph, out / "model.nir")))
 run = load_run(out)
 data = run.data(limit=100)
 from_graph = np.argmax(evaluate_stateless(graph, data.X_test)["potential"], axis=1)
-_, potentials = sbp.infer(run.final["W1"], run.final["W2"], data.X_test, device="runtime", target="numpy")
+_, potentials = sbp.infer(run.final["W0"], run.final["W1"], data.X_test, device="runtime", target="numpy")
 print(f"predictions from the NIR file equal the circuit's on {len(from_graph)} test samples:",
       np.array_equal(from_graph, np.argmax(potentials, axis=1)))
 print(f"test accuracy: {np.mean(from_graph == np.argmax(data.T_test, axis=1)):.3f}")

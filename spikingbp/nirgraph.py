@@ -84,14 +84,14 @@ def sbp_graph(params: dict, algorithm) -> Export:
 
     from spikingbp.reference.sbp import HALF_THRESHOLD
 
-    W1, W2 = np.asarray(params["W1"], np.float64), np.asarray(params["W2"], np.float64)
-    n_in, n_h, n_out = W1.shape[0], W1.shape[1], W2.shape[1]
+    W0, W1 = np.asarray(params["W0"], np.float64), np.asarray(params["W1"], np.float64)
+    n_in, n_h, n_out = W0.shape[0], W0.shape[1], W1.shape[1]
     nodes = {"input": nir.Input({"input": np.array([n_in])}),
-             "W1": nir.Linear(W1.T.copy()), "h": nir.Threshold(_vector(HALF_THRESHOLD, n_h)),
-             "W2": nir.Linear(W2.T.copy()), "o": nir.Threshold(_vector(HALF_THRESHOLD, n_out)),
+             "W0": nir.Linear(W0.T.copy()), "h": nir.Threshold(_vector(HALF_THRESHOLD, n_h)),
+             "W1": nir.Linear(W1.T.copy()), "o": nir.Threshold(_vector(HALF_THRESHOLD, n_out)),
              "output": nir.Output({"output": np.array([n_out])}),
              "potential": nir.Output({"output": np.array([n_out])})}
-    edges = [("input", "W1"), ("W1", "h"), ("h", "W2"), ("W2", "o"), ("o", "output"), ("W2", "potential")]
+    edges = [("input", "W0"), ("W0", "h"), ("h", "W1"), ("W1", "o"), ("o", "output"), ("W1", "potential")]
     unexpressed = [f"input encoding: a pixel is 1 iff its uint8 value > {algorithm.values['threshold']} (applied "
                    f"before the Input node)",
                    "the gating chain that sequences the phases on chip (Loihi's timing of the layers, not part of "

@@ -3,7 +3,7 @@
 The run directory (``config.out``) holds::
 
     config.json           every parameter, the layer sizes, a digest of the data and spikingbp.__version__
-    weights_initial.npz   the algorithm's params before training (sBP: W1 (n_in, n_hidden), W2 (n_hidden, n_out))
+    weights_initial.npz   the algorithm's params before training (sBP: W0 (n_in, n_hidden), W1 (n_hidden, n_out))
     weights_final.npz     the same after the last epoch
     order.npy             indices into the training split, in presentation order over all epochs
     metrics.csv           one row per epoch: train_accuracy (on the first ``eval_train`` training samples,
@@ -187,7 +187,7 @@ def _resume_state(out: Path, config: TrainConfig, record: dict, columns: tuple, 
             raise ConfigError(
                 f"{out} already holds {epochs_done} trained epochs, more than --epochs {config.epochs}; ask for "
                 f"--epochs {epochs_done} or more to continue it, or give a new --out (or delete {out})")
-        return {"params": params, "epochs_done": epochs_done, "order": state["order"].astype(np.int64),
+        return {"params": _upgraded(config, params), "epochs_done": epochs_done, "order": state["order"].astype(np.int64),
                 "metrics": metrics, "position": position, "train_seconds": float(state.get("train_seconds", 0.0)),
                 "wall_seconds": float(state.get("wall_seconds", 0.0))}
     if config_path.is_file():  # a run that stopped before its first checkpoint: start over, if it is ours
@@ -230,7 +230,7 @@ def _finished_state(out: Path, config: TrainConfig, columns: tuple, labels: np.n
     if (out / ORDER_FILE).is_file() and not np.array_equal(np.load(out / ORDER_FILE), order):
         raise DataError(f"{out / ORDER_FILE} is not the presentation order that seed={config.seed} gives; the run "
                         f"directory was changed by hand. Delete {out} or give a new --out")
-    return {"params": params, "epochs_done": epochs_done, "order": order,
+    return {"params": _upgraded(config, params), "epochs_done": epochs_done, "order": order,
             "metrics": metrics.to_numpy(dtype=np.float64).tolist(), "position": 0, "train_seconds": 0.0,
             "wall_seconds": 0.0}
 
@@ -390,7 +390,14 @@ def load_run(path, under_way: bool = False) -> FinishedRun:
                                for key in keys})
     except (OSError, ValueError, KeyError) as error:
         raise DataError(f"{run}: cannot read the run files ({error}); rerun 'spikingbp train' into a new --out") from None
-    return FinishedRun(run, config, algorithm, params[0], params[1])
+    return FinishedRun(run, config, algorithm, algorithm.upgrade_params(params[0]), algorithm.upgrade_params(params[1]))
+
+
+def _upgraded(config: TrainConfig, params: dict) -> dict:
+    """``params`` as read from a run directory, under today's names (``Algorithm.upgrade_params``)."""
+    from spikingbp.algorithms import algorithm_class
+
+    return algorithm_class(config.algorithm).upgrade_params(params)
 
 
 __all__ = ["RunResult", "FinishedRun", "load_run", "load_test_run", "finished_runs", "metrics_columns", "result_summary",

@@ -26,7 +26,7 @@ def test_the_sbp_circuits_change_is_its_exact_update(runs, tmp_path):
     """On the Brian2 circuit (runtime), every sample's change equals the binary model's exact update."""
     table = alignment(runs["sbp"], samples=6, device="runtime", out=tmp_path, progress=False)
     assert list(table["snapshot"]) == ["initial", "initial", "epoch 1", "epoch 1"]
-    assert list(table["matrix"]) == ["W1", "W2"] * 2
+    assert list(table["matrix"]) == ["W0", "W1"] * 2
     np.testing.assert_allclose(table["cos_exact"], 1.0, atol=1e-12)
     np.testing.assert_allclose(table["cos_exact_sum"], 1.0, atol=1e-12)
     assert (table["zero_change"] < 1).all()            # some samples learned: the cosine measured something

@@ -30,7 +30,7 @@ def test_an_ensemble_is_block_diagonal_and_each_copy_learns_as_alone(digits):
     algorithm, data = digits
     params = [algorithm.init_params(data.sizes((16,)), seed) for seed in range(3)]
     orders = [epoch_order(seed, 1, 200)[:10] for seed in range(3)]
-    copies = [circuit.training_circuit(p["W1"], p["W2"], data.X_train[o], data.T_train[o])
+    copies = [circuit.training_circuit(p["W0"], p["W1"], data.X_train[o], data.T_train[o])
               for p, o in zip(params, orders)]
     merged = ensemble_circuit(copies)
     assert merged.populations["h"].size == 3 * copies[0].populations["h"].size
@@ -41,13 +41,13 @@ def test_an_ensemble_is_block_diagonal_and_each_copy_learns_as_alone(digits):
                         record_weights=circuit.PLASTIC_PROJECTIONS, target="numpy")
     for k, (copy, p, order) in enumerate(zip(split_result(result, 3), params, orders)):
         W1_k, W2_k = circuit.learned_weights(copy, n_in, n_hidden, data.n_out)
-        expected = reference.train_epoch(data.X_train, data.T_train, p["W1"], p["W2"], order=order)
+        expected = reference.train_epoch(data.X_train, data.T_train, p["W0"], p["W1"], order=order)
         np.testing.assert_array_equal(W1_k, expected[0])
         np.testing.assert_array_equal(W2_k, expected[1])
-        assert (W1_k != p["W1"]).sum() > 20                                         # learning happened
+        assert (W1_k != p["W0"]).sum() > 20                                         # learning happened
         assert copy.spikes["h"][2] == n_hidden and len(copy.spikes["h"][0]) > 0
     # the inputs a compiled program reruns with: the copies' sources and weights side by side
-    inputs = [circuit.training_inputs(p["W1"], p["W2"], data.X_train[o], data.T_train[o])
+    inputs = [circuit.training_inputs(p["W0"], p["W1"], data.X_train[o], data.T_train[o])
               for p, o in zip(params, orders)]
     sources = ensemble_sources([s for s, _ in inputs])
     assert {name: s.size for name, s in sources.items()} == {name: s.size for name, s in merged.sources.items()}
@@ -93,9 +93,9 @@ def test_four_sbp_runs_train_as_one_compiled_ensemble_each_as_its_single_run(tmp
             for name, value in alone.params.items():
                 np.testing.assert_array_equal(result.params[name], value)
             with np.load(result.out / "weights_final.npz") as stored:
-                np.testing.assert_array_equal(stored["W1"], alone.params["W1"])
+                np.testing.assert_array_equal(stored["W0"], alone.params["W0"])
             np.testing.assert_array_equal(result.metrics["test_accuracy"], alone.metrics["test_accuracy"])
-            assert (result.params["W1"] != result_initial(result)).sum() > 20
+            assert (result.params["W0"] != result_initial(result)).sum() > 20
     shapes = [json.loads(index.read_text())["shape"] for index in (_program_cache / "shapes").iterdir()]
     assert [s for s in shapes if s.get("copies") == 4] == [{"circuit": "sbp.training", "sizes": [64, 8, 10],
                                                            "copies": 4}]   # one program for the whole ensemble
@@ -103,7 +103,7 @@ def test_four_sbp_runs_train_as_one_compiled_ensemble_each_as_its_single_run(tmp
 
 def result_initial(result):
     with np.load(result.out / "weights_initial.npz") as initial:
-        return initial["W1"]
+        return initial["W0"]
 
 
 def test_runs_that_cannot_train_as_one_ensemble_are_refused(tmp_path, digits):

@@ -54,7 +54,7 @@ def test_a_cache_miss_compiles_without_simulating_and_each_chunk_runs_once(tmp_p
     expected, = fold(plan, [params], [order], [RunContext(REFERENCE, chunk=30)])
     for name in params:
         np.testing.assert_array_equal(learned[name], expected[name])
-    assert (learned["W1"] != params["W1"]).sum() > 10                                  # it learned
+    assert (learned["W0"] != params["W0"]).sum() > 10                                  # it learned
 
 
 def test_evaluation_runs_come_in_sample_order_and_ensembles_need_equal_lengths():

@@ -105,11 +105,11 @@ def test_sgsc_circuit_identical():
 
 
 def verify_sbp_inference(W1, W2, X, **options):
-    return verify_algorithm(create("sbp"), {"W1": W1, "W2": W2}, X, phase="inference", **options)
+    return verify_algorithm(create("sbp"), {"W0": W1, "W1": W2}, X, phase="inference", **options)
 
 
 def verify_sbp_training(W1, W2, X, T, **options):
-    return verify_algorithm(create("sbp"), {"W1": W1, "W2": W2}, X, T, phase="train", **options)
+    return verify_algorithm(create("sbp"), {"W0": W1, "W1": W2}, X, T, phase="train", **options)
 
 
 def test_sbp_inference_identical_on_50_digits():
@@ -128,7 +128,7 @@ def test_sbp_training_identical_weights_after_20_samples():
     result = verify_sbp_training(W1, W2, X, T)
     assert result.identical, "\n".join(result.lines())
     assert set(result.weights) == set(sbp.PLASTIC_PROJECTIONS)
-    assert result.reference == {"W1": True, "W2": True}
+    assert result.reference == {"W0": True, "W1": True}
     assert not np.array_equal(result.verification.lava.weights["W1_h"], W1.ravel()), "the samples should learn"
     plastic = [p for p in result.verification.report.processes if p.lava_class == "SBPPlasticSynapses"]
     assert len(plastic) == 8 and not any(p.loihi_deployable for p in plastic)

@@ -25,7 +25,7 @@ def test_export_nir_command_writes_a_file_nir_reads(sbp_run, capsys):
     assert main(["export-nir", str(sbp_run), "--out", str(path)]) == 0
     printed = capsys.readouterr().out
     graph = nir.read(str(path))
-    assert set(graph.nodes) == {"input", "W1", "h", "W2", "o", "output", "potential"}
+    assert set(graph.nodes) == {"input", "W0", "h", "W1", "o", "output", "potential"}
     for name, node in graph.nodes.items():
         assert f"  {name}: {type(node).__name__}" in printed
     for a, b in graph.edges:
@@ -66,7 +66,7 @@ def test_sbp_predictions_from_the_graph_equal_the_circuits(sbp_run):
     data = run.data(limit=200)
     graph = nir.read(str(write_graph(export_run(sbp_run).graph, sbp_run / "check.nir")))
     outputs = evaluate_stateless(graph, data.X_test)
-    spikes, potentials = sbp.infer(run.final["W1"], run.final["W2"], data.X_test, device="runtime", target="numpy")
+    spikes, potentials = sbp.infer(run.final["W0"], run.final["W1"], data.X_test, device="runtime", target="numpy")
     assert len(data.X_test) == 200
     assert np.array_equal(outputs["output"].astype(bool), spikes)
     assert np.array_equal(outputs["potential"], potentials)

@@ -98,7 +98,7 @@ def test_points_that_differ_in_their_seed_train_as_one_ensemble(tmp_path, sbp_en
     alone = train(TrainConfig(out=tmp_path / "alone", seed=2, epochs=1, progress=False,
                               **dict(sbp_ensemble_base, device="reference")))
     with np.load(tmp_path / "points" / "seed=2" / "weights_final.npz") as swept:
-        np.testing.assert_array_equal(swept["W1"], alone.params["W1"])
+        np.testing.assert_array_equal(swept["W0"], alone.params["W0"])
     assert run_sweep(Sweep("train", base=base, grid={"seed": [0, 1, 2, 3]}), tmp_path, ensemble=4,
                      progress=False).ran == []
     for extra, message in ((["--ensemble", "0"], "--ensemble 0 must be at least 1"),):

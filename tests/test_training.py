@@ -13,7 +13,7 @@ from spikingbp.errors import ConfigError, DataError
 from spikingbp.algorithms import create
 from spikingbp.data import write_idx
 from spikingbp.errors import DeviceError
-from spikingbp.training import TrainConfig, epoch_order, metrics_columns, train
+from spikingbp.training import TrainConfig, epoch_order, load_run, metrics_columns, train
 
 #: Small and fast: 64-24-10 on 300 of the 8x8 digits.
 SMALL = dict(dataset="digits", hidden=24, limit=300, limit_test=100, seed=5, progress=False)
@@ -37,7 +37,7 @@ def test_run_directory_contents(finished_run):
                      "tools.log", "training_cycle.png", "weights_best.npz", "weights_final.npz", "weights_initial.npz"]
     assert sorted(path.name for path in (out / "epochs").iterdir()) == ["weights_epoch_1.npz", "weights_epoch_2.npz"]
     with np.load(out / "epochs" / "weights_epoch_2.npz") as last:
-        np.testing.assert_array_equal(last["W1"], finished_run.params["W1"])
+        np.testing.assert_array_equal(last["W0"], finished_run.params["W0"])
 
     record = json.loads((out / "config.json").read_text())
     assert record["spikingbp_version"] == spikingbp.__version__
@@ -50,16 +50,16 @@ def test_run_directory_contents(finished_run):
 
     for name in ("weights_initial.npz", "weights_final.npz"):
         with np.load(out / name) as weights:
-            assert sorted(weights.files) == ["W1", "W2"]
-            assert weights["W1"].shape == (64, 24) and weights["W2"].shape == (24, 10)
-            assert weights["W1"].dtype == np.int32 and weights["W2"].dtype == np.int32
-            for array in (weights["W1"], weights["W2"]):
+            assert sorted(weights.files) == ["W0", "W1"]
+            assert weights["W0"].shape == (64, 24) and weights["W1"].shape == (24, 10)
+            assert weights["W0"].dtype == np.int32 and weights["W1"].dtype == np.int32
+            for array in (weights["W0"], weights["W1"]):
                 assert np.all(array % 2 == 0) and np.abs(array).max() <= 254
     with np.load(out / "weights_final.npz") as final:
+        np.testing.assert_array_equal(final["W0"], finished_run.params["W0"])
         np.testing.assert_array_equal(final["W1"], finished_run.params["W1"])
-        np.testing.assert_array_equal(final["W2"], finished_run.params["W2"])
     with np.load(out / "weights_initial.npz") as initial:
-        assert not np.array_equal(initial["W1"], finished_run.params["W1"])   # it learned something
+        assert not np.array_equal(initial["W0"], finished_run.params["W0"])   # it learned something
 
     order = np.load(out / "order.npy")
     assert order.shape == (600,) and np.issubdtype(order.dtype, np.integer)
@@ -92,8 +92,8 @@ def test_resume_gives_the_weights_of_an_uninterrupted_run(tmp_path, finished_run
     assert first.epochs_done == 1 and first.resumed_from_epoch == 0
     resumed = train(small_config(out, epochs=2))
     assert resumed.resumed_from_epoch == 1
+    np.testing.assert_array_equal(resumed.params["W0"], finished_run.params["W0"])
     np.testing.assert_array_equal(resumed.params["W1"], finished_run.params["W1"])
-    np.testing.assert_array_equal(resumed.params["W2"], finished_run.params["W2"])
     np.testing.assert_array_equal(np.load(out / "order.npy"), np.load(finished_run.out / "order.npy"))
     metrics = pd.read_csv(out / "metrics.csv")
     reference = pd.read_csv(finished_run.out / "metrics.csv")
@@ -101,11 +101,11 @@ def test_resume_gives_the_weights_of_an_uninterrupted_run(tmp_path, finished_run
     timing = ["samples_per_second", "epoch_seconds"]
     pd.testing.assert_frame_equal(metrics.drop(columns=timing), reference.drop(columns=timing))
     with np.load(out / "weights_final.npz") as final:
-        np.testing.assert_array_equal(final["W1"], finished_run.params["W1"])
+        np.testing.assert_array_equal(final["W0"], finished_run.params["W0"])
 
     again = train(small_config(out, epochs=2))                  # nothing left to do: same result
     assert again.resumed_from_epoch == 2
-    np.testing.assert_array_equal(again.params["W1"], finished_run.params["W1"])
+    np.testing.assert_array_equal(again.params["W0"], finished_run.params["W0"])
     assert not list(out.glob("*.tmp"))
 
 
@@ -114,7 +114,7 @@ def test_eval_train_measures_the_first_samples_and_changes_no_weight(tmp_path, f
     from spikingbp.training import load_run
 
     run = train(small_config(tmp_path / "eval50", eval_train=50))
-    np.testing.assert_array_equal(run.params["W1"], finished_run.params["W1"])   # training is untouched
+    np.testing.assert_array_equal(run.params["W0"], finished_run.params["W0"])   # training is untouched
     pd.testing.assert_series_equal(run.metrics["test_accuracy"], finished_run.metrics["test_accuracy"])
     data = load_run(run.out).data()
     algorithm = run.config.make_algorithm()
@@ -136,7 +136,7 @@ def test_resume_after_a_crash_inside_an_epoch(tmp_path, finished_run, monkeypatc
     def crash_in_second_epoch(self, params, X, T, order, ctx):
         calls.append(1)
         if len(calls) == 2:
-            params["W1"][:] = 0                                  # half-done work that must not survive
+            params["W0"][:] = 0                                  # half-done work that must not survive
             raise KeyboardInterrupt
         return real_train_epoch(self, params, X, T, order, ctx)
 
@@ -147,8 +147,8 @@ def test_resume_after_a_crash_inside_an_epoch(tmp_path, finished_run, monkeypatc
     monkeypatch.setattr(sbp_class, "train_epoch", real_train_epoch)
     resumed = train(small_config(out))
     assert resumed.resumed_from_epoch == 1
+    np.testing.assert_array_equal(resumed.params["W0"], finished_run.params["W0"])
     np.testing.assert_array_equal(resumed.params["W1"], finished_run.params["W1"])
-    np.testing.assert_array_equal(resumed.params["W2"], finished_run.params["W2"])
 
 
 def test_a_different_config_is_refused(tmp_path):
@@ -290,16 +290,16 @@ def test_circuit_engine_equals_reference_and_resumes(tmp_path):
     tiny = dict(limit=12, limit_test=10, hidden=8, progress=False)
     reference = train(small_config(tmp_path / "reference", **tiny))
     circuit = train(small_config(tmp_path / "circuit", device="runtime", **tiny))
+    np.testing.assert_array_equal(circuit.params["W0"], reference.params["W0"])
     np.testing.assert_array_equal(circuit.params["W1"], reference.params["W1"])
-    np.testing.assert_array_equal(circuit.params["W2"], reference.params["W2"])
     accuracy_columns = [c for c in reference.metrics.columns if c.startswith(("train_", "test_"))]
     np.testing.assert_array_equal(circuit.metrics[accuracy_columns], reference.metrics[accuracy_columns])
     resumed_dir = tmp_path / "resumed"
     train(small_config(resumed_dir, device="runtime", **{**tiny, "epochs": 1}))
     resumed = train(small_config(resumed_dir, device="runtime", **tiny))
     assert resumed.resumed_from_epoch == 1
+    np.testing.assert_array_equal(resumed.params["W0"], circuit.params["W0"])
     np.testing.assert_array_equal(resumed.params["W1"], circuit.params["W1"])
-    np.testing.assert_array_equal(resumed.params["W2"], circuit.params["W2"])
 
 
 def kill_at_first_checkpoint(args, out):
@@ -339,7 +339,7 @@ def test_sigkill_on_cpp_standalone_then_rerun_ends_with_the_uninterrupted_weight
     assert rerun.returncode == 0, rerun.stderr
     uninterrupted = train(TrainConfig(out=tmp_path / "uninterrupted", **settings))  # reference = circuit
     with np.load(out / "weights_final.npz") as final:
-        for name in ("W1", "W2"):
+        for name in ("W0", "W1"):
             np.testing.assert_array_equal(final[name], uninterrupted.params[name])
     metrics = pd.read_csv(out / "metrics.csv")
     accuracy = [c for c in metrics.columns if c.startswith(("train_", "test_"))]
@@ -353,12 +353,12 @@ TINY = dict(SMALL, hidden=8, limit=30, limit_test=12, epochs=2)
 
 def assert_same_learning(result, expected):
     """``result`` learned (W1 moved from its initial values) and ends with ``expected``'s weights and measures."""
-    for name in ("W1", "W2"):
+    for name in ("W0", "W1"):
         np.testing.assert_array_equal(result.params[name], expected.params[name])
     accuracy = [c for c in expected.metrics.columns if c.startswith(("train_", "test_"))]
     np.testing.assert_array_equal(result.metrics[accuracy], expected.metrics[accuracy])
     with np.load(result.path("weights_initial.npz")) as initial:
-        assert not np.array_equal(result.params["W1"], initial["W1"])  # it learned
+        assert not np.array_equal(result.params["W0"], initial["W0"])  # it learned
 
 
 def test_chunked_equals_unchunked_bit_for_bit(tmp_path):
@@ -419,7 +419,7 @@ def test_sigkill_after_the_first_chunk_then_rerun_gives_the_uninterrupted_weight
     uninterrupted = train(TrainConfig(out=tmp_path / "whole", **dict(SMALL, hidden=8, limit=300, limit_test=20,
                                                                       epochs=1)))
     with np.load(out / "weights_final.npz") as final:
-        for name in ("W1", "W2"):
+        for name in ("W0", "W1"):
             np.testing.assert_array_equal(final[name], uninterrupted.params[name])
 
 
@@ -446,9 +446,9 @@ cache = ProgramCache()
 context = RunContext("cpp_standalone", None, 5, chunk=10, programs=cache)
 order = np.arange(10)
 learned = algorithm.train_epoch(params, data.X_train, data.T_train, order, context)
-W1, W2 = reference.train_epoch(data.X_train, data.T_train, params["W1"], params["W2"], order=order)
-print("brian2" in sys.modules, cache.compiled, np.array_equal(learned["W1"], W1), np.array_equal(learned["W2"], W2),
-      int((learned["W1"] != params["W1"]).sum()))
+W1, W2 = reference.train_epoch(data.X_train, data.T_train, params["W0"], params["W1"], order=order)
+print("brian2" in sys.modules, cache.compiled, np.array_equal(learned["W0"], W1), np.array_equal(learned["W1"], W2),
+      int((learned["W0"] != params["W0"]).sum()))
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
     imported, compiled, same_W1, same_W2, changed = done.stdout.split()
@@ -660,9 +660,9 @@ def test_init_from_starts_at_another_runs_final_params_and_is_recorded(tmp_path)
         for name in first.params:
             np.testing.assert_array_equal(initial[name], first.params[name])
     assert json.loads((second.out / "config.json").read_text())["config"]["init_from"] == str(first.out)
-    assert not np.array_equal(second.params["W1"], first.params["W1"])          # it trained on from there
+    assert not np.array_equal(second.params["W0"], first.params["W0"])          # it trained on from there
     (second.out / "weights_initial.npz").unlink()
-    np.testing.assert_array_equal(load_run(second.out).initial["W1"], first.params["W1"])
+    np.testing.assert_array_equal(load_run(second.out).initial["W0"], first.params["W0"])
     with pytest.raises(ConfigError, match="has params"):
         train(small_config(tmp_path / "wide", hidden=30, init_from=str(first.out)))
     with pytest.raises(ConfigError, match="holds a sbp run"):
@@ -682,13 +682,13 @@ def test_a_finished_run_without_checkpoint_or_order_is_finished_and_continues(tm
     (config.out / "order.npy").unlink()
     again = train(config)
     assert again.resumed_from_epoch == 2 and again.epochs_done == 2
-    np.testing.assert_array_equal(again.params["W1"], first.params["W1"])
+    np.testing.assert_array_equal(again.params["W0"], first.params["W0"])
     pd.testing.assert_frame_equal(again.metrics, first.metrics)
     (config.out / "checkpoint.npz").unlink()
     longer = train(dataclasses.replace(config, epochs=3))
     uninterrupted = train(TrainConfig(out=tmp_path / "uninterrupted", epochs=3, **TINY_BASE))
     assert longer.resumed_from_epoch == 2
-    np.testing.assert_array_equal(longer.params["W1"], uninterrupted.params["W1"])
+    np.testing.assert_array_equal(longer.params["W0"], uninterrupted.params["W0"])
     np.testing.assert_array_equal(longer.metrics["test_accuracy"], uninterrupted.metrics["test_accuracy"])
     (config.out / "checkpoint.npz").unlink()
     with pytest.raises(ConfigError, match="already holds 3 trained epochs"):
@@ -742,3 +742,25 @@ def test_samples_per_second_leaves_out_compiling(tmp_path, monkeypatch):
     result = train(TrainConfig(out=tmp_path / "run", device="cpp_standalone", chunk=10, cache=str(tmp_path / "cache"),
                                **dict(TINY, epochs=1)))
     assert TINY["limit"] / result.metrics["samples_per_second"].iloc[0] < 3.0
+
+
+def test_an_sbp_run_written_with_1_based_names_loads_and_resumes_under_0_based_names(tmp_path):
+    """sBP's params are W0, W1 now (every algorithm names its layers from 0); a run directory written before, with
+    W1, W2 in its weights files and checkpoint, loads and resumes under the new names to an uninterrupted run's."""
+    config = TrainConfig(out=tmp_path / "old", epochs=1, **TINY_BASE)
+    first = train(config)
+    for name in ("weights_initial.npz", "weights_final.npz", "weights_best.npz"):
+        with np.load(config.out / name) as stored:
+            arrays = {"W1": stored["W0"], "W2": stored["W1"]}
+        np.savez(config.out / name, **arrays)
+    with np.load(config.out / "checkpoint.npz") as stored:
+        checkpoint = {("param_W1" if key == "param_W0" else "param_W2" if key == "param_W1" else key): stored[key]
+                      for key in stored.files}
+    np.savez(config.out / "checkpoint.npz", **checkpoint)
+    run = load_run(config.out)
+    assert set(run.final) == {"W0", "W1"} and run.final["W0"].shape == first.params["W0"].shape
+    np.testing.assert_array_equal(run.final["W1"], first.params["W1"])
+    resumed = train(dataclasses.replace(config, epochs=2))
+    uninterrupted = train(TrainConfig(out=tmp_path / "new", epochs=2, **TINY_BASE))
+    for name in ("W0", "W1"):
+        np.testing.assert_array_equal(resumed.params[name], uninterrupted.params[name])

@@ -5,7 +5,7 @@ An algorithm is a class with a name, its input encoding, its measures, the devic
 options (each an ``Option`` with a default, a type, a range and a one-line meaning), and these methods:
 
 - ``encode(images)``: uint8 images (N, H, W), already cropped, -> the circuit's inputs (N, n_in);
-- ``init_params(sizes, seed)`` -> ``Params``, a dict of named arrays (sBP: ``W1``, ``W2``);
+- ``init_params(sizes, seed)`` -> ``Params``, a dict of named arrays (layers from 0: ``W0``, ``W1``, ...);
 - ``plan(phase, params, X, T)`` -> a ``spikingbp.execution.Plan``: what one run of the phase's circuit is (its
   samples' draws, its circuit, its program's shape, what to read out, the reference's answer); one executor per
   device runs it, so that ``train_epoch`` and ensembles (``train_ensemble_epoch``) need no algorithm code;
@@ -172,6 +172,11 @@ class Algorithm(ABC):
 
     @abstractmethod
     def learned_params(self, params: Params, weights: dict) -> Params: ...
+
+    @staticmethod
+    def upgrade_params(params: Params) -> Params:
+        """Params as a run written by an older version stored them, under today's names (default: unchanged)."""
+        return params
 
     def ideal_updates(self, params: Params, X, T, index: int, ctx: RunContext) -> "SampleUpdates":
         """What the weight change on training sample ``index`` (drawn as ``train_epoch`` in ``ctx.epoch`` draws it)

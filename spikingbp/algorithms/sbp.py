@@ -1,6 +1,8 @@
 """sBP (Renner et al. 2024) on the Algorithm interface: an adapter over ``spikingbp.circuits.sbp`` (the
 spiking circuit, on any Brian2 device) and ``spikingbp.reference.sbp`` (the numpy model, device
-``reference``). Params: ``W1`` (n_in, n_hidden) and ``W2`` (n_hidden, n_out), even int32 in [-254, 254]."""
+``reference``). Params: ``W0`` (n_in, n_hidden) and ``W1`` (n_hidden, n_out), even int32 in [-254, 254], named
+0-based as every algorithm's layers are (the paper's and the circuit's W1 and W2; run directories written before
+the change name them so and are read through ``upgrade_params``)."""
 from __future__ import annotations
 
 import numpy as np
@@ -45,7 +47,14 @@ class SBP(Algorithm):
 
         self.check_sizes(sizes)
         W1, W2 = reference.init_weights(sizes.n_in, sizes.hidden[0], sizes.n_out, rng=seed)
-        return {"W1": W1, "W2": W2}
+        return {"W0": W1, "W1": W2}
+
+    @staticmethod
+    def upgrade_params(params):
+        """Params of a run written with the 1-based names (W1, W2) under the 0-based names (W0, W1)."""
+        if "W2" in params and "W0" not in params:
+            return {"W0": params["W1"], "W1": params["W2"], **{k: v for k, v in params.items() if k not in ("W1", "W2")}}
+        return params
 
     def plan(self, phase, params, X, T=None, epoch=0):
         """sBP's circuits: training (weights in, learned weights out) and inference (output spikes and
@@ -54,17 +63,17 @@ class SBP(Algorithm):
         from spikingbp.execution import Plan, Records
         from spikingbp.reference import sbp as reference
 
-        n_in, n_hidden, n_out = params["W1"].shape[0], params["W1"].shape[1], params["W2"].shape[1]
+        n_in, n_hidden, n_out = params["W0"].shape[0], params["W0"].shape[1], params["W1"].shape[1]
         sizes = [n_in, n_hidden, n_out]
         if self._check_phase(phase) == "train":
             return Plan(
                 phase, {"circuit": "sbp.training", "sizes": sizes}, f"{n_in}-{n_hidden}-{n_out} training",
                 circuit.training_steps,
-                prepare=lambda p, indices, ctx: (p["W1"], p["W2"], X[indices], T[indices]),
+                prepare=lambda p, indices, ctx: (p["W0"], p["W1"], X[indices], T[indices]),
                 build=lambda batch: circuit.training_circuit(*batch),
                 inputs=lambda batch: circuit.training_inputs(*batch),
-                read=lambda result, batch: dict(zip(("W1", "W2"), circuit.learned_weights(result, *sizes))),
-                reference=lambda batch, advance: dict(zip(("W1", "W2"), reference.train_epoch(
+                read=lambda result, batch: dict(zip(("W0", "W1"), circuit.learned_weights(result, *sizes))),
+                reference=lambda batch, advance: dict(zip(("W0", "W1"), reference.train_epoch(
                     batch[2], batch[3], batch[0], batch[1], on_sample=lambda _: advance(1)))),
                 records=Records(weights=circuit.PLASTIC_PROJECTIONS, variable=circuit.PLASTIC_PROJECTIONS),
                 capacity=lambda n: circuit.training_capacity(n, n_in, n_out))
@@ -77,7 +86,7 @@ class SBP(Algorithm):
         return Plan(
             phase, {"circuit": "sbp.inference", "sizes": sizes}, f"{n_in}-{n_hidden}-{n_out} inference",
             circuit.inference_steps,
-            prepare=lambda p, indices, ctx: (p["W1"], p["W2"], X[indices]),
+            prepare=lambda p, indices, ctx: (p["W0"], p["W1"], X[indices]),
             build=lambda batch: circuit.inference_circuit(*batch),
             inputs=lambda batch: circuit.inference_inputs(*batch),
             read=lambda result, batch: circuit.inference_outputs(result, len(batch[2])),
@@ -91,13 +100,13 @@ class SBP(Algorithm):
         from spikingbp.algorithms.base import SampleUpdates
         from spikingbp.reference import sbp as reference
 
-        W1, W2, trace = reference.train_step(X[index], T[index], params["W1"], params["W2"])
+        W1, W2, trace = reference.train_step(X[index], T[index], params["W0"], params["W1"])
         return SampleUpdates(
-            directions={"W1": {"exact": (W1 - params["W1"]).astype(float)},
-                        "W2": {"exact": (W2 - params["W2"]).astype(float)}},
-            units={"W1": {"silent": float(np.mean(~trace.h)), "saturated": float(np.mean(trace.a1 > reference.THRESHOLD)),
+            directions={"W0": {"exact": (W1 - params["W0"]).astype(float)},
+                        "W1": {"exact": (W2 - params["W1"]).astype(float)}},
+            units={"W0": {"silent": float(np.mean(~trace.h)), "saturated": float(np.mean(trace.a1 > reference.THRESHOLD)),
                           "error_scale": float(np.sqrt(np.mean(np.square(trace.d1, dtype=float))))},
-                   "W2": {"silent": float(np.mean(~trace.o)), "saturated": float(np.mean(trace.o_gt)),
+                   "W1": {"silent": float(np.mean(~trace.o)), "saturated": float(np.mean(trace.o_gt)),
                           "error_scale": float(np.sqrt(np.mean(np.square(trace.d2, dtype=float))))}})
 
     def evaluate(self, params, X, T, ctx):
@@ -118,16 +127,16 @@ class SBP(Algorithm):
         if self._check_phase(phase) == "train":
             if T is None:
                 raise ConfigError("the sbp training circuit needs targets T")
-            return CircuitRun(circuit.training_circuit(params["W1"], params["W2"], X, T), circuit.training_steps(n),
+            return CircuitRun(circuit.training_circuit(params["W0"], params["W1"], X, T), circuit.training_steps(n),
                               n, circuit.TRAINING_PHASES, int(circuit.phase_step(0, 0)))
-        return CircuitRun(circuit.inference_circuit(params["W1"], params["W2"], X), circuit.inference_steps(n), n,
+        return CircuitRun(circuit.inference_circuit(params["W0"], params["W1"], X), circuit.inference_steps(n), n,
                           circuit.INFERENCE_PHASES, int(circuit.phase_step(0, 0)), readout=("o", 3))
 
     def learned_params(self, params, weights):
         from spikingbp.circuits import sbp as circuit
 
-        matrices = circuit.weights_of(weights, *params["W1"].shape, params["W2"].shape[1])
-        return {"W1": matrices["W1_h"], "W2": matrices["W2_o"]}
+        matrices = circuit.weights_of(weights, *params["W0"].shape, params["W1"].shape[1])
+        return {"W0": matrices["W1_h"], "W1": matrices["W2_o"]}
 
     def start_figures(self, out, params, X, T):
         """``training_cycle.png``: the second training cycle (the first two samples given, initial weights),
