@@ -31,6 +31,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -388,8 +389,9 @@ def load_run(path, under_way: bool = False) -> FinishedRun:
                 keys = [key for key in stored.files if name.name != CHECKPOINT_FILE or key.startswith(PARAM_PREFIX)]
                 params.append({key[len(PARAM_PREFIX):] if name.name == CHECKPOINT_FILE else key: stored[key]
                                for key in keys})
-    except (OSError, ValueError, KeyError) as error:
-        raise DataError(f"{run}: cannot read the run files ({error}); rerun 'spikingbp train' into a new --out") from None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:   # a truncated npz: BadZipFile
+        raise DataError(f"{run}: cannot read the run files ({type(error).__name__}: {error}); rerun 'spikingbp train' "
+                        f"into a new --out") from None
     return FinishedRun(run, config, algorithm, algorithm.upgrade_params(params[0]), algorithm.upgrade_params(params[1]))
 
 

@@ -314,3 +314,18 @@ def test_help_loads_neither_pandas_nor_brian2():
             "print(sorted(m for m in ('pandas', 'brian2', 'matplotlib') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_truncated_weights_file_is_a_data_error_for_every_command_that_reads_it(tmp_path, capsys):
+    """energy and export-nir read weights_final.npz: cut short, it gives exit 3 and a message naming the run, no
+    traceback (a truncated checkpoint already did)."""
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "digits", "--epochs", "1", "--hidden", "8", "--limit", "50", "--limit-test",
+                 "20", "--quiet", "--out", str(out)]) == 0
+    final = out / "weights_final.npz"
+    final.write_bytes(final.read_bytes()[:200])
+    capsys.readouterr()
+    for args in (["energy", str(out), "--samples", "2"], ["export-nir", str(out), "--out", str(tmp_path / "g.nir")]):
+        assert main(args) == 3
+        err = capsys.readouterr().err
+        assert "cannot read the run files (BadZipFile" in err and str(out) in err and "Traceback" not in err
