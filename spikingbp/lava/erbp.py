@@ -113,3 +113,35 @@ class PyERBPErrorUnitsFloat(PyLoihiProcessModel):
 
 
 __all__ = ["ERBPUnits", "PyERBPUnitsFloat", "ERBPErrorUnits", "PyERBPErrorUnitsFloat"]
+
+
+# --------------------------------------------------------------------------------------------- translation
+def _make_units(group, plan, fixed_point: bool, name: str):
+    v = group.values
+    return ERBPUnits(shape=(group.size,), T=int(v["T"]), theta=v["theta"], k_mem=v["k_mem"], decay_syn=v["decay_syn"],
+                     ref_steps=int(v["ref_steps"]), noise_carry=int(v["noise_carry"]), name=name)
+
+
+def _make_error_units(group, plan, fixed_point: bool, name: str):
+    return ERBPErrorUnits(shape=(group.size,), T=int(group.values["T"]), theta=group.values["theta"], name=name)
+
+
+def _register():
+    """eRBP's units and its weights (frozen at eta = 0) in the translation's tables."""
+    from spikingbp.lava.translate import NeuronTranslation, StaticTranslation, frozen, register_neuron, register_static
+    from spikingbp.models.erbp import ERBPError, ERBPUnit, ERBPWeights
+
+    dendrite = "it feeds eRBP's dendrite, which only the learning rule reads, and at eta = 0 nothing"
+    common = dict(fixed_point=False, merge_models=False,
+                  reason="custom Python process (spikingbp.lava.erbp): eRBP's units as Brian2 computes them "
+                         "(forward-Euler membrane, refractory hold, subtractive error units, rest at every sample "
+                         "start); lava 0.10's LIF has neither; floating point only")
+    register_neuron(NeuronTranslation(ERBPUnit, process="ERBPUnits", make=_make_units, group_prefix="erbp",
+                                      inputs=("a_in", "n_in"), left_out={"e_in": dendrite},
+                                      shared=("T", "theta", "k_mem", "decay_syn", "ref_steps", "noise_carry"), **common))
+    register_neuron(NeuronTranslation(ERBPError, process="ERBPErrorUnits", make=_make_error_units, group_prefix="error",
+                                      inputs=("e_in",), shared=("T", "theta"), **common))
+    register_static(StaticTranslation(ERBPWeights, refusal=frozen("eta", "eRBP")))
+
+
+_register()

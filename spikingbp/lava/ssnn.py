@@ -77,3 +77,32 @@ class PySSNNForwardUnitsFloat(PyLoihiProcessModel):
 
 
 __all__ = ["SSNNForwardUnits", "PySSNNForwardUnitsFloat"]
+
+
+# --------------------------------------------------------------------------------------------- translation
+def _make_units(group, plan, fixed_point: bool, name: str):
+    return SSNNForwardUnits(shape=(group.size,), Ts=int(group.values["Ts"]), k=group.values["k"],
+                            theta=group.values["theta"], name=name)
+
+
+def _register():
+    """SSNN-BP's composite units (their forward compartment) and its weights (frozen at eta = 0) in the
+    translation's tables."""
+    from spikingbp.lava.translate import NeuronTranslation, StaticTranslation, frozen, register_neuron, register_static
+    from spikingbp.models.ssnn import SSNN_RULES, SSNNHidden, SSNNLateral, SSNNOutput
+
+    gradient = "it feeds SSNN-BP's gradient compartments only, which change weights and no spike, and at eta = 0 nothing"
+    common = dict(process="SSNNForwardUnits", make=_make_units, shared=("Ts", "k", "theta"), spike_variable="fx",
+                  fixed_point=False, merge_models=False, group_prefix="ssnn", silent_only=("dropped",),
+                  reason="custom Python process (spikingbp.lava.ssnn): SSNN-BP's forward compartment (kernel drive "
+                         "and potential, subtractive reset, rest at every sample start); lava 0.10's LIF resets to 0 "
+                         "and has no sample clock; floating point only")
+    register_neuron(NeuronTranslation(SSNNHidden, **common))
+    register_neuron(NeuronTranslation(SSNNOutput, **common, inputs=("a_in", "i_in"), left_out={"l_in": gradient}))
+    register_static(StaticTranslation(SSNNLateral))
+    for pair in SSNN_RULES.values():
+        for model in pair:
+            register_static(StaticTranslation(model, refusal=frozen("eta2", "SSNN-BP")))
+
+
+_register()

@@ -42,7 +42,8 @@ How the circuit maps (and why):
 * eRBP's units (``ERBPUnit``, ``ERBPError``) become ``ERBPUnits`` and ``ERBPErrorUnits`` (``spikingbp.lava.erbp``),
   its weights at eta = 0 ``Dense`` processes; the error -> dendrite projections are left out (only the
   learning rule reads the dendrite).
-* The translation is three tables: ``NEURONS`` (neuron model -> how its units become lava units: LIF, or
+* The translation is three tables, which the modules of the algorithms' processes add to (``register_neuron``,
+  ``register_static``, ``register_rule``): ``NEURONS`` (neuron model -> how its units become lava units: LIF, or
   SSNNForwardUnits), ``STATIC`` (synapse models that act as fixed weights -> Dense / DelayDense) and ``spikingbp.lava.rules.RULES``
   (plasticity rule -> its lava process, e.g. ``SBPPlasticSynapses`` for ``SBPRewardRule`` in
   ``spikingbp.lava.rules.sbp``, which also says why lava 0.10's ``LearningDense`` cannot express it).
@@ -63,9 +64,7 @@ from spikingbp.errors import ConfigError
 from spikingbp.lava import fixed_point as fxp
 from spikingbp.lava.rules import RULES, RuleTranslation, rule_for
 from spikingbp.lava.rules.sbp import SBPPlasticSynapses
-from spikingbp.models.erbp import ERBPError, ERBPUnit, ERBPWeights
 from spikingbp.models.neurons import LoihiCUBA, LoihiCUBAModulated
-from spikingbp.models.ssnn import SSNN_RULES, SSNNHidden, SSNNLateral, SSNNOutput
 from spikingbp.models.synapses import Static
 
 
@@ -112,56 +111,22 @@ def _make_lif(group, plan, fixed_point: bool, name: str):
                name=name)
 
 
-def _make_erbp(group, plan, fixed_point: bool, name: str):
-    from spikingbp.lava.erbp import ERBPUnits
-
-    v = group.values
-    return ERBPUnits(shape=(group.size,), T=int(v["T"]), theta=v["theta"], k_mem=v["k_mem"], decay_syn=v["decay_syn"],
-                     ref_steps=int(v["ref_steps"]), noise_carry=int(v["noise_carry"]), name=name)
-
-
-def _make_erbp_error(group, plan, fixed_point: bool, name: str):
-    from spikingbp.lava.erbp import ERBPErrorUnits
-
-    return ERBPErrorUnits(shape=(group.size,), T=int(group.values["T"]), theta=group.values["theta"], name=name)
-
-
-def _make_ssnn(group, plan, fixed_point: bool, name: str):
-    from spikingbp.lava.ssnn import SSNNForwardUnits
-
-    return SSNNForwardUnits(shape=(group.size,), Ts=int(group.values["Ts"]), k=group.values["k"],
-                            theta=group.values["theta"], name=name)
-
-
 _LIF = dict(process="LIF", make=_make_lif, shared=("decay_u", "decay_v", "vth"), refractory=True)
-_SSNN_GRADIENT = "it feeds SSNN-BP's gradient compartments only, which change weights and no spike, and at eta = 0 nothing"
-_SSNN = dict(process="SSNNForwardUnits", make=_make_ssnn, shared=("Ts", "k", "theta"), spike_variable="fx",
-             fixed_point=False, merge_models=False, group_prefix="ssnn", silent_only=("dropped",),
-             reason="custom Python process (spikingbp.lava.ssnn): SSNN-BP's forward compartment (kernel drive and "
-                    "potential, subtractive reset, rest at every sample start); lava 0.10's LIF resets to 0 and has "
-                    "no sample clock; floating point only")
-
-_ERBP_DENDRITE = "it feeds eRBP's dendrite, which only the learning rule reads, and at eta = 0 nothing"
-_ERBP = dict(fixed_point=False, merge_models=False,
-             reason="custom Python process (spikingbp.lava.erbp): eRBP's units as Brian2 computes them (forward-Euler "
-                    "membrane, refractory hold, subtractive error units, rest at every sample start); lava 0.10's LIF "
-                    "has neither; floating point only")
-
-#: Neuron model name -> its translation. A model not listed is refused with an error naming the population.
+#: Neuron model name -> its translation: LIF here, the algorithms' own units registered by the modules that define
+#: their processes (``spikingbp.lava.erbp``, ``spikingbp.lava.ssnn``, imported at the end of this module). A model
+#: not listed is refused with an error naming the population.
 NEURONS = {entry.model.name: entry for entry in (
     NeuronTranslation(LoihiCUBA, **_LIF, per_unit=("bias",)),
     NeuronTranslation(LoihiCUBAModulated, **_LIF, per_unit=("bias", "decay_mod"), reward_compartment=True),
-    NeuronTranslation(ERBPUnit, process="ERBPUnits", make=_make_erbp, group_prefix="erbp", inputs=("a_in", "n_in"),
-                      shared=("T", "theta", "k_mem", "decay_syn", "ref_steps", "noise_carry"), left_out={"e_in": _ERBP_DENDRITE},
-                      **_ERBP),
-    NeuronTranslation(ERBPError, process="ERBPErrorUnits", make=_make_erbp_error, group_prefix="error",
-                      inputs=("e_in",), shared=("T", "theta"), **_ERBP),
-    NeuronTranslation(SSNNHidden, **_SSNN),
-    NeuronTranslation(SSNNOutput, **_SSNN, inputs=("a_in", "i_in"), left_out={"l_in": _SSNN_GRADIENT}),
 )}
 
 
-def _frozen(rate: str, algorithm: str):
+def register_neuron(translation: NeuronTranslation) -> None:
+    """Add ``translation`` to ``NEURONS`` (the first registration of a model stands)."""
+    NEURONS.setdefault(translation.model.name, translation)
+
+
+def frozen(rate: str, algorithm: str):
     """Why a projection of a learning rule with learning rate ``rate`` cannot be translated as fixed weights
     ('' if it can: the rate is 0)."""
 
@@ -188,13 +153,14 @@ class StaticTranslation:
     refusal: Callable = lambda projection: ""
 
 
-#: Synapse model name -> its translation as fixed weights; plastic rules are in ``spikingbp.lava.rules.RULES``.
-STATIC = {entry.model.name: entry for entry in (
-    StaticTranslation(Static),
-    StaticTranslation(SSNNLateral),
-    *(StaticTranslation(model, refusal=_frozen("eta2", "SSNN-BP")) for pair in SSNN_RULES.values() for model in pair),
-    StaticTranslation(ERBPWeights, refusal=_frozen("eta", "eRBP")),
-)}
+#: Synapse model name -> its translation as fixed weights (``Static`` here; the algorithms' weights, frozen at eta
+#: = 0, registered with their units); plastic rules are in ``spikingbp.lava.rules.RULES``.
+STATIC = {entry.model.name: entry for entry in (StaticTranslation(Static),)}
+
+
+def register_static(translation: StaticTranslation) -> None:
+    """Add ``translation`` to ``STATIC`` (the first registration of a model stands)."""
+    STATIC.setdefault(translation.model.name, translation)
 REFRACTORY_MODES = ("exact", "ignore")
 SOURCES = "sources"  # the name of the one RingBuffer that holds every spike source
 
@@ -905,6 +871,8 @@ def translate(circuit, steps: int, *, refractory: str = "exact", scale="auto", d
     dv in the 12-bit field (approximate; see ``spikingbp.lava.fixed_point``)."""
     return LavaNetwork(circuit, steps, refractory=refractory, scale=scale, dv_max=dv_max)
 
+
+from spikingbp.lava import erbp as _erbp, ssnn as _ssnn  # noqa: E402,F401  (register their units and weights)
 
 __all__ = ["translate", "LavaNetwork", "LavaResult", "BuiltNetwork", "TranslationReport", "ProcessReport",
            "SBPPlasticSynapses", "UnitGroup", "StaticBucket", "PlasticLink", "REFRACTORY_MODES", "NEURONS",
