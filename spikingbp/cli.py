@@ -529,13 +529,16 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"spikingbp: warning: {message}", file=sys.stderr)
 
 
-_FIELD = re.compile(r"(?<![\w.'-])(" + "|".join(FLAGS) + r")=")   # not inside a quoted point name 'hidden=0'
+#: every parameter the command line names as a flag: TrainConfig's fields and the other commands' own
+_CLI_FLAGS = {**FLAGS, **{name: "--" + name.replace("_", "-") for name in ("random", "ensemble", "workers", "dask_local",
+                                                                          "samples")}}
+_FIELD = re.compile(r"(?<![\w.'-])(" + "|".join(_CLI_FLAGS) + r")=")   # not inside a quoted point name 'hidden=0'
 
 
 
 def in_flags(message: str) -> str:
     """A library error's ``field=value`` as the command line's ``--flag value``."""
-    return _FIELD.sub(lambda match: FLAGS[match.group(1)] + " ", message)
+    return _FIELD.sub(lambda match: _CLI_FLAGS[match.group(1)] + " ", message)
 
 
 #: The commands, in the order ``--help`` lists them.

@@ -6,8 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
-import numpy as np
-
+from spikingbp.checks import whole
 from spikingbp.errors import ConfigError
 from spikingbp.execution import REFERENCE
 
@@ -151,13 +150,8 @@ def upgraded_config(config: Mapping) -> dict:
 
 
 def _integer(value, name: str, minimum: int, example: str) -> int:
-    """``value`` as an int of at least ``minimum``; errors name the field (``epochs=0``), which the command line
-    turns into its flag (``spikingbp.cli.FLAGS``)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ConfigError(f"{name}={value!r} is not an integer; give e.g. {name}={example}")
-    if value < minimum:
-        raise ConfigError(f"{name}={value} is below {minimum}; give e.g. {name}={example}")
-    return int(value)
+    """``value`` as an int of at least ``minimum`` (``spikingbp.checks.whole``), with an example of a good one."""
+    return whole(value, name, minimum, hint=f"; give e.g. {name}={example}")
 
 
 def _choice(value, name: str, choices, context: str = "") -> str:

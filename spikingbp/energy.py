@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from spikingbp.circuits.counts import KINDS, OperationCounts, count_operations
+from spikingbp.checks import whole
 from spikingbp.errors import ConfigError
 from spikingbp.execution import PHASES
 from spikingbp.io import atomic_open, write_json
@@ -100,8 +101,7 @@ def measure(run_dir, samples: int = 10, device: str | None = None, data_dir=None
     from spikingbp.algorithms import BRIAN_DEVICES
     from spikingbp.training import load_run
 
-    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
-        raise ConfigError(f"--samples {samples!r} must be a positive whole number of samples, e.g. --samples 10")
+    whole(samples, "samples", minimum=1, hint="; give e.g. samples=10")
     run = load_run(run_dir)
     device = device or (run.config.device if run.config.device in BRIAN_DEVICES else "runtime")
     if device not in BRIAN_DEVICES or device not in run.algorithm.devices:

@@ -36,6 +36,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 import spikingbp
+from spikingbp.checks import optional_whole, whole
 from spikingbp.errors import ConfigError
 
 SWEEP_FILE = "sweep.json"
@@ -121,8 +122,7 @@ def grid_points(grid: Mapping) -> list:
 
 def random_points(space: Mapping, n: int, seed: int) -> list:
     """``n`` points drawn from ``space`` (name -> list of values to choose from, or a ``Distribution``)."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ConfigError(f"--random {n!r} must be a positive number of points, e.g. --random 20")
+    whole(n, "random", minimum=1, hint=" (a number of points)")
     rng = np.random.default_rng(seed)
     draw = {name: (values.sample if isinstance(values, Distribution)
                    else lambda rng, values=list(values): values[int(rng.integers(len(values)))])
@@ -424,8 +424,7 @@ def run_sweep(sweep: Sweep, out, *, workers: int = 1, scheduler: str | None = No
     if len(set(names)) != len(names):
         raise ConfigError("two points of this sweep are the same; give distinct values")
     job.check(sweep.base, points)
-    if isinstance(ensemble, bool) or not isinstance(ensemble, (int, np.integer)) or ensemble < 1:
-        raise ConfigError(f"--ensemble {ensemble!r} must be at least 1 (1: no ensembles)")
+    whole(ensemble, "ensemble", minimum=1, hint=" (1: no ensembles)")
     if ensemble > 1:
         job.check_ensemble(sweep.base, points)
     executor = _executor(workers, scheduler, dask_local)
@@ -489,11 +488,8 @@ def gather(out) -> "object":
 # --------------------------------------------------------------------------------------------------
 
 def _executor(workers: int, scheduler: str | None, dask_local: int | None) -> str:
-    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
-        raise ConfigError(f"--workers {workers!r} must be at least 1")
-    if dask_local is not None and (isinstance(dask_local, bool) or not isinstance(dask_local, (int, np.integer))
-                                   or dask_local < 1):
-        raise ConfigError(f"--dask-local {dask_local!r} must be at least 1 worker")
+    whole(workers, "workers", minimum=1)
+    optional_whole(dask_local, "dask_local", minimum=1, hint=" (workers)")
     chosen = [flag for flag, given in (("--workers", workers > 1), ("--scheduler", scheduler is not None),
                                        ("--dask-local", dask_local is not None)) if given]
     if len(chosen) > 1:

@@ -87,7 +87,7 @@ def test_cosine_and_the_command_line(runs, tmp_path, capsys):
     assert main(["alignment", str(runs["sbp"]), "--samples", "3", "--quiet", "--out", str(tmp_path)]) == 0
     assert "cos_exact" in capsys.readouterr().out and (tmp_path / "alignment.csv").is_file()
     assert main(["alignment", str(runs["sbp"]), "--samples", "0", "--quiet", "--out", str(tmp_path / "x")]) == 2
-    assert "--samples 0 must be a positive number" in capsys.readouterr().err
+    assert "--samples 0 must be at least 1" in capsys.readouterr().err
     assert main(["alignment", str(tmp_path / "missing"), "--quiet"]) == 3
 
 

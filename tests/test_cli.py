@@ -73,7 +73,7 @@ def mnist_like(directory: Path) -> Path:
 
 @pytest.mark.parametrize("args, code, message", [
     (["train", "--dataset", "cifar", "--out", "X"], 2, "unknown --dataset 'cifar'"),
-    (["train", "--epochs", "0", "--out", "X"], 2, "--epochs 0 is below 1"),
+    (["train", "--epochs", "0", "--out", "X"], 2, "--epochs 0 must be at least 1"),
     (["train", "--dataset", "mnist", "--data-dir", "/nonexistent/idx", "--out", "X"], 3, "SPIKINGBP_DATA"),
     (["train", "--dataset", "digits", "--data-dir", "/nonexistent", "--out", "X"], 2, "digits is embedded"),
     (["train", "--option", "treshold=3", "--out", "X"], 2, "sbp has no option treshold"),

@@ -101,5 +101,5 @@ def test_energy_command_refuses_bad_input(tmp_path, capsys):
                  "--out", str(run), "--quiet"]) == 0
     capsys.readouterr()
     assert main(["energy", str(run), "--samples", "0"]) == 2
-    assert "--samples 0 must be a positive whole number" in capsys.readouterr().err
+    assert "--samples 0 must be at least 1" in capsys.readouterr().err
     assert not (run / energy.ENERGY_FILE).exists()

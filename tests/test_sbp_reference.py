@@ -291,7 +291,7 @@ def test_argument_errors():
         sbp.train_step(np.ones(4, bool), np.array([1, 0]), W1.astype(float), W2)
     with pytest.raises(ConfigError, match="int32"):
         sbp.train_step(np.ones(4, bool), np.array([1, 0]), W1.astype(np.int64), W2, inplace=True)
-    with pytest.raises(ConfigError, match="positive"):
+    with pytest.raises(ConfigError, match="n_in=0 must be at least 1"):
         sbp.init_weights(0, 3, 2, rng=0)
 
 

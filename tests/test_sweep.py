@@ -135,7 +135,7 @@ def test_bad_sweeps_are_refused_before_anything_is_written(tmp_path, capsys):
                            (["--param", "eta=log:1e-3:1e-1"], "needs --random N"),
                            (["--param", "seed=0:2", "--workers", "2", "--dask-local", "2"], "give one of them"),
                            (["--param", "seed=0:2", "--seed", "1"], "given both as a fixed value and as --param"),
-                           (["--param", "hidden=0,4"], "point 'hidden=0': --hidden 0 is below 1")):
+                           (["--param", "hidden=0,4"], "point 'hidden=0': --hidden 0 must be at least 1")):
         assert main(["sweep", "--algorithm", "sbp", "--epochs", "1", "--quiet", "--out", str(out)] + extra) == 2
         assert message in capsys.readouterr().err
         assert not out.exists()

@@ -229,11 +229,11 @@ def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"epochs": 0}, "epochs=0 is below 1"),
-    ({"hidden": 0}, "hidden=0 is below 1"),
-    ({"hidden": 2.5}, "not an integer"),
+    ({"epochs": 0}, "epochs=0 must be at least 1"),
+    ({"hidden": 0}, "hidden=0 must be at least 1"),
+    ({"hidden": 2.5}, "not a whole number"),
     ({"hidden": (100, 100)}, None),  # accepted by the config; refused by sbp when training (one hidden layer)
-    ({"epochs": True}, "not an integer"),
+    ({"epochs": True}, "not a whole number"),
     ({"limit": 0}, "limit=0"),
     ({"seed": -1}, "seed=-1"),
     ({"options": {"threshold": 255}}, "threshold=255"),

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from spikingbp.checks import whole
 from spikingbp.errors import ConfigError, DataError
 from spikingbp.io import atomic_open, make_dir
 
@@ -135,8 +136,7 @@ def alignment(run_dir, samples: int = 50, device: str | None = None, out=None, p
     from spikingbp.circuits.program import ProgramCache
     from spikingbp.training import _check_device, load_run
 
-    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
-        raise ConfigError(f"--samples {samples!r} must be a positive number of training samples, e.g. --samples 50")
+    whole(samples, "samples", minimum=1, hint=" (training samples); give e.g. samples=50")
     run = load_run(run_dir, under_way=True)
     algorithm = create(run.algorithm.name, {**run.config.options, **(options or {})})
     device = device or REFERENCE

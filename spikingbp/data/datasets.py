@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from spikingbp.data.idx import read_idx
+from spikingbp.checks import optional_whole, whole
 from spikingbp.errors import ConfigError, DataError
 
 ENV_VAR = "SPIKINGBP_DATA"
@@ -275,14 +276,8 @@ def _checked_name(name: str) -> str:
 
 
 def _checked_limit(limit, argument: str) -> int | None:
-    if limit is None:
-        return None
-    if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit <= 0:
-        raise ConfigError(f"{argument}={limit!r} is not a positive integer; give a count of samples or None for all")
-    return int(limit)
+    return optional_whole(limit, argument, minimum=1, hint="; give a count of samples or None for all")
 
 
 def _checked_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ConfigError(f"split_seed={seed!r} is not a non-negative integer; give e.g. split_seed=0")
-    return int(seed)
+    return whole(seed, "split_seed", minimum=0, hint="; give e.g. split_seed=0")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from spikingbp.checks import whole
 from spikingbp.errors import ConfigError
 
 
@@ -268,12 +269,8 @@ def _finite_number(value, argument: str) -> float:
 
 
 def _positive_int(value, argument: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ConfigError(f"{argument}={value!r} must be a positive integer")
-    return int(value)
+    return whole(value, argument, minimum=1)
 
 
 def _non_negative_int(value, argument: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ConfigError(f"{argument}={value!r} must be a non-negative integer")
-    return int(value)
+    return whole(value, argument, minimum=0)

@@ -34,7 +34,7 @@ from spikingbp.analysis.raster import Phase, Row, plot_raster, plot_rasters
 from spikingbp.analysis.sgsc_figures import plot_amplitude_vs_stage, summarise_gains
 from spikingbp.circuits.graded import (SpikingConfig, calibrate_strength, exact_strength, meanfield_chain,
                                        routed_sgsc, run_graded, spiking_sgsc, stage_gain, stage_gains)
-from spikingbp.errors import ConfigError
+from spikingbp.checks import whole
 from spikingbp.io import atomic_open, make_dir, write_csv
 
 PA = 1e-12
@@ -65,8 +65,7 @@ def run_sgsc(out_dir, seed: int = 0, quick: bool = False, *, config: SpikingConf
     over ``gain_stages`` stages, the mean gain per stage of each input amplitude, the routing outcome,
     the files written and the wall time. ``progress`` receives one line per step (None: silent).
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
+    whole(seed, "seed", minimum=0)
     started = time.perf_counter()
     say = progress or (lambda *_: None)
     out = make_dir(out_dir)

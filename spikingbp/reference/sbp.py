@@ -24,6 +24,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from spikingbp.data.encoders import as_generator
+from spikingbp.checks import whole
 from spikingbp.errors import ConfigError, DataError
 
 #: Neuron threshold in weight units; a gated unit fires iff its input exceeds half of it.
@@ -328,8 +329,6 @@ def _one_hot(values, name: str) -> np.ndarray:
 
 
 def _positive_size(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ConfigError(f"{name}={value!r} must be a positive integer number of units")
-    return int(value)
+    return whole(value, name, minimum=1, hint=" (a number of units)")
 
 
