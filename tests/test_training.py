@@ -764,3 +764,16 @@ def test_an_sbp_run_written_with_1_based_names_loads_and_resumes_under_0_based_n
     uninterrupted = train(TrainConfig(out=tmp_path / "new", epochs=2, **TINY_BASE))
     for name in ("W0", "W1"):
         np.testing.assert_array_equal(resumed.params[name], uninterrupted.params[name])
+
+
+@pytest.mark.parametrize("run_dir", ["reproductions/sbp-mnist", "reproductions/erbp-mnist10k-100",
+                                     "reproductions/report/runs/ssnn-mnist10k"])
+def test_committed_run_directories_written_before_the_execution_layer_load(run_dir):
+    """Run directories committed before the execution layer (sBP's 1-based names, eRBP's legacy options, the
+    report's SSNN-BP run) load as the runs they were."""
+    root = Path(__file__).resolve().parents[1]
+    run = load_run(root / run_dir)
+    network = json.loads((root / run_dir / "config.json").read_text())["network"]
+    sizes = [network["n_in"], *network["hidden"], network["n_out"]]
+    assert [run.final[f"W{layer}"].shape for layer in range(len(sizes) - 1)] == list(zip(sizes, sizes[1:]))
+    assert run.config.make_algorithm().name == run.algorithm.name
