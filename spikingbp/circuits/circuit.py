@@ -374,9 +374,10 @@ class BrianCircuit:
         self.record_weights = record_weights
 
     def result(self, steps: int) -> CircuitResult:
-        """Read the monitors (call after the run, still on the same device)."""
+        """Read the monitors (call after the run, still on the same device). Every array is a copy: newer Brian2
+        versions hand out views into memory freed with the network (weights read back as 4.9e-324 and NaN)."""
         dt = float(self.circuit.dt)
-        recorded = {key: (np.round(np.asarray(m.t[:]) / dt).astype(np.int64), np.asarray(m.i[:], np.int64))
+        recorded = {key: (np.round(np.array(m.t[:]) / dt).astype(np.int64), np.array(m.i[:], np.int64))
                     for key, m in self.spike_monitors.items()}
         spikes = {}
         for name in self.recorded_spikes:
@@ -385,13 +386,13 @@ class BrianCircuit:
             step, unit = recorded[group.name]
             mine = (unit >= offset) & (unit < offset + size)
             spikes[name] = (step[mine], unit[mine] - offset, size)
-        states = {name: {v: np.asarray(getattr(m, v)).T for v in variables}
+        states = {name: {v: np.array(getattr(m, v)).T for v in variables}
                   for name, (m, variables) in self.state_monitors.items()}
         weights = {}
         for name in self.record_weights:
             syn, part = self.projection_slices[name]
             i, _ = self.synapse_indices[syn.name]
-            weights[name] = _in_creation_order(i, np.asarray(syn.w[:]))[part]
+            weights[name] = _in_creation_order(i, np.array(syn.w[:]))[part]
         return CircuitResult(steps, spikes, states, weights)
 
 
