@@ -1,6 +1,6 @@
 """One circuit, two simulators: a small synfire-gated circuit run in Brian2 and in Lava (lava-nc).
 
-    python examples/loihi_cuba_in_lava.py
+    python examples/lava_sgsc_circuit.py
 """
 from spikingbp.lava import verify_sgsc
 

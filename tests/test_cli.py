@@ -329,3 +329,14 @@ def test_a_truncated_weights_file_is_a_data_error_for_every_command_that_reads_i
         assert main(args) == 3
         err = capsys.readouterr().err
         assert "cannot read the run files (BadZipFile" in err and str(out) in err and "Traceback" not in err
+
+
+def test_the_package_exports_what_scripts_need_and_importing_it_stays_light():
+    import subprocess
+    import sys
+
+    code = ("import sys\nimport spikingbp\nlight = 'brian2' not in sys.modules and 'pandas' not in sys.modules\n"
+            "from spikingbp import TrainConfig, train, train_ensemble, load_run, load_data, Circuit, use_device, create\n"
+            "print(light, TrainConfig.__module__, Circuit.__name__)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "spikingbp.config", "Circuit"]

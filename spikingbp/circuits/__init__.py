@@ -1,4 +1,7 @@
-"""Circuit builders: assemble models (``spikingbp.models``) into Brian2 networks.
+"""Circuit builders: assemble models (``spikingbp.models``) into a ``Circuit`` (``circuit.py``: populations,
+spike sources, projections; run on any Brian2 device) — ``sbp``, ``ssnnbp``, ``erbp``, the synfire-gated parts
+``sgsc`` and ``graded`` — plus ``ensemble`` (K copies as one circuit), ``program`` (compiled cpp_standalone
+programs rerun with new spikes and weights), ``counts`` (operation counts) and ``spikes`` (results as arrays).
 
 Importing this package imports no Brian2: a compiled program (``spikingbp.circuits.program``) reruns with
 numpy and the sBP timing (``spikingbp.circuits.sbp``) alone; ``neuron_group`` and ``synapses`` load

@@ -17,7 +17,8 @@ records, versions); two circuits with one signature share a program.
 
 ``ProgramCache`` keeps programs in directories named by the signature's hash, under
 ``$SPIKINGBP_CACHE`` (default ``~/.cache/spikingbp``, or ``$XDG_CACHE_HOME/spikingbp``), shared by every run
-directory, seed and sample count; each directory records how often it was compiled in ``manifest.json``.
+directory, seed and sample count; each directory's ``manifest.json`` records its signature, its files and how
+long it took to compile.
 A signature needs the circuit, and building a circuit needs Brian2 (1.5-2 s to import); so the cache also
 keeps a shape index (``shapes/``): what a caller calls the shape (e.g. sBP training, 400-400-10, 1000 samples
 a run) together with a digest of spikingbp's own source files -> the program's directory. A run whose shape
