@@ -55,7 +55,13 @@ def cmd_info(args) -> int:
             print(f"  {name:<14} embedded (scikit-learn load_digits, 8x8)")
             continue
         path = find_data_dir(name, args.data_dir)
-        print(f"  {name:<14} {path if path else 'not found (pass --data-dir or set SPIKINGBP_DATA)'}")
+        if path:
+            print(f"  {name:<14} {path}")
+        elif args.data_dir or os.environ.get("SPIKINGBP_DATA"):
+            given = f"--data-dir {args.data_dir}" if args.data_dir else f"SPIKINGBP_DATA={os.environ['SPIKINGBP_DATA']}"
+            print(f"  {name:<14} not found under {given} (no {name} IDX files there)")
+        else:
+            print(f"  {name:<14} not found (pass --data-dir or set SPIKINGBP_DATA)")
     return 0
 
 
@@ -127,7 +133,11 @@ def cmd_sweep(args) -> int:
         if args.quick:
             raise ConfigError("--quick belongs to --job sgsc; for training give e.g. --epochs 1 --limit 200")
         base = {**given, **({"options": _options(args.option)} if args.option else {})}
-    grid = dict(parse_param(spec) for spec in args.param)
+    grid = {}
+    for name, values in (parse_param(spec) for spec in args.param):
+        if name in grid:
+            raise ConfigError(f"--param {name} is given twice; give all its values in one --param {name}=...")
+        grid[name] = values
     sweep = Sweep(args.job, base=base, grid=grid, random=args.random, random_seed=args.random_seed)
     result = run_sweep(sweep, args.out, workers=args.workers, scheduler=args.scheduler, dask_local=args.dask_local,
                        ensemble=args.ensemble, progress=not args.quiet)

@@ -105,6 +105,9 @@ class TrainConfig:
             raise ConfigError(f"progress={self.progress!r} must be True or False")
         self._set("chunk", _integer(self.chunk, "chunk", minimum=1, example="1000"))
         if self.cache is not None:
+            from spikingbp.io import check_creatable_dir
+
+            check_creatable_dir(self.cache, "--cache")
             self._set("cache", str(self.cache))
         if self.init_from is not None:
             if str(self.init_from).strip() == "":

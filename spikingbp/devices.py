@@ -80,8 +80,12 @@ def _cpp_standalone_status():
 
 def _genn_status():
     genn = find_genn()
-    return (genn is not None, f"GeNN {genn_version(genn)} at {genn}" if genn else
-            "code generation only: GeNN 4.x not found (set GENN_PATH)")
+    if genn is not None:
+        return True, f"GeNN {genn_version(genn)} at {genn}"
+    if os.environ.get("GENN_PATH"):   # set, but not to a GeNN tree: name the value
+        return False, (f"code generation only: GENN_PATH={os.environ['GENN_PATH']} holds no bin/genn-buildmodel.sh "
+                       f"(give the GeNN 4.x directory)")
+    return False, "code generation only: GeNN 4.x not found (set GENN_PATH)"
 
 
 def _cuda_status():

@@ -146,6 +146,8 @@ def _prepare(config: TrainConfig | Mapping, loaded: dict) -> _Run:
     _check_device(config.device)
     check_creatable_dir(config.out)
     check_run_directory(config.out)
+    if config.cache is not None:   # made now, so that a cache that cannot be made leaves no run files behind
+        make_dir(config.cache, "--cache")
     key = json.dumps({k: v for k, v in config.to_dict().items() if k not in ENSEMBLE_PER_RUN}, sort_keys=True)
     if key not in loaded:
         loaded[key] = _config_data(config, algorithm)

@@ -340,3 +340,21 @@ def test_the_package_exports_what_scripts_need_and_importing_it_stays_light():
             "print(light, TrainConfig.__module__, Circuit.__name__)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["True", "spikingbp.config", "Circuit"]
+
+
+def test_a_cache_that_cannot_be_made_a_duplicate_param_and_bad_environment_paths_are_named(tmp_path, capsys,
+                                                                                           monkeypatch):
+    (tmp_path / "file").write_text("x")
+    out = tmp_path / "run"
+    assert main(["train", "--epochs", "1", "--hidden", "8", "--cache", str(tmp_path / "file" / "c"), "--quiet",
+                 "--out", str(out)]) == 2
+    assert "--cache" in capsys.readouterr().err and not out.exists()
+    assert main(["sweep", "--param", "seed=0,1", "--param", "seed=2", "--epochs", "1", "--out",
+                 str(tmp_path / "S")]) == 2
+    assert "--param seed is given twice" in capsys.readouterr().err and not (tmp_path / "S").exists()
+    monkeypatch.setenv("GENN_PATH", str(tmp_path / "nogenn"))
+    monkeypatch.setenv("SPIKINGBP_DATA", str(tmp_path / "nodata"))
+    assert main(["info"]) == 0
+    printed = capsys.readouterr().out
+    assert f"GENN_PATH={tmp_path / 'nogenn'} holds no bin/genn-buildmodel.sh" in printed
+    assert f"not found under SPIKINGBP_DATA={tmp_path / 'nodata'}" in printed
