@@ -111,6 +111,9 @@ def cmd_train(args) -> int:
     print(f"best epoch: {result.metrics['epoch'].iloc[best]} (test accuracy {result.metrics['test_accuracy'].iloc[best]:.4f}, "
           f"its params in weights_best.npz; the last epoch's in weights_final.npz)")
     print(f"run directory: {result.out}")
+    if config.device == "reference":
+        print("device: reference, the plain numpy model (no spiking network ran); give --device cpp_standalone "
+              "(or runtime) to train the spiking circuit, which reproduces it bit for bit")
     return 0
 
 

@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import os
 import time
 from typing import Mapping
 
@@ -228,8 +229,13 @@ def _train_together(runs: list) -> list:
     with tool_output_to(first.config.out / TOOLS_LOG) as terminal, \
             tqdm(total=K * remaining_epochs * n_train, initial=K * position, unit="sample",
                  disable=not config.progress, dynamic_ncols=True, file=terminal) as bar:
-        programs = ProgramCache(config.cache, on_compile=lambda label: bar.write(
-            f"compiling the {label} program, once per shape (kept in {programs.root})", file=terminal))
+        def on_compile(label: str) -> None:
+            message = f"compiling the {label} program, once per shape (kept in {programs.root})"
+            bar.write(message, file=terminal)
+            # the log too: Brian2 silences make and the compiler unless they fail, so a compile left no line there
+            os.write(1, f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}\n".encode())   # fd 1: the log
+
+        programs = ProgramCache(config.cache, on_compile=on_compile)
         contexts = [RunContext(config.device, run.config.out / "build" / config.device, run.config.seed,
                                bar.update if config.progress else None, chunk=chunk, programs=programs)
                     for run in runs]

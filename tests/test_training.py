@@ -777,3 +777,11 @@ def test_committed_run_directories_written_before_the_execution_layer_load(run_d
     sizes = [network["n_in"], *network["hidden"], network["n_out"]]
     assert [run.final[f"W{layer}"].shape for layer in range(len(sizes) - 1)] == list(zip(sizes, sizes[1:]))
     assert run.config.make_algorithm().name == run.algorithm.name
+
+
+@pytest.mark.slow
+def test_a_compile_leaves_its_line_in_tools_log(tmp_path):
+    train(TrainConfig(out=tmp_path / "run", device="cpp_standalone", chunk=10, cache=str(tmp_path / "cache"),
+                      **dict(TINY, epochs=1)))
+    log = (tmp_path / "run" / "tools.log").read_text()
+    assert "compiling the 64-8-10 training" in log and "compiling the 64-8-10 inference" in log
