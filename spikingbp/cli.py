@@ -144,7 +144,8 @@ def cmd_sweep(args) -> int:
     sweep = Sweep(args.job, base=base, grid=grid, random=args.random, random_seed=args.random_seed)
     result = run_sweep(sweep, args.out, workers=args.workers, scheduler=args.scheduler, dask_local=args.dask_local,
                        ensemble=args.ensemble, progress=not args.quiet)
-    print(f"sweep of {len(result.ran) + len(result.skipped)} points: {len(result.ran)} run, {len(result.skipped)} "
+    points = len(result.ran) + len(result.skipped)
+    print(f"sweep of {points} point{'s' if points != 1 else ''}: {len(result.ran)} run, {len(result.skipped)} "
           f"found finished; {len(result.frame)} rows in {result.out / 'results.parquet'} (and results.csv)")
     measure = args.measure or SWEEP_MEASURES[args.job]
     files = sweep_figures(result.frame, list(grid), measure, result.out / "figures")
@@ -293,8 +294,8 @@ def cmd_verify_lava(args) -> int:
         if args.weights:
             run = load_run(args.weights)
             if run.algorithm.name != name:
-                raise ConfigError(f"--weights {args.weights} holds a {run.algorithm.name} run; give --circuit "
-                                  f"{run.algorithm.name}-{label}, or the run of a {name} training")
+                raise ConfigError(f"--weights {args.weights} holds a run of {run.algorithm.name}; give --circuit "
+                                  f"{run.algorithm.name}-{label}, or a run of {name}")
             algorithm, dataset, crop = run.algorithm, run.config.dataset, run.config.crop
             data_dir = args.data_dir or run.config.data_dir
             params = run.final if phase == "inference" else run.initial

@@ -351,7 +351,7 @@ def load_test_run(run_dir, algorithm: str, most: int | None = None):
 
     run = load_run(run_dir)
     if run.algorithm.name != algorithm:
-        raise ConfigError(f"--run {run_dir} holds a {run.algorithm.name} run; give an {algorithm} run")
+        raise ConfigError(f"--run {run_dir} holds a run of {run.algorithm.name}; give a run of {algorithm}")
     limit = run.config.limit_test
     if most is not None:
         limit = most if limit is None else min(limit, most)

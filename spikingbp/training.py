@@ -169,8 +169,8 @@ def initial_params(config: TrainConfig, algorithm: Algorithm, sizes: Sizes) -> d
         return fresh
     source = load_run(config.init_from)
     if source.algorithm.name != algorithm.name:
-        raise ConfigError(f"--init-from {config.init_from} holds a {source.algorithm.name} run; give a "
-                          f"{algorithm.name} run")
+        raise ConfigError(f"--init-from {config.init_from} holds a run of {source.algorithm.name}; give a run of "
+                          f"{algorithm.name}")
     shapes = {name: np.shape(value) for name, value in source.final.items()}
     wanted = {name: np.shape(value) for name, value in fresh.items()}
     if shapes != wanted:

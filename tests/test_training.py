@@ -665,7 +665,7 @@ def test_init_from_starts_at_another_runs_final_params_and_is_recorded(tmp_path)
     np.testing.assert_array_equal(load_run(second.out).initial["W0"], first.params["W0"])
     with pytest.raises(ConfigError, match="has params"):
         train(small_config(tmp_path / "wide", hidden=30, init_from=str(first.out)))
-    with pytest.raises(ConfigError, match="holds a sbp run"):
+    with pytest.raises(ConfigError, match="holds a run of sbp; give a run of ssnnbp"):
         train(TrainConfig(out=tmp_path / "other", algorithm="ssnnbp", dataset="digits", hidden=24, limit=30,
                           limit_test=10, progress=False, init_from=str(first.out)))
     assert not (tmp_path / "wide").exists() and not (tmp_path / "other").exists()
