@@ -200,12 +200,20 @@ def write_graph(graph, path) -> Path:
     path = Path(path)
     if path.is_dir():
         raise ConfigError(f"--out {path} is a directory; give a file name, e.g. {path / 'model.nir'}")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise ConfigError(f"--out {path}: {path.parent} is a file; give a path in a directory")
     if not path.parent.is_dir():
         raise ConfigError(f"--out {path}: the directory {path.parent} does not exist")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as error:
+        raise ConfigError(f"--out {path} cannot be written ({error.strerror}); give a writable directory") from None
     os.close(handle)
     try:
         nir.write(temporary, graph)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)   # mkstemp makes it 0600; a graph is for sharing
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

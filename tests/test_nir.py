@@ -144,3 +144,18 @@ def test_a_graph_imported_as_loihi_compartments_spikes_identically_in_lava():
     check = verify(circuit, 300)
     for name in ("cuba", "lif"):
         assert check.populations[name].identical and check.populations[name].brian_spikes > 100, name
+
+
+def test_write_graph_refuses_a_file_as_directory_and_writes_readable_files(tmp_path, sbp_run):
+    import os
+
+    from spikingbp.errors import ConfigError
+
+    export = export_run(sbp_run)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ConfigError, match="is a file"):
+        write_graph(export.graph, tmp_path / "file" / "g.nir")
+    path = write_graph(export.graph, tmp_path / "g.nir")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
