@@ -335,12 +335,20 @@ class FinishedRun:
 
 
 def finished_runs(paths, algorithm: str) -> list:
-    """``paths`` as Paths, each checked to be a run directory with its metrics (else a ConfigError naming it)."""
+    """``paths`` as Paths, each checked to be a run directory of ``algorithm`` with its metrics (else a
+    ConfigError naming it): a figure of one algorithm never draws another's run."""
     runs = [Path(path) for path in paths]
     for path in runs:
-        if not (path / METRICS_FILE).is_file():
-            raise ConfigError(f"{path} is not a finished {algorithm} run (no {METRICS_FILE}); give the --out of "
-                              f"'spikingbp train --algorithm {algorithm}'")
+        if not (path / METRICS_FILE).is_file() or not (path / CONFIG_FILE).is_file():
+            raise ConfigError(f"{path} is not a finished run of {algorithm} (no {METRICS_FILE} or {CONFIG_FILE}); give "
+                              f"the --out of 'spikingbp train --algorithm {algorithm}'")
+        try:
+            recorded = json.loads((path / CONFIG_FILE).read_text())["config"]["algorithm"]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise DataError(f"{path / CONFIG_FILE} cannot be read ({error}); give a run directory of 'spikingbp "
+                            f"train'") from None
+        if recorded != algorithm:
+            raise ConfigError(f"{path} holds a run of {recorded}; give a run of {algorithm}")
     return runs
 
 

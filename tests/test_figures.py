@@ -108,3 +108,16 @@ def test_output_distributions_separate_the_correct_unit_from_the_others(tmp_path
     assert len(heights[0]) == len(heights[1]) == 8  # one bin per count 0..7
     np.testing.assert_allclose(heights[0][[0, 2, 5]], [0.5, 0.25, 0.25])   # correct units: 0, 0, 2, 5 -> 0 twice
     np.testing.assert_allclose(heights[1][[0, 1, 2, 4, 7]], [4 / 8, 1 / 8, 1 / 8, 1 / 8, 1 / 8])  # the 8 others
+
+
+def test_figures_refuse_runs_of_another_algorithm_before_writing(tmp_path, capsys):
+    from spikingbp.cli import main
+
+    run = tmp_path / "sbp-run"
+    assert main(["train", "--dataset", "digits", "--epochs", "1", "--hidden", "8", "--limit", "40", "--limit-test",
+                 "10", "--quiet", "--out", str(run)]) == 0
+    capsys.readouterr()
+    for algorithm in ("erbp", "ssnnbp"):
+        out = tmp_path / f"figures-{algorithm}"
+        assert main(["figures", algorithm, "--out", str(out), "--runs", str(run), "--quick"]) == 2
+        assert f"holds a run of sbp; give a run of {algorithm}" in capsys.readouterr().err and not out.exists()
