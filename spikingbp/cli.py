@@ -43,7 +43,11 @@ def cmd_info(args) -> int:
     print("\nstack:")
     for package in STACK:
         print(f"  {package:<13} {_version(package)}")
-    print(f"\ndevices (chunks: how an epoch runs; compiled programs are kept in {default_cache()}):")
+    from spikingbp.circuits.program import cache_entries
+
+    programs = cache_entries()
+    print(f"\ndevices (chunks: how an epoch runs; compiled programs are kept in {default_cache()}: {len(programs)} "
+          f"programs, {sum(p['megabytes'] for p in programs):,.0f} MB, 'spikingbp cache list|prune'):")
     for name, (usable, reason) in available_devices().items():
         print(f"  {name:<15} {'yes' if usable else 'no ':<4} {reason}; {EXECUTORS[name].how}")
     print("\nalgorithms:")
@@ -151,6 +155,28 @@ def cmd_sweep(args) -> int:
     files = sweep_figures(result.frame, list(grid), measure, result.out / "figures")
     if files:
         print(f"figures: {', '.join(str(f) for f in files)}")
+    return 0
+
+
+def cmd_cache(args) -> int:
+    import datetime
+
+    from spikingbp.circuits.program import cache_entries, default_cache, prune_cache
+
+    root = args.cache or default_cache()
+    if args.action == "prune":
+        removed = prune_cache(root, args.older_than)
+        print(f"removed {len(removed)} program{'s' if len(removed) != 1 else ''} of {root} unused for "
+              f"{args.older_than:g} days or more")
+        return 0
+    entries = cache_entries(root)
+    print(f"{len(entries)} compiled program{'s' if len(entries) != 1 else ''} in {root}, "
+          f"{sum(e['megabytes'] for e in entries):,.1f} MB")
+    for entry in entries:
+        used = datetime.datetime.fromtimestamp(entry["last_used"]).strftime("%Y-%m-%d %H:%M")
+        shapes = "; ".join(f"{s.get('circuit', '?')} {'-'.join(map(str, s.get('sizes', [])))}".strip()
+                           for s in entry["shapes"]) or "(shape not indexed)"
+        print(f"  {entry['directory'].name}  {entry['megabytes']:8.1f} MB  last used {used}  {shapes}")
     return 0
 
 
@@ -401,6 +427,15 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--data-dir", default=None, help="directory of IDX files (default: $SPIKINGBP_DATA)")
     info.set_defaults(func=cmd_info)
 
+    cache = command("cache", help="the compiled programs kept between runs: list them, or prune those unused")
+    cache.add_argument("action", choices=("list", "prune"), help="list: each program, its size and last use; "
+                       "prune: remove those unused for --older-than days (compiled again when needed)")
+    cache.add_argument("--older-than", type=float, default=30.0, metavar="DAYS", help="prune: programs unused "
+                       "for this many days (0: all; default: 30)")
+    cache.add_argument("--cache", default=None, help="the cache directory (default: $SPIKINGBP_CACHE or "
+                       "~/.cache/spikingbp)")
+    cache.set_defaults(func=cmd_cache)
+
     listing = "\n".join(
         f"  {name}: {cls.title}\n    devices: {', '.join(cls.devices)}; headline measure: {cls.headline}; default "
         f"--hidden {','.join(map(str, cls.default_hidden))}; crop: "
@@ -556,7 +591,7 @@ def in_flags(message: str) -> str:
 
 
 #: The commands, in the order ``--help`` lists them.
-COMMANDS = ("info", "train", "sgsc", "sweep", "figures", "energy", "alignment", "reproduce", "export-nir",
+COMMANDS = ("info", "cache", "train", "sgsc", "sweep", "figures", "energy", "alignment", "reproduce", "export-nir",
             "export-lava", "verify-lava")
 
 

@@ -358,3 +358,31 @@ def test_a_cache_that_cannot_be_made_a_duplicate_param_and_bad_environment_paths
     printed = capsys.readouterr().out
     assert f"GENN_PATH={tmp_path / 'nogenn'} holds no bin/genn-buildmodel.sh" in printed
     assert f"not found under SPIKINGBP_DATA={tmp_path / 'nodata'}" in printed
+
+
+@pytest.mark.slow
+def test_cache_lists_its_programs_and_prunes_the_unused(tmp_path, capsys):
+    """A run's programs are listed with their size and shape; pruning those unused for 0 days empties the cache,
+    and the next run compiles again and trains to the same weights."""
+    import os
+
+    cache = tmp_path / "cache"
+    args = ["train", "--dataset", "digits", "--epochs", "1", "--hidden", "8", "--limit", "40", "--limit-test", "10",
+            "--device", "cpp_standalone", "--chunk", "20", "--cache", str(cache), "--quiet"]
+    assert main(args + ["--out", str(tmp_path / "a")]) == 0
+    capsys.readouterr()
+    assert main(["cache", "list", "--cache", str(cache)]) == 0
+    listed = capsys.readouterr().out
+    assert listed.startswith(f"2 compiled programs in {cache}") and "sbp.training 64-8-10" in listed
+    assert "sbp.inference 64-8-10" in listed
+    old = cache_dirs = [p for p in cache.iterdir() if p.name != "shapes"]
+    for directory in cache_dirs[:1]:
+        os.utime(directory, (0, 0))   # unused since 1970
+    assert main(["cache", "prune", "--older-than", "30", "--cache", str(cache)]) == 0
+    assert "removed 1 program of" in capsys.readouterr().out
+    assert sorted(p.name for p in cache.iterdir() if p.name != "shapes") == sorted(p.name for p in old[1:])
+    assert main(["cache", "prune", "--older-than", "0", "--cache", str(cache)]) == 0
+    assert [p.name for p in cache.iterdir() if p.name != "shapes"] == [] and not list((cache / "shapes").iterdir())
+    assert main(args + ["--out", str(tmp_path / "b")]) == 0
+    with np.load(tmp_path / "a" / "weights_final.npz") as a, np.load(tmp_path / "b" / "weights_final.npz") as b:
+        np.testing.assert_array_equal(a["W0"], b["W0"])

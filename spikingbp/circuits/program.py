@@ -125,6 +125,10 @@ class Program:
     def load(cls, directory) -> "Program":
         directory = Path(directory)
         manifest = json.loads((directory / MANIFEST).read_text())
+        try:
+            os.utime(directory)   # its last use, which ``prune`` goes by
+        except OSError:
+            pass
         return cls(directory, manifest)
 
     @property
@@ -305,6 +309,49 @@ class ProgramCache:
         return Program.load(directory)
 
 
+def cache_entries(root=None) -> list:
+    """The programs in the cache ``root`` (default ``default_cache()``): dicts of ``directory``, ``megabytes``,
+    ``last_used`` (seconds since the epoch) and ``shapes`` (what callers called it), newest use first."""
+    root = Path(root).expanduser() if root is not None else default_cache()
+    if not root.is_dir():
+        return []
+    shapes: dict = {}
+    for index in (root / SHAPES).glob("*.json") if (root / SHAPES).is_dir() else ():
+        try:
+            entry = json.loads(index.read_text())
+            shapes.setdefault(entry["program"], []).append(entry["shape"])
+        except (OSError, ValueError, KeyError):
+            continue
+    entries = []
+    for directory in root.iterdir():
+        if not directory.is_dir() or directory.name == SHAPES or directory.name.startswith("."):
+            continue
+        size = sum(path.stat().st_size for path in directory.rglob("*") if path.is_file() and not path.is_symlink())
+        entries.append({"directory": directory, "megabytes": size / 1e6, "last_used": directory.stat().st_mtime,
+                        "shapes": shapes.get(directory.name, [])})
+    return sorted(entries, key=lambda entry: -entry["last_used"])
+
+
+def prune_cache(root=None, older_than_days: float = 30.0) -> list:
+    """Remove the programs of the cache ``root`` not used for ``older_than_days`` days (0: all), with their shape
+    index entries; returns the removed directories. A removed program is compiled again when next needed."""
+    root = Path(root).expanduser() if root is not None else default_cache()
+    if older_than_days < 0 or not np.isfinite(older_than_days):
+        raise ConfigError(f"older_than_days={older_than_days!r} must be a non-negative number of days")
+    limit = time.time() - older_than_days * 86400
+    removed = [entry["directory"] for entry in cache_entries(root) if entry["last_used"] <= limit]
+    names = {directory.name for directory in removed}
+    for index in (root / SHAPES).glob("*.json") if (root / SHAPES).is_dir() else ():
+        try:
+            if json.loads(index.read_text())["program"] in names:
+                index.unlink()
+        except (OSError, ValueError, KeyError):
+            index.unlink(missing_ok=True)   # unreadable: a missed index costs one circuit build
+    for directory in removed:
+        shutil.rmtree(directory, ignore_errors=True)
+    return removed
+
+
 def _key_hash(key: dict) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]
 
@@ -380,4 +427,4 @@ def _padded(circuit: Circuit, steps: int, capacity: int) -> Circuit:
     return template
 
 
-__all__ = ["Program", "ProgramCache", "signature", "source_digest", "default_cache", "CACHE_ENV"]
+__all__ = ["Program", "ProgramCache", "signature", "source_digest", "default_cache", "cache_entries", "prune_cache", "CACHE_ENV"]
