@@ -333,6 +333,26 @@ class FinishedRun:
         return load_data(self.algorithm, self.config.dataset, data_dir or self.config.data_dir, crop=self.config.crop,
                          split_seed=self.config.split_seed, limit_train=limit, limit_test=limit)
 
+    def predict(self, X, device: str | None = None, params: str = "final") -> np.ndarray:
+        """The classes the trained network gives the encoded samples ``X`` (as ``data().X_test`` holds them), on
+        ``device`` (default: the one it trained on), with its ``final``, ``best`` or ``initial`` params; -1 where
+        its readout decides nothing."""
+        from spikingbp.circuits.program import ProgramCache
+
+        chosen = {"final": lambda: self.final, "initial": lambda: self.initial, "best": self._best}.get(params)
+        if chosen is None:
+            raise ConfigError(f"params={params!r}: choose final, best or initial")
+        context = RunContext(device or self.config.device, None, self.config.seed, chunk=self.config.chunk,
+                             programs=ProgramCache(self.config.cache))
+        return self.algorithm.predict(chosen(), np.asarray(X), context)
+
+    def _best(self) -> dict:
+        path = self.out / WEIGHTS_BEST_FILE
+        if not path.is_file():
+            raise DataError(f"{self.out} keeps no {WEIGHTS_BEST_FILE}; give params='final'")
+        with np.load(path, allow_pickle=False) as stored:
+            return self.algorithm.upgrade_params({name: stored[name] for name in stored.files})
+
 
 def finished_runs(paths, algorithm: str) -> list:
     """``paths`` as Paths, each checked to be a run directory of ``algorithm`` with its metrics (else a

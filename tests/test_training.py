@@ -785,3 +785,21 @@ def test_a_compile_leaves_its_line_in_tools_log(tmp_path):
                       **dict(TINY, epochs=1)))
     log = (tmp_path / "run" / "tools.log").read_text()
     assert "compiling the 64-8-10 training" in log and "compiling the 64-8-10 inference" in log
+
+
+@pytest.mark.parametrize("algorithm, extra", [("sbp", {}), ("ssnnbp", {"options": {"Ts": 20}}),
+                                               ("erbp", {"options": {"train_ms": 20.0, "test_ms": 20.0,
+                                                                     "learn_after_ms": 5.0}})])
+def test_a_finished_run_predicts_what_its_test_accuracy_counts(tmp_path, algorithm, extra):
+    """``load_run(out).predict(X)``: the classes behind the run's last test accuracy, on its own device."""
+    out = tmp_path / algorithm
+    result = train(TrainConfig(out=out, algorithm=algorithm, dataset="digits", hidden=12, epochs=1, limit=40,
+                               limit_test=30, progress=False, **extra))
+    run = load_run(out)
+    data = run.data(limit=30)
+    labels = run.predict(data.X_test)
+    assert labels.shape == (30,)
+    accuracy = np.mean(labels == np.argmax(data.T_test, axis=1))
+    assert accuracy == result.metrics["test_accuracy"].iloc[-1]
+    with pytest.raises(ConfigError, match="choose final, best or initial"):
+        run.predict(data.X_test, params="last")

@@ -178,6 +178,11 @@ class Algorithm(ABC):
         """Params as a run written by an older version stored them, under today's names (default: unchanged)."""
         return params
 
+    def predict(self, params: Params, X, ctx: RunContext) -> np.ndarray:
+        """The class each sample of ``X`` is given by the network ``params`` on ``ctx.device`` (-1 where the
+        readout decides nothing, e.g. a silent output), read as ``evaluate`` reads it."""
+        raise ConfigError(f"{self.name} defines no predictions")
+
     def ideal_updates(self, params: Params, X, T, index: int, ctx: RunContext) -> "SampleUpdates":
         """What the weight change on training sample ``index`` (drawn as ``train_epoch`` in ``ctx.epoch`` draws it)
         should point along: for each learned matrix, the updates of the algorithm's rate (ANN) equivalent at

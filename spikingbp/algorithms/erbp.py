@@ -408,6 +408,11 @@ class ERBP(Algorithm):
             n += len(part)
         return {"steps": steps.tolist(), "error": (wrong / n).tolist(), "synops": (synops / n).tolist(), "samples": n}
 
+    def predict(self, params, X, ctx):
+        """The output unit with most spikes; -1 where no output unit fires (a silent output decides nothing)."""
+        counts = self.test_spikes(params, X, ctx)[0]
+        return np.where(counts.sum(axis=1) > 0, np.argmax(counts, axis=1), -1)
+
     def evaluate(self, params, X, T, ctx):
         counts, synops, first = self.test_spikes(params, X, ctx)
         # the output unit with most spikes; a silent output decides nothing and counts as an error

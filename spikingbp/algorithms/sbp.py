@@ -109,6 +109,13 @@ class SBP(Algorithm):
                    "W1": {"silent": float(np.mean(~trace.o)), "saturated": float(np.mean(trace.o_gt)),
                           "error_scale": float(np.sqrt(np.mean(np.square(trace.d2, dtype=float))))}})
 
+    def predict(self, params, X, ctx):
+        """The output unit of the largest potential a2 (the headline readout; the first of equals)."""
+        from spikingbp.execution import collect
+
+        outputs = collect(self.plan("inference", params, X), params, np.arange(len(X)), ctx)
+        return np.argmax(np.concatenate([potentials for _, potentials in outputs]), axis=1)
+
     def evaluate(self, params, X, T, ctx):
         from spikingbp.execution import collect
         from spikingbp.reference import sbp as reference

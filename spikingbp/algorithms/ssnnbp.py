@@ -208,6 +208,10 @@ class SSNNBP(Algorithm):
 
         return np.concatenate(collect(self.plan("inference", params, X), params, np.arange(len(X)), ctx))
 
+    def predict(self, params, X, ctx):
+        """The output unit with most forward spikes (the first of equals)."""
+        return np.argmax(self.output_counts(params, X, ctx), axis=1)
+
     def evaluate(self, params, X, T, ctx):
         counts = self.output_counts(params, X, ctx)
         accuracy = float(np.mean(np.argmax(counts, axis=1) == np.argmax(T, axis=1)))

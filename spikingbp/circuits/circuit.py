@@ -91,6 +91,24 @@ class Circuit:
             raise ConfigError(f"circuit {self.name!r}: the name {name!r} is already used")
 
     def add_population(self, name: str, size: int, model: NeuronModel, **params) -> Population:
+        """Add ``size`` units of ``model`` named ``name``.
+
+        Parameters
+        ----------
+        name : str
+            A Python identifier, unique among the circuit's populations, sources and projections.
+        size : int
+            Number of units, at least 1.
+        model : NeuronModel
+            The dynamics (``spikingbp.models``).
+        **params
+            Values of the model's parameters (checked against its ``Parameter`` ranges and units), each a scalar
+            or one value per unit.
+
+        Returns
+        -------
+        Population
+        """
         self._check_new_name(name)
         if not isinstance(size, (int, np.integer)) or size < 1:
             raise ConfigError(f"population {name!r}: size must be a positive integer, got {size!r}")
@@ -103,6 +121,13 @@ class Circuit:
         return self.populations[name]
 
     def add_source(self, name: str, size: int, indices=(), steps=()) -> SpikeSource:
+        """Add ``size`` spike generators named ``name``: unit ``indices[k]`` spikes at step ``steps[k]`` (whole
+        numbers; a unit spikes at most once per step).
+
+        Returns
+        -------
+        SpikeSource
+        """
         self._check_new_name(name)
         if not isinstance(size, (int, np.integer)) or size < 1:
             raise ConfigError(f"source {name!r}: size must be a positive integer, got {size!r}")
@@ -122,6 +147,7 @@ class Circuit:
         return self.sources[name]
 
     def size_of(self, name: str) -> int:
+        """The number of units of the population or source ``name``."""
         if name in self.populations:
             return self.populations[name].size
         if name in self.sources:
