@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import time
+from pathlib import Path
 from typing import Mapping
 
 import numpy as np
@@ -348,8 +349,17 @@ def _config_record(config: TrainConfig, data: Data, sizes: Sizes) -> dict:
         "config": config.to_dict(),
         "network": {"n_in": sizes.n_in, "hidden": list(sizes.hidden), "n_out": sizes.n_out, "label": sizes.label},
         "data": {"n_train": len(data.X_train), "n_test": len(data.X_test), "image_shape": data.image_shape,
-                 "digest": data.digest},
+                 "digest": data.digest, "directory": _data_directory(config)},
     }
+
+
+def _data_directory(config: TrainConfig) -> str | None:
+    """The directory the run's IDX files were read from (a parent --data-dir resolves to one of its datasets'
+    subdirectories: say which); None for the embedded digits."""
+    from spikingbp.data import find_data_dir
+
+    directory = find_data_dir(config.dataset, config.data_dir)
+    return None if directory is None else str(Path(directory).resolve())
 
 
 def _check_device(device: str) -> None:

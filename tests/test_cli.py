@@ -386,3 +386,13 @@ def test_cache_lists_its_programs_and_prunes_the_unused(tmp_path, capsys):
     assert main(args + ["--out", str(tmp_path / "b")]) == 0
     with np.load(tmp_path / "a" / "weights_final.npz") as a, np.load(tmp_path / "b" / "weights_final.npz") as b:
         np.testing.assert_array_equal(a["W0"], b["W0"])
+
+
+def test_the_data_directory_a_parent_resolves_to_is_recorded(tmp_path, capsys):
+    parent = tmp_path / "data"
+    mnist_like(parent / "mnist")
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "mnist", "--data-dir", str(parent), "--epochs", "1", "--hidden", "8",
+                 "--crop", "0", "--quiet", "--out", str(out)]) == 0
+    record = json.loads((out / "config.json").read_text())
+    assert record["data"]["directory"] == str((parent / "mnist").resolve()) and record["config"]["data_dir"] == str(parent)
