@@ -8,6 +8,7 @@ the points over Dask workers.
 """
 import sys
 
+from spikingbp.analysis.sweep_figures import sweep_figures
 from spikingbp.sweep import Sweep, run_sweep
 
 out = sys.argv[1] if len(sys.argv) > 1 else "examples_out/sweep_hidden"
@@ -18,4 +19,6 @@ grid = {"hidden": [10, 40], "seed": [0, 1]}      # 2 x 2 points
 result = run_sweep(Sweep(job="train", base=fixed, grid=grid), out, progress=False)
 table = result.frame.groupby("hidden")["test_accuracy"].agg(["mean", "std", "count"])
 print(table.to_string())
-print(f"ran {len(result.ran)}, found {len(result.skipped)} finished; wrote {out}/results.parquet and figures/")
+files = sweep_figures(result.frame, list(grid), "test_accuracy", f"{out}/figures")
+print(f"ran {len(result.ran)}, found {len(result.skipped)} finished; wrote {out}/results.parquet and "
+      f"{', '.join(str(f) for f in files)}")
