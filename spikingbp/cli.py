@@ -238,7 +238,7 @@ def cmd_reproduce(args) -> int:
     from spikingbp.reproduce import reproduce
 
     started = time.perf_counter()
-    index = reproduce(args.out, quick=args.quick, sections=args.section)
+    index = reproduce(args.out, quick=args.quick, sections=args.section, data_root=args.data_root, reuse=args.reuse)
     print(f"wrote {index} in {time.perf_counter() - started:.0f} s")
     return 0
 
@@ -535,8 +535,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "report beside the papers' numbers; resumable (reuses finished runs and sections)")
     reproduce.add_argument("--out", required=True, help="report directory: index.html, one folder per section, runs/")
     reproduce.add_argument("--quick", action="store_true", help="small networks on few digits samples (minutes); "
-                           "without it the papers' networks on mnist-10k and Fashion-MNIST (45 min here, reusing the "
-                           "finished eRBP runs in reproductions/; hours more without them)")
+                           "without it the papers' networks on mnist-10k and Fashion-MNIST (about 45 min on 2 cores "
+                           "with the finished runs of --reuse; hours more without them)")
+    reproduce.add_argument("--data-root", default=None, help="directory holding mnist-10k/ and fashion-mnist/ "
+                           "(default: $SPIKINGBP_DATA, else ../shared/data beside the package's checkout)")
+    reproduce.add_argument("--reuse", default=None, help="directory of finished run directories the report reuses "
+                           "(default: the checkout's reproductions/)")
     reproduce.add_argument("--section", action="append", choices=tuple(SECTIONS), help="a section to build (repeat "
                            "for more; None: every section)")
     reproduce.set_defaults(func=cmd_reproduce)

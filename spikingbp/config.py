@@ -37,6 +37,25 @@ def command_line(fields: Mapping) -> str:
     return " ".join(words)
 
 
+def recorded_command(recorded: Mapping) -> str:
+    """The ``spikingbp train`` command of a run from its recorded configuration (``config.json``'s ``config``):
+    the algorithm, dataset, device, seed and epochs, and every other field and option that differs from its
+    default; ``out`` included."""
+    defaults = TrainConfig(out=recorded["out"], algorithm=recorded["algorithm"], dataset=recorded["dataset"])
+    always = ("algorithm", "dataset", "data_dir", "epochs", "device", "seed")
+    fields = {}
+    for key, value in recorded.items():
+        if key in ("out", "progress", "cache", "chunk"):
+            continue   # where it went, how it showed progress and ran in chunks: not what it computed
+        default = getattr(defaults, key)
+        if key == "options":
+            value = {k: v for k, v in value.items() if default.get(k) != v}
+        if key in always or (value != default and value not in (None, {}) and
+                             (key != "hidden" or tuple(value) != default)):
+            fields[key] = value
+    return f"spikingbp train {command_line(fields)} --out {recorded['out']}"
+
+
 #: Configuration fields that may change between a run and its resumption: ``epochs`` (a resumed run may
 #: train longer), and fields that do not change the result (where the data lies, where the run goes,
 #: whether a progress bar is shown).

@@ -9,15 +9,19 @@ otherwise trained into ``REPORT_DIR/runs/NAME``, which resumes when the report i
 recorded in ``REPORT_DIR/SECTION/section.json`` and not redone unless it shows a run still under way. ``index.html`` is written last, from the
 records of every section, so that it references only what exists.
 
-``FULL`` is the papers' networks on mnist-10k and Fashion-MNIST (45 min here besides the eRBP and SSNN-BP
-Fashion-MNIST runs it reuses, which take hours each); ``QUICK`` the same sections on small networks and a few
-hundred digits samples (about a minute and a half, what the tests run).
+``FULL`` is the papers' networks on mnist-10k and Fashion-MNIST: it reads the data under a data root
+(``--data-root``, else ``$SPIKINGBP_DATA``, else the ``shared/data`` beside the package's checkout) and reuses
+finished runs under a reuse directory (``--reuse``, else the checkout's ``reproductions/``), so that it runs
+from any directory. Without the runs it reuses, the eRBP and SSNN-BP Fashion-MNIST runs take hours each.
+``QUICK`` is the same sections on small networks and a few hundred digits samples (the embedded data; what
+the tests run).
 """
 from __future__ import annotations
 
 import dataclasses
 import html
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -32,23 +36,20 @@ if TYPE_CHECKING:
 SECTION_FILE = "section.json"
 INDEX = "index.html"
 RUNS_DIR = "runs"
+INLINE_ROWS = 40   # longer tables are linked from index.html, not inlined
 
 
 @dataclasses.dataclass(frozen=True)
 class RunSpec:
-    """A training run of the report: ``config`` (``TrainConfig`` fields but ``out``), and finished run
-    directories (relative to the working directory) that may stand in for it; ``partial``: a run of many hours
-    that the report shows as far as its run in ``reuse`` has got (its epochs so far), instead of training it."""
+    """A training run of the report: ``config`` (``TrainConfig`` fields but ``out``; its ``data_dir`` a dataset
+    directory under the report's data root), and run directories under the reuse directory that may stand in
+    for it; ``partial``: a run of many hours that the report shows as far as its run in ``reuse`` has got (its
+    epochs so far), instead of training it."""
 
     name: str
     config: dict
     reuse: tuple = ()
     partial: bool = False
-
-    def command(self) -> str:
-        from spikingbp.config import command_line
-
-        return f"spikingbp train {command_line({k: v for k, v in self.config.items() if k != 'progress'})} --out {{out}}"
 
 
 @dataclasses.dataclass
@@ -87,8 +88,8 @@ def _spec(name, reuse=(), partial=False, **config) -> RunSpec:
     return RunSpec(name, {"progress": True, **config}, tuple(reuse), partial)
 
 
-MNIST = "../shared/data/mnist-10k"
-FASHION = "../shared/data/fashion-mnist"
+MNIST = "mnist-10k"          # dataset directories under the data root
+FASHION = "fashion-mnist"
 
 FULL = Profile(
     "full",
@@ -100,12 +101,12 @@ FULL = Profile(
                device="reference")),
     ssnn_accuracy=(_spec("ssnn-mnist10k", algorithm="ssnnbp", dataset="mnist", data_dir=MNIST, epochs=10,
                          device="cpp_standalone"),
-                   _spec("ssnn-fashion", ("reproductions/ssnn-fashion",), True, algorithm="ssnnbp", dataset="fashion-mnist",
-                         data_dir=FASHION, epochs=10, eval_train=10000, options={"eta": 0.0007},
+                   _spec("ssnn-fashion", ("ssnn-fashion-annealed", "ssnn-fashion"), True, algorithm="ssnnbp", dataset="fashion-mnist",
+                         data_dir=FASHION, epochs=10, eval_train=10000, options={"eta": 0.0007, "eta_decay": 0.75},
                          device="cpp_standalone")),
     ssnn_Ts=tuple(_spec(f"ssnn-digits-Ts{Ts}", algorithm="ssnnbp", dataset="digits", epochs=3, hidden=(64,),
                         options={"Ts": Ts}, device="cpp_standalone") for Ts in (50, 100, 150, 200)),
-    erbp=tuple(_spec(f"erbp-mnist10k-{h}", (f"reproductions/erbp-mnist10k-{h}",), algorithm="erbp", dataset="mnist",
+    erbp=tuple(_spec(f"erbp-mnist10k-{h}", (f"erbp-mnist10k-{h}",), algorithm="erbp", dataset="mnist",
                      data_dir=MNIST, hidden=(h,), epochs=10, eval_train=2000, device="cpp_standalone")
                for h in (100, 200)),
     energy_samples=20, quick=False)
@@ -132,21 +133,33 @@ def paper(algorithm: str) -> dict:
 
 # --------------------------------------------------------------------------------------------------- runs
 class Runs:
-    """Finds or trains the runs of a report (``RunSpec``), and records how each was obtained."""
+    """Finds or trains the runs of a report (``RunSpec``), and records how each was obtained: reused from
+    ``reuse`` (a directory of run directories, or None), else trained into ``out/runs/NAME`` with the data under
+    ``data_root``."""
 
-    def __init__(self, out: Path, say: Callable[[str], None]):
-        self.out, self.say = out, say
+    def __init__(self, out: Path, say: Callable[[str], None], data_root: Path | None = None,
+                 reuse: Path | None = None):
+        self.out, self.say, self.data_root, self.reuse = out, say, data_root, reuse
+
+    def config(self, spec: RunSpec) -> dict:
+        """The spec's training configuration with its dataset directory under the data root."""
+        if spec.config.get("data_dir") is None:
+            return dict(spec.config)
+        if self.data_root is None:
+            raise ConfigError(f"the report's run {spec.name} needs the {spec.config['data_dir']} data; pass "
+                              f"--data-root DIR (the directory holding {spec.config['data_dir']}/) or set "
+                              f"SPIKINGBP_DATA, or build the --quick report, which needs no data")
+        return {**spec.config, "data_dir": str(self.data_root / spec.config["data_dir"])}
 
     def get(self, spec: RunSpec) -> dict:
         import pandas as pd
 
-        from spikingbp.training import TrainConfig, load_run, train
+        from spikingbp.training import TrainConfig, train
 
-        for candidate in spec.reuse:
-            path = Path(candidate)
-            if (path / "weights_final.npz").is_file() and self._complete(path, spec):
+        for candidate in spec.reuse if self.reuse is not None else ():
+            path = self.reuse / candidate
+            if self._complete(path, spec):
                 self.say(f"{spec.name}: reusing the finished run {path}")
-                load_run(path)  # readable
                 return self._record(spec, path, reused=True)
             if spec.partial and (path / "metrics.csv").is_file():
                 done = len(pd.read_csv(path / "metrics.csv"))
@@ -154,23 +167,53 @@ class Runs:
                          f"its own command)")
                 return {**self._record(spec, path, reused=True), "epochs_done": done}
         directory = self.out / RUNS_DIR / spec.name
-        if (directory / "weights_final.npz").is_file() and self._complete(directory, spec):
+        if self._complete(directory, spec):
             return self._record(spec, directory, reused=False)
         self.say(f"{spec.name}: training into {directory} (resumes where a previous report stopped)")
-        train(TrainConfig(out=directory, **spec.config))
+        train(TrainConfig(out=directory, **self.config(spec)))
         return self._record(spec, directory, reused=False)
 
     @staticmethod
     def _complete(path: Path, spec: RunSpec) -> bool:
+        """Whether ``path`` holds the run's every epoch (its metrics; a kept run may have dropped its weights)."""
         import pandas as pd
 
-        metrics = pd.read_csv(path / "metrics.csv")
-        return len(metrics) >= spec.config.get("epochs", 10)
+        if not (path / "metrics.csv").is_file():
+            return False
+        return len(pd.read_csv(path / "metrics.csv")) >= spec.config.get("epochs", 10)
 
     @staticmethod
     def _record(spec: RunSpec, directory: Path, reused: bool) -> dict:
-        return {"name": spec.name, "directory": str(directory), "command": spec.command().format(out=directory),
-                "config": json.loads(json.dumps(spec.config, default=list)), "reused": reused}
+        """How a run was obtained; a reused run's command and configuration are its own (its ``config.json``).
+        Its directory is shown relative to the working directory where it lies below it."""
+        from spikingbp.config import command_line, recorded_command
+
+        shown = Path(os.path.relpath(directory)) if Path(directory).resolve().is_relative_to(Path.cwd()) else directory
+        config = {k: v for k, v in spec.config.items() if k != "progress"}
+        command = f"spikingbp train {command_line(config)} --out {shown}"
+        if reused and (directory / "config.json").is_file():
+            config = json.loads((directory / "config.json").read_text())["config"]
+            command = recorded_command({**config, "out": str(shown)})
+        return {"name": spec.name, "directory": str(shown), "command": command,
+                "config": json.loads(json.dumps(config, default=list)), "reused": reused}
+
+
+def default_roots(data_root=None, reuse=None) -> tuple:
+    """The report's data root and reuse directory: the arguments, else ``$SPIKINGBP_DATA`` and, in a checkout of
+    the package, its ``../shared/data`` and ``reproductions/`` (None where there is none)."""
+
+    from spikingbp.data.datasets import ENV_VAR
+
+    checkout = Path(__file__).resolve().parents[1]
+    if data_root is None:
+        data_root = os.environ.get(ENV_VAR) or next(
+            (path for path in [checkout.parent / "shared" / "data"] if path.is_dir()), None)
+    if reuse is None:
+        reuse = next((path for path in [checkout / "reproductions"] if path.is_dir()), None)
+    for name, path in (("--data-root", data_root), ("--reuse", reuse)):
+        if path is not None and not Path(path).is_dir():
+            raise ConfigError(f"{name} {path} is not a directory; give an existing one")
+    return (None if data_root is None else Path(data_root).resolve(), None if reuse is None else Path(reuse).resolve())
 
 
 def _final(directory) -> pd.Series:
@@ -375,8 +418,38 @@ SECTIONS = {"sbp": section_sbp, "sgsc": section_sgsc, "ssnnbp": section_ssnnbp, 
 
 
 # --------------------------------------------------------------------------------------------------- report
-def reproduce(out, quick: bool = False, say: Callable[[str], None] | None = print, sections=None) -> Path:
-    """Build (or continue) the report in ``out``; returns the path of ``index.html``."""
+def reproduce(out, quick: bool = False, say: Callable[[str], None] | None = print, sections=None,
+              data_root=None, reuse=None) -> Path:
+    """Build (or continue) the report.
+
+    Parameters
+    ----------
+    out : str or Path
+        The report directory (``index.html``, one folder per section, ``runs/``); a rerun continues it.
+    quick : bool
+        Small networks on a few hundred embedded digits samples (minutes) instead of the papers' networks.
+    say : callable or None
+        Where progress lines go (None: nowhere).
+    sections : list of str or None
+        Keys of ``SECTIONS`` to build (None: every section).
+    data_root : str or Path or None
+        The directory holding the datasets' directories (``mnist-10k/``, ``fashion-mnist/``); default
+        ``$SPIKINGBP_DATA``, else ``../shared/data`` beside the package's checkout.
+    reuse : str or Path or None
+        A directory of finished run directories that stand in for the report's runs; default the checkout's
+        ``reproductions/``.
+
+    Returns
+    -------
+    Path
+        The written ``index.html``.
+
+    Raises
+    ------
+    ConfigError
+        An unknown section, an ``out`` holding the other profile's report, a root that is not a directory, or
+        a run that needs data when no data root is known.
+    """
     from tqdm.auto import tqdm
 
     profile = QUICK if quick else FULL
@@ -390,10 +463,14 @@ def reproduce(out, quick: bool = False, say: Callable[[str], None] | None = prin
     if record_path.is_file() and json.loads(record_path.read_text()).get("profile") != profile.name:
         raise ConfigError(f"{out} holds a {json.loads(record_path.read_text())['profile']} report; give another "
                           f"--out (or the same --quick flag) to continue it")
+    data_root, reuse = default_roots(data_root, reuse)
     make_dir(out)
-    write_json(record_path, {"profile": profile.name, "sections": keys})
+    built = json.loads(record_path.read_text())["sections"] if record_path.is_file() else []
+    write_json(record_path, {"profile": profile.name, "sections": [key for key in SECTIONS if key in keys + built],
+                             "data_root": None if data_root is None else os.path.relpath(data_root),
+                             "reuse": None if reuse is None else os.path.relpath(reuse)})
     say = say or (lambda *_: None)
-    runs = Runs(out, say)
+    runs = Runs(out, say, data_root, reuse)
     with tqdm(keys, desc="report", unit="section", dynamic_ncols=True) as bar:
         for key in bar:
             bar.set_postfix_str(key)
@@ -409,12 +486,13 @@ def reproduce(out, quick: bool = False, say: Callable[[str], None] | None = prin
             say(f"{key}: done in {section.seconds} s")
     index = out / INDEX
     with atomic_open(index, "w") as stream:
-        stream.write(render(out, keys, profile))
+        stream.write(render(out, json.loads(record_path.read_text())["sections"], profile))  # every section built
     return index
 
 
 def render(out: Path, keys, profile: Profile) -> str:
-    """``index.html`` from the sections' records: figures as <img> of their PNG files, tables inline."""
+    """``index.html`` from the sections' records: figures as <img> of their PNG files, tables of up to
+    ``INLINE_ROWS`` rows inline, longer ones linked."""
     import pandas as pd
 
     escape = html.escape
@@ -434,8 +512,12 @@ def render(out: Path, keys, profile: Profile) -> str:
                          f"<figcaption>{escape(caption)}</figcaption></figure>")
         for file, caption in record["tables"]:
             frame = pd.read_csv(out / key / file)
+            link = f"<a href='{escape(key)}/{escape(file)}'>{escape(file)}</a>"
+            if len(frame) > INLINE_ROWS:  # a long table is linked, not inlined
+                parts.append(f"<h3>{escape(caption)}</h3><p>{len(frame):,} rows: {link}</p>")
+                continue
             parts.append(f"<h3>{escape(caption)}</h3>{frame.to_html(index=False, float_format=lambda v: f'{v:,.4g}')}"
-                         f"<p><a href='{escape(key)}/{escape(file)}'>{escape(file)}</a></p>")
+                         f"<p>{link}</p>")
         if record["runs"] or record["commands"]:
             parts.append("<h3>How it was made</h3><ul>")
             for run in record["runs"]:

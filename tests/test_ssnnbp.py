@@ -1,6 +1,7 @@
 """SSNN-BP: the composite-neuron circuit reproduces the numpy reference spike for spike and weight for weight,
 on runtime and cpp_standalone, in both update forms; bad settings are refused."""
 import numpy as np
+import pandas as pd
 import pytest
 
 from spikingbp.algorithms import RunContext, create
@@ -178,6 +179,9 @@ def test_figures_command_writes_the_paper_figures_from_runs(tmp_path):
     summary = json.loads((figures / "summary.json").read_text())
     for name in ("product_error.png", "sample_raster.png", "output_distributions.png", "accuracy_vs_Ts.png"):
         assert (figures / name).read_bytes()[:4] == b"\x89PNG", name
+    table = pd.read_csv(figures / "product_error.csv")   # a summary per (Ts, p, q), not the raw draws
+    assert len(table) == 4 * 2500 and set(table["repeats"]) == {5}
+    assert {"error_mean", "error_sd", "predicted_sd"} <= set(table.columns)
     sd = {int(Ts): entry["error_sd"] for Ts, entry in summary["product_error"].items()}
     assert sd[25] > sd[50] > sd[100] > sd[200]
     assert abs(sd[25] / sd[100] - 2.0) < 0.2 and abs(sd[50] / sd[200] - 2.0) < 0.2  # 1 / sqrt(Ts)

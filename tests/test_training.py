@@ -767,7 +767,7 @@ def test_an_sbp_run_written_with_1_based_names_loads_and_resumes_under_0_based_n
 
 
 @pytest.mark.parametrize("run_dir", ["reproductions/sbp-mnist", "reproductions/erbp-mnist10k-100",
-                                     "reproductions/report/runs/ssnn-mnist10k"])
+                                     "reproductions/report/runs/ssnn-digits-Ts50"])
 def test_committed_run_directories_written_before_the_execution_layer_load(run_dir):
     """Run directories committed before the execution layer (sBP's 1-based names, eRBP's legacy options, the
     report's SSNN-BP run) load as the runs they were."""

@@ -9,7 +9,9 @@
     output_distributions.png paper figure 5: over the test set of a trained run (``--run``), the output spike
                             counts, their softmax and the winner-take-all outcome
     accuracy_vs_Ts.png      paper figure 6: test accuracy per epoch of runs at several Ts (``--runs``)
-    product_error.csv, summary.json   the numbers behind them
+    product_error.csv       per Ts and product (p, q): the estimate's mean error, its sd over the repeats and
+                            the predicted sd sqrt(pq(1-pq)/Ts) (a summary; the raw draws are not kept)
+    output_counts.csv, summary.json   the numbers behind the others
 
 Every figure is drawn by ``spikingbp.analysis.ssnnbp_figures`` from the tables written here.
 """
@@ -40,6 +42,15 @@ def product_errors(Ts_values=PRODUCT_TS, repeats: int = 20, seed: int = 0) -> pd
             rows.append(pd.DataFrame({"Ts": Ts, "p": p.ravel(), "q": q.ravel(), "repeat": r,
                                       "estimate": estimate[r].ravel(), "error": estimate[r].ravel() - (p * q).ravel()}))
     return pd.concat(rows, ignore_index=True)
+
+
+def product_error_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per (Ts, p, q) of ``product_errors``: the repeats, the mean error, its sd and the predicted sd."""
+    grouped = table.groupby(["Ts", "p", "q"])["error"]
+    summary = grouped.agg(repeats="count", error_mean="mean", error_sd="std").reset_index()
+    pq = summary["p"] * summary["q"]
+    summary["predicted_sd"] = np.sqrt(pq * (1 - pq) / summary["Ts"])
+    return summary.round({"error_mean": 6, "error_sd": 6, "predicted_sd": 6})
 
 
 def sample_result(seed: int = 0, Ts: int = 50, hidden: int = 32):
@@ -76,6 +87,18 @@ def test_output_counts(run_dir, most: int | None = None):
     return counts, np.argmax(data.T_test, axis=1)
 
 
+def _output_counts(run_dir: Path, table: Path, quick: bool):
+    """The test output counts of a finished run: computed from its final weights and written to ``table``, or,
+    where the run kept no weights (a committed run whose weights were dropped), read from ``table``."""
+    if not (run_dir / "weights_final.npz").is_file() and table.is_file():
+        frame = pd.read_csv(table)
+        return frame.drop(columns="label").to_numpy(), frame["label"].to_numpy()
+    counts, labels = test_output_counts(run_dir, most=200 if quick else None)
+    write_csv(table, pd.DataFrame(np.column_stack([labels, counts]), columns=["label"] + [
+        f"count_{k}" for k in range(counts.shape[1])]))
+    return counts, labels
+
+
 def run_figures(out, *, run_dir=None, runs=(), quick: bool = False, seed: int = 0) -> dict:
     """Write the figures and tables (module docstring) into ``out``; returns the summary."""
     from spikingbp.analysis import ssnnbp_figures as figures
@@ -87,15 +110,13 @@ def run_figures(out, *, run_dir=None, runs=(), quick: bool = False, seed: int = 
     finished_runs([run_dir] if run_dir else [], "ssnnbp")
     make_dir(out)
     table = product_errors(repeats=5 if quick else 20, seed=seed)
-    write_csv(out / "product_error.csv", table)
+    write_csv(out / "product_error.csv", product_error_summary(table))
     summary = {"product_error": figures.plot_product_error(table, out / "product_error.png")}
     result, label = sample_result(seed)
     figures.plot_sample_raster(result, out / "sample_raster.png", label)
     files = ["product_error.png", "product_error.csv", "sample_raster.png"]
     if run_dir:
-        counts, labels = test_output_counts(run_dir, most=200 if quick else None)
-        write_csv(out / "output_counts.csv", pd.DataFrame(np.column_stack([labels, counts]), columns=["label"] + [
-            f"count_{k}" for k in range(counts.shape[1])]))
+        counts, labels = _output_counts(Path(run_dir), out / "output_counts.csv", quick)
         summary["output_distributions"] = figures.plot_output_distributions(counts, labels,
                                                                             out / "output_distributions.png")
         files += ["output_distributions.png", "output_counts.csv"]
@@ -107,4 +128,4 @@ def run_figures(out, *, run_dir=None, runs=(), quick: bool = False, seed: int = 
     return summary
 
 
-__all__ = ["product_errors", "sample_result", "test_output_counts", "run_figures", "PRODUCT_VALUES", "PRODUCT_TS"]
+__all__ = ["product_errors", "product_error_summary", "sample_result", "test_output_counts", "run_figures", "PRODUCT_VALUES", "PRODUCT_TS"]
