@@ -66,8 +66,58 @@ ENSEMBLE_PER_RUN = ("out", "seed", "eval_train", "progress")
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """One training job. The constructor checks every field and fills in the algorithm's defaults
-    (``hidden``, ``crop`` per dataset, ``options``)."""
+    """One training job: what to train, on which data, on which device, and where its run directory goes.
+
+    The constructor checks every field (a ``ConfigError`` names the field and a valid value) and fills in the
+    algorithm's defaults (``hidden``, ``crop`` per dataset, ``options``). The command-line flag of each field is
+    in ``FLAGS``.
+
+    Parameters
+    ----------
+    out : str or Path
+        The run directory (created if missing; a rerun with the same configuration resumes it).
+    algorithm : str
+        A registered algorithm (``spikingbp.algorithms.REGISTRY``): ``sbp``, ``ssnnbp``, ``erbp``.
+    device : str
+        ``reference`` (the numpy reference) or a Brian2 device the algorithm supports: ``runtime``,
+        ``cpp_standalone``, ``genn``, ``cuda``.
+    dataset : str
+        ``digits`` (embedded), ``mnist`` or ``fashion-mnist``.
+    data_dir : str or None
+        Where an IDX dataset lies (see :doc:`/guide/data`); None: ``$SPIKINGBP_DATA``.
+    epochs : int
+        Passes over the training samples.
+    limit, limit_test : int or None
+        Train (test) on the first N samples only; None: all.
+    eval_train : int or None
+        Measure ``train_accuracy`` on the first N training samples; None: all.
+    hidden : int, tuple of int or None
+        Hidden layer sizes; None: the algorithm's default.
+    seed : int
+        Seeds the initial params and the per-epoch presentation order.
+    split_seed : int
+        Seeds the train/test split of ``digits``.
+    crop : int or None
+        Pixels cut from each image side; None: the algorithm's default for the dataset.
+    options : dict
+        The algorithm's own options (``spikingbp info`` and the methods pages list them).
+    progress : bool
+        Show a progress bar.
+    chunk : int
+        Samples per compiled run and per checkpoint.
+    resample : int or None
+        Train each epoch on N class-balanced draws with replacement (the eRBP authors' protocol); None: every
+        training sample once per epoch, in a new order.
+    init_from : str or None
+        Start from the final params of this finished run (same algorithm and network).
+    cache : str or None
+        Where compiled programs are kept; None: ``$SPIKINGBP_CACHE`` or ``~/.cache/spikingbp``.
+
+    Raises
+    ------
+    ConfigError
+        A field that is not what it takes, with the value that would be accepted.
+    """
 
     out: Path                       #: run directory (created if missing)
     algorithm: str = "sbp"          #: learning algorithm (``spikingbp.algorithms.REGISTRY``)

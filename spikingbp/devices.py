@@ -145,13 +145,35 @@ def _reset_brian():
 def use_device(name: str = "runtime", directory: str | None = None, *, target: str = "cython",
                threads: int | None = None, compile: bool = True, run: bool = True, use_GPU: bool = False,
                debug: bool = False):
-    """Select device ``name`` for the enclosed Brian2 code; reset it afterwards.
+    """Select a Brian2 device for the enclosed code, and reset it afterwards (a context manager).
 
-    ``directory`` is where standalone devices write their project (a fresh temporary directory when
-    omitted, removed on exit). ``compile``/``run`` apply to the standalone devices: ``compile=False,
-    run=False`` generates code only (genn and cuda: no GeNN or CUDA installation needed); cpp_standalone with
-    ``run=False`` compiles without running (a program built to be rerun later). Yields the directory
-    (``None`` for runtime).
+    Parameters
+    ----------
+    name : str
+        ``runtime``, ``cpp_standalone``, ``genn`` or ``cuda`` (``available_devices()`` says which run here).
+    directory : str or None
+        Where a standalone device writes its project; None: a fresh temporary directory, removed on exit.
+    target : str
+        The runtime device's code generation target (``cython`` or ``numpy``).
+    threads : int or None
+        OpenMP threads of cpp_standalone (None: Brian2's default).
+    compile, run : bool
+        For the standalone devices: ``compile=False, run=False`` generates code only (genn and cuda need no
+        installation for it); cpp_standalone with ``run=False`` compiles a program to be rerun later.
+    use_GPU : bool
+        GeNN on the GPU (else its CPU-only backend).
+    debug : bool
+        Build the standalone project with debugging on.
+
+    Yields
+    ------
+    str or None
+        The project directory (None for runtime).
+
+    Raises
+    ------
+    DeviceError
+        An unknown device or setting, or a device whose package is missing, with what it needs.
     """
     from brian2 import prefs, set_device
 

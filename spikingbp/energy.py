@@ -96,8 +96,25 @@ def paper_figures() -> tuple:
 
 
 def measure(run_dir, samples: int = 10, device: str | None = None, data_dir=None) -> dict:
-    """Run the training and inference circuits of the finished run in ``run_dir`` on ``samples`` samples each
-    and count their operations: {phase: OperationCounts}, and the circuits' time steps in ``dt``."""
+    """Count the operations of a finished run's training and inference circuits on real samples.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        A finished run.
+    samples : int
+        Samples of each phase to run.
+    device : str or None
+        Where to run them (None: the run's device, or runtime for the reference).
+    data_dir : str or None
+        Where the run's dataset lies, if not where it was trained.
+
+    Returns
+    -------
+    dict
+        ``{phase: OperationCounts}`` (synaptic events, neuron updates, spikes per sample) and the circuits'
+        time step ``dt``.
+    """
     from spikingbp.algorithms import BRIAN_DEVICES
     from spikingbp.training import load_run
 
@@ -134,8 +151,19 @@ def dense_macs(sizes) -> int:
 
 
 def estimate(measured: dict) -> pd.DataFrame:
-    """Energy per sample (uJ) on every platform and dense processor, with the delay and energy-delay product
-    where a step time is known: one row per phase and platform."""
+    """Energy per sample on every platform of the cost table, from counted operations.
+
+    Parameters
+    ----------
+    measured : dict
+        What ``measure`` returned.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per phase and platform: energy per sample in uJ, and the delay and energy-delay product where
+        a step time is known (:doc:`/guide/energy`).
+    """
     rows = []
     for phase, counts in measured["counts"].items():
         per_sample = {kind: counts.per_sample(kind) for kind in KINDS}

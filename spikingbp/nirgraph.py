@@ -179,7 +179,19 @@ def exporters() -> dict:
 
 
 def export_run(run_dir) -> Export:
-    """The NIR graph of the finished run in ``run_dir`` (its final weights)."""
+    """The NIR graph of a finished run's inference network, with its final weights.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        A finished run of an algorithm with a ``nir_graph`` extra (sBP, SSNN-BP, eRBP).
+
+    Returns
+    -------
+    Export
+        The graph, what NIR cannot express of the circuit (listed, not dropped silently) and how a
+        prediction is read from the graph's outputs.
+    """
     from spikingbp.training import load_run
 
     run = load_run(run_dir)
@@ -194,7 +206,20 @@ def export_run(run_dir) -> Export:
 
 
 def write_graph(graph, path) -> Path:
-    """``nir.write`` into a temporary file beside ``path``, then renamed: no half-written file is left."""
+    """Write a NIR graph: into a temporary file beside ``path``, then renamed, so no half-written file is left.
+
+    Parameters
+    ----------
+    graph : nir.NIRGraph
+        The graph.
+    path : str or Path
+        The ``.nir`` file.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
     import nir
 
     path = Path(path)
@@ -262,13 +287,35 @@ def _topological(graph) -> list:
 
 # --------------------------------------------------------------------------------------------------- import
 def circuit_from_nir(graph, input_spikes: dict, dt: float = 1e-4, name: str = "nir", discrete: bool = False):
-    """A ``Circuit`` of a feed-forward NIR graph of Input, Linear or Affine (zero bias) and IF, LIF or CubaLIF
-    nodes, parameters in SI units; ``input_spikes``: Input node name -> (unit indices, steps). Each neuron node
+    """A circuit of a feed-forward NIR graph, to run on any Brian2 device or translate to Lava.
+
+    Input, Linear or Affine (zero bias) and IF, LIF or CubaLIF nodes, parameters in SI units. Each neuron node
     becomes a population named as the node, each Linear before it a projection named as the Linear.
 
-    ``discrete``: Loihi CUBA compartments (``LoihiCUBA``) stepping NIR's equations on ``dt`` (the current decays by
-    dt/tau_syn, the potential by dt/tau_mem and v_leak enters as the bias; reset to 0), which the Lava translator
-    maps spike for spike; otherwise the continuous-time models (``LIF``, ``DeltaLIF``, ``DeltaIF``)."""
+    Parameters
+    ----------
+    graph : nir.NIRGraph
+        The graph.
+    input_spikes : dict
+        Input node name -> (unit indices, steps).
+    dt : float
+        The time step in seconds.
+    name : str
+        The circuit's name.
+    discrete : bool
+        Loihi CUBA compartments (``LoihiCUBA``) stepping NIR's equations on ``dt`` (the current decays by
+        dt/tau_syn, the potential by dt/tau_mem, v_leak enters as the bias, reset to 0), which the Lava
+        translator maps spike for spike; otherwise the continuous-time models.
+
+    Returns
+    -------
+    Circuit
+
+    Raises
+    ------
+    ConfigError
+        A graph with a cycle, or a node the circuit cannot express, named.
+    """
     import nir
     from brian2 import ohm, second, volt
 

@@ -389,8 +389,26 @@ def load_test_run(run_dir, algorithm: str, most: int | None = None):
 
 
 def load_run(path, under_way: bool = False) -> FinishedRun:
-    """Read the finished run in ``path`` (``DataError`` naming what is missing or unreadable); with ``under_way``
-    a run that has not finished yet is read too, its checkpoint's params standing for the final ones."""
+    """Read a finished run directory.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``out`` directory of ``spikingbp train``.
+    under_way : bool
+        Also read a run that has not finished: its checkpoint's params stand for the final ones.
+
+    Returns
+    -------
+    FinishedRun
+        Its configuration, algorithm, initial and final params; ``data`` reads its dataset and ``predict``
+        classifies samples.
+
+    Raises
+    ------
+    DataError
+        A missing or unreadable file, named.
+    """
     from spikingbp.training import initial_params
 
     run = Path(path)

@@ -411,10 +411,35 @@ def run_points(job: str, base: dict, values: list, outs: list) -> list:
 
 def run_sweep(sweep: Sweep, out, *, workers: int = 1, scheduler: str | None = None, dask_local: int | None = None,
               ensemble: int = 1, progress: bool = True) -> SweepResult:
-    """Run every unfinished point of ``sweep`` under ``out`` and gather the results (see the module doc).
-    With ``ensemble`` = K > 1, points that differ only in their seed train K at a time as one ensemble
-    (``spikingbp.training.train_ensemble``), each still its own run directory.
-    Everything is checked before anything is written; a sweep directory of another sweep is refused."""
+    """Run every unfinished point of a sweep and gather the results (:doc:`/guide/sweeps`).
+
+    Everything is checked before anything is written; a sweep directory of another sweep is refused; a rerun
+    trains only the points that have not finished.
+
+    Parameters
+    ----------
+    sweep : Sweep
+        The points (a grid or random draws of configuration fields and options).
+    out : str or Path
+        The sweep directory: one run directory per point and ``results.csv``.
+    workers : int
+        Local worker processes (1: in this process).
+    scheduler : str or None
+        The address of a Dask scheduler to run the points on.
+    dask_local : int or None
+        Start a local Dask cluster of this many workers.
+    ensemble : int
+        K > 1: points that differ only in their seed train K at a time as one ensemble
+        (``spikingbp.training.train_ensemble``), each still its own run directory.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    SweepResult
+        The results frame (one row per point, as written to ``results.parquet``), and which points this call
+        ran and which it found finished.
+    """
     from spikingbp.io import check_creatable_dir, make_dir, write_json
 
     out = Path(out)

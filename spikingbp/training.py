@@ -96,21 +96,56 @@ def _config_data(config: TrainConfig, algorithm: Algorithm) -> Data:
 # --------------------------------------------------------------------------------------------------
 
 def train(config: TrainConfig | Mapping) -> RunResult:
-    """Run (or resume) the training job ``config`` and return its ``RunResult``.
+    """Run (or resume) one training job.
 
-    The run directory is described in the module docstring. After every chunk the params, the
-    presentation order and the metrics are checkpointed; calling ``train`` again with the same config
-    (``epochs`` may be larger) continues from there.
+    After every chunk the params, the presentation order and the metrics are checkpointed in the run directory
+    (:doc:`/guide/running`); calling ``train`` again with the same configuration (``epochs`` may be larger)
+    continues from there to the weights an uninterrupted run reaches.
+
+    Parameters
+    ----------
+    config : TrainConfig or mapping
+        The job; a mapping is passed to ``TrainConfig(**config)``.
+
+    Returns
+    -------
+    RunResult
+        The final params, the per-epoch metrics (a pandas DataFrame) and the run directory.
+
+    Raises
+    ------
+    ConfigError
+        A configuration that is refused (the run directory holds another configuration or other data, a device
+        that cannot run here).
+    DataError
+        A dataset that cannot be found or read.
     """
     return train_ensemble([config])[0]
 
 
 def train_ensemble(configs) -> list:
-    """Train several runs at once, as one ensemble (``Algorithm.train_ensemble_epoch``: one circuit on a Brian2
-    device, the copies one after the other on the reference): runs that differ only in ``seed`` (initial params
-    and presentation order), ``out`` and ``eval_train``. Each run directory is the one ``train`` writes, with the same params,
-    and resumes alone or in the ensemble. Runs whose checkpoints stand at different points are trained one by
-    one. Returns their ``RunResult``s."""
+    """Train several runs at once, as one ensemble.
+
+    One circuit of K blocks on a Brian2 device (the copies one after the other on the reference), for runs that
+    differ only in ``seed`` (initial params and presentation order), ``out`` and ``eval_train``. Each run
+    directory is the one ``train`` writes, with the same params, and resumes alone or in the ensemble; runs whose
+    checkpoints stand at different points are trained one by one.
+
+    Parameters
+    ----------
+    configs : list of TrainConfig or mapping
+        The runs.
+
+    Returns
+    -------
+    list of RunResult
+        One per run, in order.
+
+    Raises
+    ------
+    ConfigError
+        Runs that differ in more than the fields above.
+    """
     loaded = {}   # runs that agree but for ENSEMBLE_PER_RUN read and encode one dataset: load it once
     runs = [_prepare(config, loaded) for config in configs]
     if len(runs) > 1:

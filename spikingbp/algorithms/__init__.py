@@ -13,7 +13,18 @@ REGISTRY: dict = {}
 
 
 def register(cls):
-    """Class decorator: add an ``Algorithm`` subclass to ``REGISTRY`` under its ``name``."""
+    """Class decorator: add an ``Algorithm`` subclass to ``REGISTRY`` under its ``name``.
+
+    Parameters
+    ----------
+    cls : type
+        The subclass.
+
+    Returns
+    -------
+    type
+        ``cls``, unchanged.
+    """
     if cls.name in REGISTRY:
         raise ConfigError(f"an algorithm named {cls.name!r} is already registered")
     REGISTRY[cls.name] = cls
@@ -28,7 +39,24 @@ def algorithm_class(name: str):
 
 
 def create(name: str, options: dict | None = None) -> Algorithm:
-    """An instance of the algorithm ``name`` with ``options`` checked and defaults filled in."""
+    """An instance of a registered algorithm, its options checked and defaults filled in.
+
+    Parameters
+    ----------
+    name : str
+        The algorithm's name (``REGISTRY``).
+    options : dict or None
+        Its options.
+
+    Returns
+    -------
+    Algorithm
+
+    Raises
+    ------
+    ConfigError
+        An unknown algorithm or option, or a value outside an option's bounds.
+    """
     return algorithm_class(name)(**(options or {}))
 
 

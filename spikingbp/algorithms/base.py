@@ -102,7 +102,22 @@ class CircuitRun:
 
 
 class Algorithm(ABC):
-    """Base class of a learning algorithm (module docstring). Construct it with its options."""
+    """Base class of a learning algorithm: the science, and no device code (:doc:`/guide/algorithms`).
+
+    A subclass declares its name, encoding, measures, devices (``devices_for(features)``) and ``options``, and
+    implements ``encode``, ``init_params``, ``plan``, ``evaluate``, ``circuit`` and ``learned_params``; ``@register``
+    adds it to the registry, after which every command and report takes it.
+
+    Parameters
+    ----------
+    **values
+        The algorithm's options (``options``: name -> ``Parameter``); missing ones take their defaults.
+
+    Raises
+    ------
+    ConfigError
+        An unknown option or a value outside its bounds.
+    """
 
     name: ClassVar[str]
     title: ClassVar[str]
@@ -136,18 +151,59 @@ class Algorithm(ABC):
         """Refuse layer sizes the algorithm cannot build (ConfigError)."""
 
     @abstractmethod
-    def encode(self, images: np.ndarray) -> np.ndarray: ...
+    def encode(self, images: np.ndarray) -> np.ndarray:
+        """The algorithm's input of each image.
+
+        Parameters
+        ----------
+        images : ndarray
+            uint8 images (N, H, W), cropped.
+
+        Returns
+        -------
+        ndarray
+            (N, n_in) inputs: pixel values, probabilities or bits, as the algorithm reads them.
+        """
 
     @abstractmethod
-    def init_params(self, sizes: Sizes, seed: int) -> Params: ...
+    def init_params(self, sizes: Sizes, seed: int) -> Params:
+        """The initial params of a network.
+
+        Parameters
+        ----------
+        sizes : Sizes
+            The layer sizes.
+        seed : int
+            Seeds every random draw.
+
+        Returns
+        -------
+        dict
+            Name -> array (``W0``, ``W1``, ... and any fixed matrices such as eRBP's feedback ``G1``).
+        """
 
     @abstractmethod
     def plan(self, phase: str, params: Params, X, T=None, epoch: int = 0) -> "Plan":
-        """The ``spikingbp.execution.Plan`` of ``phase`` (``train``: its runs' state is the params, and each run
-        returns the params after it; ``inference``: each run returns the readout of its samples) on the samples
-        of ``X`` (and ``T``), for params shaped as ``params``, with the settings of training epoch ``epoch`` (its
-        learning rate; 0 outside training); training draws what it draws per sample from the run context's
-        (seed, epoch)."""
+        """What one run of a phase is, for the executors of ``spikingbp.execution`` to run on any device.
+
+        Training draws what it draws per sample from the run context's (seed, epoch).
+
+        Parameters
+        ----------
+        phase : {'train', 'inference'}
+            ``train``: the runs' state is the params, and each run returns the params after it;
+            ``inference``: each run returns the readout of its samples.
+        params : dict
+            Params shaped as the runs' will be.
+        X, T : ndarray
+            The samples (and targets).
+        epoch : int
+            The training epoch whose settings apply (its learning rate); 0 outside training.
+
+        Returns
+        -------
+        Plan
+        """
 
     def train_epoch(self, params: Params, X, T, order, ctx: RunContext) -> Params:
         """The params after one pass over ``X[order]`` on ``ctx.device``."""
@@ -165,13 +221,58 @@ class Algorithm(ABC):
         return fold(self.plan("train", params[0], X, T, contexts[0].epoch), params, orders, contexts)
 
     @abstractmethod
-    def evaluate(self, params: Params, X, T, ctx: RunContext) -> dict: ...
+    def evaluate(self, params: Params, X, T, ctx: RunContext) -> dict:
+        """The headline measure and the algorithm's own measures of a network on samples.
+
+        Parameters
+        ----------
+        params : dict
+            The network.
+        X, T : ndarray
+            Samples and one-hot targets.
+        ctx : RunContext
+            The device, seed and program cache to run on.
+
+        Returns
+        -------
+        dict
+            ``accuracy`` and each of ``measures``.
+        """
 
     @abstractmethod
-    def circuit(self, params: Params, X, T=None, phase: str = "inference") -> CircuitRun: ...
+    def circuit(self, params: Params, X, T=None, phase: str = "inference") -> CircuitRun:
+        """The training or inference ``Circuit`` of samples, for Lava export, verification and rasters.
+
+        Parameters
+        ----------
+        params : dict
+            The network.
+        X, T : ndarray
+            The samples (and targets for training).
+        phase : {'inference', 'train'}
+            Which circuit.
+
+        Returns
+        -------
+        CircuitRun
+            The circuit, its steps per sample and where its readout lies.
+        """
 
     @abstractmethod
-    def learned_params(self, params: Params, weights: dict) -> Params: ...
+    def learned_params(self, params: Params, weights: dict) -> Params:
+        """The params a training circuit's final weights stand for.
+
+        Parameters
+        ----------
+        params : dict
+            The params the circuit started from.
+        weights : dict
+            Projection name -> the circuit's final weights.
+
+        Returns
+        -------
+        dict
+        """
 
     @staticmethod
     def upgrade_params(params: Params) -> Params:

@@ -95,7 +95,7 @@ class SBP(Algorithm):
             capacity=lambda n: circuit.inference_capacity(n, n_in))
 
     def ideal_updates(self, params, X, T, index, ctx):
-        """The binary network's exact update (spec sbp.md, ``reference.sbp.train_step``): the circuit must make
+        """The binary network's exact update (docs/methods/sbp.md, ``reference.sbp.train_step``): the circuit must make
         exactly this change, so its cosine is 1."""
         from spikingbp.algorithms.base import SampleUpdates
         from spikingbp.reference import sbp as reference

@@ -62,11 +62,27 @@ class Projection:
 
 
 class Circuit:
-    """A named collection of populations, spike sources and projections on one time step ``dt``.
+    """A named collection of populations, spike sources and projections on one time step: the one network
+    description every back end builds, runs or translates (:doc:`/guide/models`).
 
-    ``sample_steps``: the length of one sample in steps, where a synapse model has a ``sample_update``
-    (run at the start of every sample). ``layout``: what the builder records about how to read the circuit
-    (e.g. ``spikingbp.circuits.graded.GradedLayout``: stages, copies, readout steps); None for none."""
+    Parameters
+    ----------
+    name : str
+        The circuit's name (a Python identifier; it prefixes the Brian2 objects).
+    dt : brian2.Quantity or None
+        The time step (None: 1 ms).
+    sample_steps : int or None
+        The length of one sample in steps, where a synapse model has a ``sample_update`` (run at the start of
+        every sample).
+    layout : object or None
+        What the builder records about how to read the circuit (e.g. ``spikingbp.circuits.graded.GradedLayout``:
+        stages, copies, readout steps).
+
+    Raises
+    ------
+    ConfigError
+        A ``sample_steps`` that is not a positive whole number.
+    """
 
     def __init__(self, name: str, dt=None, *, sample_steps: int | None = None, layout=None):
         from brian2 import ms

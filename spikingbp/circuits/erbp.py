@@ -1,4 +1,4 @@
-"""eRBP (Neftci et al. 2017, spec erbp.md): data -> hidden -> output units (``ERBPUnit``) learning by
+"""eRBP (Neftci et al. 2017, docs/methods/erbp.md): data -> hidden -> output units (``ERBPUnit``) learning by
 event-driven random backprop, with a pair of error units per class (``ERBPError``), on ``spikingbp.models.erbp``.
 
 Populations ``h1`` ... ``hL`` and ``o`` (``ERBPUnit``), ``e`` (``ERBPError``: units 0 .. n_out - 1 the positive

@@ -1,4 +1,4 @@
-"""Graded, gated transfer in synfire-gated synfire chains (spec sgsc.md), in continuous time.
+"""Graded, gated transfer in synfire-gated synfire chains (docs/methods/sgsc.md), in continuous time.
 
 Builders (each returns a ``Circuit`` with a ``GradedLayout`` attached as ``circuit.layout``):
 

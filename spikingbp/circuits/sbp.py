@@ -1,4 +1,4 @@
-"""sBP (Renner et al. 2024): exact backprop in a synfire-gated binary circuit (spec sbp.md).
+"""sBP (Renner et al. 2024): exact backprop in a synfire-gated binary circuit (docs/methods/sbp.md).
 
 A 12-unit gating ring opens one phase per step; one training sample takes 12 steps, inference 4.
 Every unit is the binary LoihiCUBA compartment; the post units of plastic synapses also carry the
@@ -40,7 +40,7 @@ def _gated(gate: str, targets, kind: str):
     return [(gate, target, kind) for target in targets]
 
 
-#: Every static connection of the training circuit, phase by phase (spec sbp.md, "The 12-phase cycle").
+#: Every static connection of the training circuit, phase by phase (docs/methods/sbp.md, "The 12-phase cycle").
 TRAINING_ROWS = [
     # sources
     ("input", "x", "1e"), ("target", "t", "1e"),

@@ -1,4 +1,4 @@
-"""Synfire-gated parts on the LoihiCUBA unit (spec sgsc.md; the one-step-per-stage form of sbp.md).
+"""Synfire-gated parts on the LoihiCUBA unit (docs/methods/sgsc.md; the one-step-per-stage form of docs/methods/sbp.md).
 
 Every unit is the binary Loihi compartment with ``decay_u = decay_v = 1`` (no memory across steps):
 ``v[t] = input arriving at t + bias``, spike iff ``v > 1024``. Data units sit at bias -8192 and stay

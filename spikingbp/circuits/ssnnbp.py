@@ -1,4 +1,4 @@
-"""SSNN-BP (Biswas et al. 2023, spec ssnnbp.md): layers of composite neurons (``spikingbp.models.ssnn``).
+"""SSNN-BP (Biswas et al. 2023, docs/methods/ssnnbp.md): layers of composite neurons (``spikingbp.models.ssnn``).
 
 Populations ``h1`` ... ``hL`` (``SSNNHidden``) and ``o`` (``SSNNOutput``); projections ``W0`` (input source ->
 h1), ``W1`` ... (h_l -> h_l+1 or o), each one weight per pair used forward and backward; ``lateral`` (o -> o,

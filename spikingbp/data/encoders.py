@@ -64,7 +64,7 @@ def rate_encode(images, max_rate: float) -> np.ndarray:
 
 
 def front_loaded_rates(intensity, n_steps: int, mean_rate: float) -> np.ndarray:
-    """Per-step firing probabilities (n_steps, *intensity.shape) of the SSNN-BP input (spec ssnnbp.md).
+    """Per-step firing probabilities (n_steps, *intensity.shape) of the SSNN-BP input (docs/methods/ssnnbp.md).
 
     The probability of input i at step t falls linearly over the window, from ``2 * mean_rate * intensity``
     at its start to 0 at its end (sampled at step midpoints, (t + 0.5) / n_steps), so that its mean over

@@ -1,4 +1,4 @@
-"""The SGSC job: graded, dynamically routable transfer in synfire-gated synfire chains (spec sgsc.md).
+"""The SGSC job: graded, dynamically routable transfer in synfire-gated synfire chains (docs/methods/sgsc.md).
 
 ``run_sgsc(out_dir, seed=0, quick=False)`` runs, on Brian2's runtime device (numpy target: nothing to
 compile):

@@ -863,12 +863,32 @@ class LavaNetwork:
 
 
 def translate(circuit, steps: int, *, refractory: str = "exact", scale="auto", dv_max: int = 4096) -> LavaNetwork:
-    """The lava translation of ``circuit`` for runs of ``steps`` steps (module docstring).
+    """Translate a circuit into a Lava (lava-nc) network.
 
-    ``refractory``: 'exact' (LIFRefractory for refractory_steps >= 2, floating point only) or 'ignore'.
-    ``scale`` (fixed point): circuit units -> activation units, 'auto' (``fixed_point.choose_scale``) or a
-    number. ``dv_max`` (fixed point): 4096 maps decay_v = 1 exactly (outside Loihi's 12-bit dv), 4095 keeps
-    dv in the 12-bit field (approximate; see ``spikingbp.lava.fixed_point``)."""
+    Parameters
+    ----------
+    circuit : Circuit
+        Any circuit whose models have a registered translation (:doc:`/guide/lava`).
+    steps : int
+        The length of the runs the network will make, in time steps.
+    refractory : {'exact', 'ignore'}
+        'exact': LIFRefractory for refractory periods of 2 steps or more (floating point only); 'ignore'.
+    scale : 'auto' or float
+        Fixed point: circuit units to activation units (``fixed_point.choose_scale`` or a number).
+    dv_max : int
+        Fixed point: 4096 maps ``decay_v = 1`` exactly (outside Loihi's 12-bit field); 4095 stays inside it
+        (approximate).
+
+    Returns
+    -------
+    LavaNetwork
+        The processes, their connections and the readers of their spikes and weights.
+
+    Raises
+    ------
+    ConfigError
+        A model without a translation, or a setting the translation cannot honour.
+    """
     return LavaNetwork(circuit, steps, refractory=refractory, scale=scale, dv_max=dv_max)
 
 

@@ -81,11 +81,29 @@ def _compare(brian_matrix: np.ndarray, lava_matrix: np.ndarray, name: str) -> Po
 
 def verify(circuit, steps: int, fixed_point: bool = False, *, refractory: str = "exact", scale="auto",
            dv_max: int = 4096) -> Verification:
-    """Run ``circuit`` for ``steps`` steps in Brian2 (runtime, numpy) and in lava; compare every population's
-    spikes (where its translation spikes a state variable, SSNN-BP's forward flag ``fx``, that variable's
-    steps) and the final weights of every projection lava translates as plastic, exactly: sBP is integer
-    arithmetic, SSNN-BP's processes repeat Brian2's float operations in its order, and random float LIF
-    networks differ only if a potential lies within rounding of the threshold."""
+    """Run a circuit in Brian2 (runtime, numpy) and in Lava and compare them exactly.
+
+    Every population's spikes are compared (where a translation spikes a state variable, SSNN-BP's forward flag
+    ``fx``, that variable's steps) and the final weights of every projection Lava translates as plastic: sBP is
+    integer arithmetic, SSNN-BP's processes repeat Brian2's float operations in its order, and random float LIF
+    networks differ only where a potential lies within rounding of the threshold.
+
+    Parameters
+    ----------
+    circuit : Circuit
+        The circuit.
+    steps : int
+        Time steps to run.
+    fixed_point : bool
+        Run Lava's fixed-point models (Loihi's integer arithmetic) instead of floating point.
+    refractory, scale, dv_max
+        As in ``translate``.
+
+    Returns
+    -------
+    Verification
+        Per population and per plastic projection the comparison, and both runs' results.
+    """
     from spikingbp.lava.translate import NEURONS
 
     network = translate(circuit, steps, refractory=refractory, scale=scale, dv_max=dv_max)
@@ -192,11 +210,34 @@ def _default_refractory(refractory, fixed_point):
 
 def verify_algorithm(algorithm, params, X, T=None, phase: str = "inference", fixed_point: bool = False, *,
                      refractory: str | None = None, dv_max: int = 4096) -> SampleVerification:
-    """The ``phase`` circuit of ``algorithm`` (``spikingbp.algorithms``) with ``params`` on the samples X
-    (targets T for training) in Brian2 and lava: per-sample spike identity, lava's output of each sample
-    where the circuit has a readout, and for training the final weights of every plastic projection (lava
-    vs Brian2) and the params they stand for against the algorithm's numpy reference. ``refractory``
-    defaults to 'exact' in floating point and 'ignore' in fixed point."""
+    """Verify an algorithm's circuit with trained params on real samples, Brian2 against Lava.
+
+    Per sample: spike identity, Lava's output where the circuit has a readout, and for training the final
+    weights of every plastic projection (Lava against Brian2) and the params they stand for against the
+    algorithm's numpy reference.
+
+    Parameters
+    ----------
+    algorithm : Algorithm
+        The algorithm (``spikingbp.algorithms.create``).
+    params : dict
+        Its params (e.g. a finished run's ``final``).
+    X, T : ndarray
+        Samples and, for training, their targets.
+    phase : {'inference', 'training'}
+        Which circuit.
+    fixed_point : bool
+        Lava's fixed-point models.
+    refractory : str or None
+        As in ``translate``; None: 'exact' in floating point, 'ignore' in fixed point.
+    dv_max : int
+        As in ``translate``.
+
+    Returns
+    -------
+    SampleVerification
+        Per sample the comparison, and whether everything was identical.
+    """
     from spikingbp.algorithms import RunContext
 
     run = algorithm.circuit(params, X, T, phase=phase)
@@ -212,7 +253,7 @@ def verify_algorithm(algorithm, params, X, T=None, phase: str = "inference", fix
 
 
 # ===================================================================================================
-# A small synfire-gated circuit (spec sgsc.md, LoihiCUBA form)
+# A small synfire-gated circuit (docs/methods/sgsc.md, LoihiCUBA form)
 # ===================================================================================================
 SGSC_PHASES = 6
 

@@ -16,11 +16,24 @@ from spikingbp.errors import ConfigError
 
 @dataclass(frozen=True)
 class Parameter:
-    """One parameter, of a model or of an algorithm (its options, made with ``option``): default (with units
-    where it has them), meaning and allowed range (inclusive). An algorithm's option also has the type a value
-    given as text converts to (``kind``: int, float, bool or str), or its ``choices``, and ``legacy``: the value a
-    run recorded before the option existed had (None: its default), so that an old run directory is read, and
-    resumed, as it was trained."""
+    """One parameter of a model, or one option of an algorithm (made with ``option``).
+
+    Parameters
+    ----------
+    default : object
+        The default, with Brian2 units where it has them.
+    doc : str
+        What it means, in a line.
+    low, high : float or None
+        The allowed range (inclusive; None: unbounded).
+    kind : type or None
+        For an option: the type a value given as text converts to (int, float, bool or str).
+    choices : tuple
+        For an option: the values it takes, where it takes a few.
+    legacy : object
+        The value a run recorded before the option existed had (None: its default), so that an old run
+        directory is read, and resumed, as it was trained.
+    """
 
     default: object
     doc: str
@@ -103,7 +116,27 @@ def _unit_of(default):
 
 @dataclass(frozen=True)
 class NeuronModel:
-    """A neuron model: equations, threshold, reset and refractoriness as Brian2 strings."""
+    """A neuron model: equations, threshold, reset and refractoriness as Brian2 strings, with its parameters.
+
+    Parameters
+    ----------
+    name : str
+        The model's name.
+    equations : str
+        Brian2 equations of one unit.
+    threshold, reset, refractory : str or None
+        Brian2's threshold condition, reset statements and refractory condition.
+    parameters : mapping of str to Parameter
+        Every constant the strings use, with its default (and units) and allowed range.
+    method : str
+        Brian2's integration method.
+    input_variable : str or None
+        The variable synapses add their weight to.
+    step_code : str or None
+        A discrete map run once per step before thresholds (statements, in order).
+    doc : str
+        What the model is, in a line.
+    """
 
     name: str
     equations: str
@@ -123,7 +156,27 @@ class NeuronModel:
 
 @dataclass(frozen=True)
 class SynapseModel:
-    """A synapse (and its plasticity) as Brian2 ``Synapses`` strings."""
+    """A synapse (and its plasticity) as Brian2 ``Synapses`` strings, with its parameters.
+
+    Parameters
+    ----------
+    name : str
+        The model's name.
+    equations : str
+        Brian2 synaptic equations (``w`` and any traces).
+    on_pre, on_post : str or None
+        Statements run on a presynaptic (postsynaptic) spike.
+    parameters : mapping of str to Parameter
+        Every constant the strings use.
+    method : str
+        Brian2's integration method.
+    post_requires, pre_requires : tuple of str
+        The neuron variables the strings read or write (``{target}``: the postsynaptic input variable).
+    sample_update : str or None
+        Code run at the start of every sample (``Circuit(sample_steps=...)``).
+    doc : str
+        What the model is, in a line.
+    """
 
     name: str
     equations: str

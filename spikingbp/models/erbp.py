@@ -1,4 +1,4 @@
-"""eRBP (Neftci et al. 2017; spec erbp.md) as discrete maps: the hidden and output units, the error units and
+"""eRBP (Neftci et al. 2017; docs/methods/erbp.md) as discrete maps: the hidden and output units, the error units and
 the event-driven random-backprop weights, on the authors' time step dt = 0.1 ms.
 
 Values are plain numbers in the units of the authors' Auryn code (``HBPNeurorobotics/auryn``: ``SIFGroup``,

@@ -1,4 +1,4 @@
-"""Models of the synfire-gated synfire chain (spec sgsc.md): the mean-field population unit, the rate
+"""Models of the synfire-gated synfire chain (docs/methods/sgsc.md): the mean-field population unit, the rate
 coupling between mean-field units, and the gate switch that the spiking chain uses.
 
 Mean-field form (population j, synaptic time constant tau, square gate p_j of length T)::

@@ -147,7 +147,7 @@ LoihiCUBAModulated = NeuronModel(
 
 # ---------------------------------------------------------------------------------------------------
 # Current-based LIF with white background noise and a held gate current (the spiking populations of the
-# synfire-gated synfire chain, spec sgsc.md). Without input the membrane potential fluctuates around
+# synfire-gated synfire chain, docs/methods/sgsc.md). Without input the membrane potential fluctuates around
 # v_rest with standard deviation sigma; the noise smooths the f-I curve of a population into a nearly
 # threshold-linear one. I_gate is a second input that keeps its value until a synapse changes it
 # (GateSwitch in spikingbp.models.meanfield): square gate pulses switched by gating volleys.

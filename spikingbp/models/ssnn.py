@@ -1,4 +1,4 @@
-"""SSNN-BP (Biswas, Saraswat, Ganguly 2023; spec ssnnbp.md) as discrete maps: composite neurons and the
+"""SSNN-BP (Biswas, Saraswat, Ganguly 2023; docs/methods/ssnnbp.md) as discrete maps: composite neurons and the
 synapses between them.
 
 A composite neuron is one Brian2 unit with three compartments: the forward integrate-and-fire unit x and

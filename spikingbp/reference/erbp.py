@@ -1,4 +1,4 @@
-"""eRBP (Neftci et al. 2017, spec erbp.md) in plain numpy: the discrete dynamics of ``spikingbp.models.erbp``,
+"""eRBP (Neftci et al. 2017, docs/methods/erbp.md) in plain numpy: the discrete dynamics of ``spikingbp.models.erbp``,
 vectorised over the units of each layer, written independently of the circuit.
 
 A sample is ``T`` steps of dt = 0.1 ms. Its first step starts every unit from rest. Then per step, in order:

@@ -1,4 +1,4 @@
-"""Plain-numpy reference of sBP: the exact binary backprop update of spec ``sbp.md`` ("What it computes").
+"""Plain-numpy reference of sBP: the exact binary backprop update of ``docs/methods/sbp.md`` ("What it computes").
 
 Units: the neuron threshold is 1024. Weights are even integers in [-254, 254] held in int32 arrays,
 ``W1`` of shape (n_in, n_hidden) and ``W2`` of shape (n_hidden, n_out). Inputs are binary (bool or 0/1),

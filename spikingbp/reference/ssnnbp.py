@@ -1,4 +1,4 @@
-"""SSNN-BP (Biswas et al. 2023, spec ssnnbp.md) in plain numpy: the discrete dynamics of
+"""SSNN-BP (Biswas et al. 2023, docs/methods/ssnnbp.md) in plain numpy: the discrete dynamics of
 ``spikingbp.models.ssnn``, vectorised over the units of each layer, written independently of the circuit.
 
 One sample is ``Ts`` steps. A layer's composite neurons hold a forward compartment and two gradient
