@@ -23,6 +23,7 @@ DECAY_UNITY = 4096  # Lava's decay scale (spikingbp.lava.fixed_point.DECAY_UNITY
 
 STACK = ("numpy", "brian2", "cython", "brian2genn", "lava-nc", "brian2cuda", "pandas", "matplotlib",
          "scikit-learn", "tqdm", "dask", "nir")
+BACKEND_PACKAGES = {"brian2genn": "genn", "lava-nc": "lava", "brian2cuda": "cuda"}  # package -> its extra
 
 
 def _version(package: str) -> str:
@@ -41,8 +42,13 @@ def cmd_info(args) -> int:
 
     print(f"spikingbp {__version__} on Python {platform.python_version()} ({platform.machine()})")
     print("\nstack:")
+    from spikingbp.compat import missing_backend
+
     for package in STACK:
-        print(f"  {package:<13} {_version(package)}")
+        version = _version(package)
+        if version == "not installed" and package in BACKEND_PACKAGES:
+            version += f" ({missing_backend(BACKEND_PACKAGES[package])})"
+        print(f"  {package:<13} {version}")
     from spikingbp.circuits.program import cache_entries
 
     programs = cache_entries()
@@ -299,9 +305,11 @@ VERIFY_PHASES = {"inference": "inference", "train": "train"}
 
 
 def _verify_choices() -> tuple:
+    """sgsc, and each algorithm's circuits that Lava runs (its ``lava_phases``)."""
     from spikingbp.algorithms import REGISTRY
 
-    return ("sgsc",) + tuple(f"{name}-{label}" for name in REGISTRY for label in VERIFY_PHASES)
+    return ("sgsc",) + tuple(f"{name}-{label}" for name, cls in REGISTRY.items() for label, phase in VERIFY_PHASES.items()
+                             if phase in cls.lava_phases)
 
 
 def cmd_verify_lava(args) -> int:
@@ -584,14 +592,16 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 #: every parameter the command line names as a flag: TrainConfig's fields and the other commands' own
 _CLI_FLAGS = {**FLAGS, **{name: "--" + name.replace("_", "-") for name in ("random", "ensemble", "workers", "dask_local",
-                                                                          "samples")}}
+                                                                          "samples")},
+              "limit_train": "--limit", "n_hidden": "--hidden"}
 _FIELD = re.compile(r"(?<![\w.'-])(" + "|".join(_CLI_FLAGS) + r")=")   # not inside a quoted point name 'hidden=0'
 
 
 
 def in_flags(message: str) -> str:
-    """A library error's ``field=value`` as the command line's ``--flag value``."""
-    return _FIELD.sub(lambda match: _CLI_FLAGS[match.group(1)] + " ", message)
+    """A library error's ``field=value`` as the command line's ``--flag value`` (and None as a left-out flag)."""
+    return _FIELD.sub(lambda match: _CLI_FLAGS[match.group(1)] + " ", message).replace(
+        " or None for all", " or leave the flag out for all")
 
 
 #: The commands, in the order ``--help`` lists them.

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Mapping
 
 from spikingbp.checks import whole
 from spikingbp.errors import ConfigError
+from spikingbp.devices import DEVICES
 from spikingbp.execution import REFERENCE
 
 if TYPE_CHECKING:
@@ -149,6 +150,10 @@ class TrainConfig:
         self._set("out", Path(self.out).expanduser())
         cls = algorithm_class(self.algorithm)
         self._set("algorithm", cls.name)
+        known = str(self.device).strip().lower()
+        if known in (REFERENCE, *DEVICES) and known not in cls.devices:   # a device, but not one of this algorithm
+            raise ConfigError(f"{cls.name} does not run on device={known} (its circuits need what that device "
+                              f"lacks); choose one of {', '.join(cls.devices)}")
         self._set("device", _choice(self.device, "device", cls.devices, f"for algorithm={cls.name}"))
         self._set("dataset", _choice(str(self.dataset).replace("_", "-"), "dataset", dataset_names()))
         if self.data_dir is not None:

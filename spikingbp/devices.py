@@ -17,7 +17,6 @@ Use it as a context manager, so that every run starts on a clean device::
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
@@ -25,6 +24,7 @@ import signal
 import tempfile
 from contextlib import contextmanager
 
+from spikingbp.compat import has_backend, missing_backend
 from spikingbp.errors import DeviceError
 
 DEVICES = ("runtime", "cpp_standalone", "genn", "cuda")
@@ -48,10 +48,12 @@ def _cython_cache(flags) -> str | None:
 def find_genn() -> str | None:
     """The GeNN 4.x directory, from ``GENN_PATH``, ``prefs.devices.genn.path`` or ``genn-buildmodel.sh``
     on ``PATH`` (the order brian2genn itself uses), or ``None`` when GeNN is not installed."""
-    from brian2 import prefs
-    import brian2genn  # noqa: F401  (registers prefs.devices.genn)
+    candidates = [os.environ.get("GENN_PATH")]
+    if has_backend("genn"):
+        from brian2 import prefs
+        import brian2genn  # noqa: F401  (registers prefs.devices.genn)
 
-    candidates = [prefs.devices.genn.path, os.environ.get("GENN_PATH")]
+        candidates.insert(0, prefs.devices.genn.path)
     buildmodel = shutil.which("genn-buildmodel.sh")
     if buildmodel:
         candidates.append(os.path.normpath(os.path.join(os.path.dirname(buildmodel), "..")))
@@ -79,6 +81,8 @@ def _cpp_standalone_status():
 
 
 def _genn_status():
+    if not has_backend("genn"):
+        return False, missing_backend("genn")
     genn = find_genn()
     if genn is not None:
         return True, f"GeNN {genn_version(genn)} at {genn}"
@@ -89,11 +93,10 @@ def _genn_status():
 
 
 def _cuda_status():
-    cuda_installed = importlib.util.find_spec("brian2cuda") is not None
     nvcc = shutil.which("nvcc") or os.environ.get("CUDA_PATH")
-    if cuda_installed and nvcc:
+    if has_backend("cuda") and nvcc:
         return True, "brian2cuda and nvcc found"
-    return False, ("brian2cuda not installed (pip install 'spikingbp[cuda]')" if not cuda_installed
+    return False, (missing_backend("cuda") if not has_backend("cuda")
                    else "brian2cuda installed, but no CUDA toolkit (nvcc) found")
 
 
@@ -185,16 +188,18 @@ def use_device(name: str = "runtime", directory: str | None = None, *, target: s
     if name in ("genn", "cuda") and not compile and run:
         raise DeviceError(f"device {name!r}: run=True needs compile=True")
     if name == "genn":
+        if not has_backend("genn"):
+            raise DeviceError(missing_backend("genn"))
         import brian2genn  # noqa: F401  (registers the 'genn' device)
         if compile and find_genn() is None:
             raise DeviceError(
                 "GeNN 4.x was not found, so the genn device cannot compile or run. Fix: install GeNN 4.x "
                 "(github.com/genn-team/genn, tag 4.9.0; CPU-only builds work) and set GENN_PATH to its "
-                "directory, or put its bin/ on PATH; or pass compile=False, run=False to generate code only.")
+                "directory, or put its bin/ on PATH (code generation alone needs no GeNN: from Python, "
+                "use_device('genn', compile=False, run=False)).")
     if name == "cuda":
-        if importlib.util.find_spec("brian2cuda") is None:
-            raise DeviceError("device 'cuda' needs brian2cuda: pip install 'spikingbp[cuda]' "
-                              "(and a CUDA toolkit with nvcc for compiling)")
+        if not has_backend("cuda"):
+            raise DeviceError(missing_backend("cuda"))
         import brian2cuda  # noqa: F401  (registers the 'cuda_standalone' device)
 
     own_directory = directory is None and name != "runtime"

@@ -11,7 +11,7 @@ in ``energy.json``).
 
 An estimate from operation counts leaves out static (leakage) power, clocking, host and management traffic
 and the chip's own scheduling; it is a lower bound of a different quantity than a chip's measured energy per
-sample, and the report shows the papers' measured figures (``paper_figures()``) beside ours, not in place of them.
+sample, and the report shows the papers' measured figures (their table in the report) beside ours, not in place of them.
 """
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ class DenseCost:
 DENSE = {
     "cpu": DenseCost("CPU, dense fp32 (AMD EPYC 7763)", 2 * 280.0 / (64 * 2.45e9 * 32) * 1e12,
                      "280 W TDP / (64 cores x 2.45 GHz x 32 fp32 FLOP per cycle, two 256-bit FMA units), "
-                     "2 FLOP per MAC: 114 pJ"),
+                     "2 FLOP per MAC: 111.6 pJ"),
     "gpu": DenseCost("GPU, dense fp32 (NVIDIA A100 SXM)", 2 * 400.0 / 19.5e12 * 1e12,
                      "400 W TDP / 19.5 TFLOPS fp32 (datasheet), 2 FLOP per MAC: 41 pJ"),
 }

@@ -163,7 +163,7 @@ class BuildExecutor(Executor):
         return str(Path(ctx.build_dir) / plan.phase)
 
     def run(self, plan, batches, ctx, run_size, n):
-        from spikingbp.circuits.ensemble import ensemble_circuit, split_result
+        from spikingbp.circuits.ensemble import ensemble_circuit
 
         K = len(batches)
         circuits = [plan.build(batch) for batch in batches]
@@ -171,10 +171,18 @@ class BuildExecutor(Executor):
         result = circuit.run(plan.steps(n), self.name, self.directory(ctx, plan),
                              record_spikes=plan.records.spikes, record_states=plan.records.states or None,
                              record_weights=plan.records.weights, **self.device_options)
-        outputs = [plan.read(part, batch) for part, batch in zip([result] if K == 1 else split_result(result, K),
-                                                                   batches)]
-        ctx.advance(K * n)
-        return outputs
+        return _outputs(plan, result, batches, ctx, n)
+
+
+def _outputs(plan: Plan, result, batches: list, ctx: RunContext, n: int) -> list:
+    """What each copy's batch gives back from the result of one run (its part of an ensemble's), after which the
+    context has advanced by the samples the run trained."""
+    from spikingbp.circuits.ensemble import split_result
+
+    K = len(batches)
+    outputs = [plan.read(part, batch) for part, batch in zip([result] if K == 1 else split_result(result, K), batches)]
+    ctx.advance(K * n)
+    return outputs
 
 
 class CompiledExecutor(Executor):
@@ -184,12 +192,13 @@ class CompiledExecutor(Executor):
 
     name = "cpp_standalone"
     how = "chunks, one program per shape, rerun"
+    without_cache = BuildExecutor(name, True)   # builds each run's circuit where no program cache is given
 
     def run(self, plan, batches, ctx, run_size, n):
-        from spikingbp.circuits.ensemble import ensemble_circuit, ensemble_sources, ensemble_weights, split_result
+        from spikingbp.circuits.ensemble import ensemble_circuit, ensemble_sources, ensemble_weights
 
         if ctx.programs is None:
-            return BuildExecutor(self.name, True).run(plan, batches, ctx, run_size, n)
+            return self.without_cache.run(plan, batches, ctx, run_size, n)
         K = len(batches)
         inputs = [plan.inputs(batch) for batch in batches]
         sources, weights = inputs[0] if K == 1 else (ensemble_sources([i[0] for i in inputs]),
@@ -211,11 +220,7 @@ class CompiledExecutor(Executor):
             variable_weights=records.variable, record_spikes=records.spikes, record_states=records.states or None,
             record_weights=records.weights,
             label=f"{f'{K} x ' if K > 1 else ''}{plan.label} ({run_size} samples a run, {capacity} spikes)")
-        result = program.run(sources, weights)
-        outputs = [plan.read(part, batch) for part, batch in zip([result] if K == 1 else split_result(result, K),
-                                                                   batches)]
-        ctx.advance(K * n)
-        return outputs
+        return _outputs(plan, program.run(sources, weights), batches, ctx, n)
 
 
 #: device -> the executor that runs plans there (the one place that knows devices).

@@ -151,7 +151,10 @@ class Runs:
                               f"SPIKINGBP_DATA, or build the --quick report, which needs no data")
         return {**spec.config, "data_dir": str(self.data_root / spec.config["data_dir"])}
 
-    def get(self, spec: RunSpec) -> dict:
+    def get(self, spec: RunSpec, needs_weights: bool = False) -> dict:
+        """The run of ``spec``: reused, shown as far as it got (``partial``), or trained. ``needs_weights``: the
+        caller reads its final weights, which a committed run may have dropped (then the error says how to
+        make them again)."""
         import pandas as pd
 
         from spikingbp.training import TrainConfig, train
@@ -160,7 +163,7 @@ class Runs:
             path = self.reuse / candidate
             if self._complete(path, spec):
                 self.say(f"{spec.name}: reusing the finished run {path}")
-                return self._record(spec, path, reused=True)
+                return self._weights_checked(self._record(spec, path, reused=True), needs_weights)
             if spec.partial and (path / "metrics.csv").is_file():
                 done = len(pd.read_csv(path / "metrics.csv"))
                 self.say(f"{spec.name}: showing the {done} epochs the run {path} has done so far (it resumes with "
@@ -168,10 +171,18 @@ class Runs:
                 return {**self._record(spec, path, reused=True), "epochs_done": done}
         directory = self.out / RUNS_DIR / spec.name
         if self._complete(directory, spec):
-            return self._record(spec, directory, reused=False)
+            return self._weights_checked(self._record(spec, directory, reused=False), needs_weights)
         self.say(f"{spec.name}: training into {directory} (resumes where a previous report stopped)")
         train(TrainConfig(out=directory, **self.config(spec)))
         return self._record(spec, directory, reused=False)
+
+    @staticmethod
+    def _weights_checked(record: dict, needs_weights: bool) -> dict:
+        if needs_weights and not (Path(record["directory"]) / "weights_final.npz").is_file():
+            raise ConfigError(f"the finished run {record['directory']} keeps no weights_final.npz (dropped from the "
+                              f"repository for its size); make it again with: {record['command']}; then rerun the "
+                              f"report")
+        return record
 
     @staticmethod
     def _complete(path: Path, spec: RunSpec) -> bool:
@@ -265,7 +276,7 @@ def section_sbp(profile: Profile, runs: Runs, directory: Path) -> Section:
                       "The training-cycle raster is the circuit's second training cycle (12 phases), drawn when the "
                       "run starts. Energy: operations counted in the circuit, priced with Loihi 1's per-operation "
                       "energies (an estimate without static power; the paper's figures are measured on Loihi).")
-    records = [runs.get(spec) for spec in profile.sbp]
+    records = [runs.get(spec, needs_weights=True) for spec in profile.sbp]
     section.runs = records
     section.figures.append((_copy(Path(records[0]["directory"]) / "training_cycle.png", directory / "training_cycle.png"),
                             f"one training cycle of {_network(records[0]['directory'])}"))
@@ -291,8 +302,10 @@ def section_sbp(profile: Profile, runs: Runs, directory: Path) -> Section:
                      "uJ per inference, ours (Loihi 1 estimate)": round(estimates["inference", "loihi1"], 4),
                      "uJ per inference, paper (Loihi, measured)": 2.5,
                      "trained on (device)": config["device"],
-                     "training samples/s, ours (this CPU, that device)": round(float(final["samples_per_second"]), 1),
-                     "training samples/s, paper (Loihi)": round(1 / 1.5e-3, 0)})
+                     # a simulation's speed on a CPU, not a chip's: shown for what a run costs, not as a comparison
+                     "training samples/s, ours (simulated on a CPU; not a chip's speed)":
+                         round(float(final["samples_per_second"]), 1),
+                     "training samples/s, paper (on the Loihi chip)": round(1 / 1.5e-3, 0)})
         section.commands.append(f"spikingbp energy {record['directory']} --samples {profile.energy_samples}")
     section.tables.append(_table(directory, "accuracy_energy_time", pd.DataFrame(rows),
                                  "accuracy, energy and time per sample beside Renner et al. 2024 (400-400-10 MNIST)"))
@@ -393,7 +406,7 @@ def section_energy(profile: Profile, runs: Runs, directory: Path) -> Section:
                       energy.__doc__.split("\n\n")[-1].strip())
     frames = []
     for spec in (profile.sbp[0], profile.ssnn_accuracy[0], profile.erbp[0]):
-        record = runs.get(spec)
+        record = runs.get(spec, needs_weights=True)
         measured = energy.measure(record["directory"], samples=profile.energy_samples,
                                   device="runtime" if profile.quick else None)
         summary = energy.summary(measured)
@@ -404,12 +417,19 @@ def section_energy(profile: Profile, runs: Runs, directory: Path) -> Section:
                                  "per sample: spikes, synaptic events, plastic-synapse updates, neuron updates, uJ"))
     section.tables.append(_table(directory, "paper_figures", pd.DataFrame(list(energy.paper_figures())),
                                  "the papers' figures per sample"))
-    costs = [{"platform": key, "title": p.title, "pJ per operation": json.dumps(p.pj), "source": p.source}
+    costs = [{"platform": key, "title": p.title, "source": p.source,
+              "pJ per operation": "; ".join(f"{pj:g} per {OPERATION_NAMES[kind]}" for kind, pj in p.pj.items())}
              for key, p in energy.PLATFORMS.items()]
-    costs += [{"platform": key, "title": d.title, "pJ per operation": f"{d.pj_per_mac:.1f} per MAC", "source": d.source}
+    costs += [{"platform": key, "title": d.title, "source": d.source, "pJ per operation": f"{d.pj_per_mac:.1f} per MAC"}
               for key, d in energy.DENSE.items()]
     section.tables.append(_table(directory, "costs", pd.DataFrame(costs), "per-operation costs and their sources"))
     return section
+
+
+#: count kinds of ``spikingbp.energy`` in words, for the cost table
+OPERATION_NAMES = {"synaptic_events": "synaptic event", "plastic_updates": "plastic update",
+                   "active_updates": "active neuron update", "inactive_updates": "inactive neuron update",
+                   "spikes": "spike"}
 
 
 #: the report's sections in order: key -> function(profile, runs, section directory) -> Section
@@ -450,7 +470,7 @@ def reproduce(out, quick: bool = False, say: Callable[[str], None] | None = prin
         An unknown section, an ``out`` holding the other profile's report, a root that is not a directory, or
         a run that needs data when no data root is known.
     """
-    from tqdm.auto import tqdm
+    from spikingbp.progress import bar as progress_bar
 
     profile = QUICK if quick else FULL
     keys = list(SECTIONS) if sections is None else list(sections)
@@ -471,7 +491,7 @@ def reproduce(out, quick: bool = False, say: Callable[[str], None] | None = prin
                              "reuse": None if reuse is None else os.path.relpath(reuse)})
     say = say or (lambda *_: None)
     runs = Runs(out, say, data_root, reuse)
-    with tqdm(keys, desc="report", unit="section", dynamic_ncols=True) as bar:
+    with progress_bar(iterable=keys, desc="report", unit="section") as bar:
         for key in bar:
             bar.set_postfix_str(key)
             directory = out / key
@@ -504,9 +524,11 @@ def render(out: Path, keys, profile: Profile) -> str:
              "<p>Every figure and table of the source papers this package covers, from runs of this package. "
              "Energies are operation estimates (static power and host traffic left out), not measured chip figures; "
              "the papers' numbers stand beside ours.</p>"]
-    for key in keys:
-        record = json.loads((out / key / SECTION_FILE).read_text())
-        parts.append(f"<h2>{escape(record['title'])}</h2><p>{escape(record['text'])}</p>")
+    records = {key: json.loads((out / key / SECTION_FILE).read_text()) for key in keys}
+    parts.append("<nav><h2>Contents</h2><ol>" + "".join(f"<li><a href='#{escape(key)}'>{escape(record['title'])}</a></li>"
+                                                          for key, record in records.items()) + "</ol></nav>")
+    for key, record in records.items():
+        parts.append(f"<h2 id='{escape(key)}'>{escape(record['title'])}</h2><p>{escape(record['text'])}</p>")
         for file, caption in record["figures"]:
             parts.append(f"<figure><img src='{escape(key)}/{escape(file)}' alt='{escape(caption)}'>"
                          f"<figcaption>{escape(caption)}</figcaption></figure>")

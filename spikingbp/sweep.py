@@ -471,10 +471,9 @@ def run_sweep(sweep: Sweep, out, *, workers: int = 1, scheduler: str | None = No
     tasks = [(sweep.job, dict(sweep.base), [dict(values) for _, values in group],
               [str(directories[name]) for name, _ in group]) for group in groups]
     runs = {}
-    from tqdm.auto import tqdm
+    from spikingbp.progress import bar as progress_bar
 
-    with tqdm(total=len(points), initial=len(skipped), unit="point", desc="sweep", disable=not progress,
-              dynamic_ncols=True) as bar:
+    with progress_bar(total=len(points), initial=len(skipped), unit="point", desc="sweep", disable=not progress) as bar:
         def done(index: int, reports: list):
             runs.update({name: report for (name, _), report in zip(groups[index], reports)})
             bar.update(len(reports))
@@ -566,6 +565,9 @@ def _dask(tasks: list, done: Callable, *, scheduler: str | None, dask_local: int
         except OSError as error:
             raise ConfigError(f"--scheduler {scheduler}: no Dask scheduler answers there ({error}); start one "
                               f"(dask scheduler) or use --dask-local N") from None
+        from spikingbp.dask_worker import ImportBrian2
+
+        client.register_plugin(ImportBrian2())
         futures = {}
         for index, task in enumerate(tasks):
             key = f"spikingbp-point-{Path(task[3][0]).name}-{time.time_ns()}"   # named by its first point

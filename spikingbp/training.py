@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Mapping
 
 import numpy as np
-from tqdm.auto import tqdm
+from spikingbp.progress import bar as progress_bar
 
 import spikingbp
 from spikingbp.algorithms import REFERENCE, REGISTRY, Algorithm, RunContext, Sizes
@@ -53,6 +53,7 @@ class Data:
     n_out: int
     image_shape: list
     digest: str
+    directory: str | None = None   #: where the IDX files were read (a parent --data-dir resolved); None: embedded
 
     def sizes(self, hidden) -> Sizes:
         return Sizes(self.n_in, tuple(hidden), self.n_out)
@@ -83,7 +84,8 @@ def load_data(algorithm: Algorithm, dataset: str, data_dir=None, *, crop: int = 
     X_test = algorithm.encode(data.x_test[window])
     return Data(X_train, one_hot(data.y_train, data.n_classes, dtype=bool), X_test,
                 one_hot(data.y_test, data.n_classes, dtype=bool), X_train.shape[1], data.n_classes,
-                [height - 2 * crop, width - 2 * crop], digest.hexdigest()[:16])
+                [height - 2 * crop, width - 2 * crop], digest.hexdigest()[:16],
+                None if data.directory is None else str(data.directory))
 
 
 def _config_data(config: TrainConfig, algorithm: Algorithm) -> Data:
@@ -263,8 +265,8 @@ def _train_together(runs: list) -> list:
     position, train_seconds, wall_seconds = first.state["position"], first.state["train_seconds"], \
         first.state["wall_seconds"]
     with tool_output_to(first.config.out / TOOLS_LOG) as terminal, \
-            tqdm(total=K * remaining_epochs * n_train, initial=K * position, unit="sample",
-                 disable=not config.progress, dynamic_ncols=True, file=terminal) as bar:
+            progress_bar(total=K * remaining_epochs * n_train, initial=K * position, unit="sample",
+                         disable=not config.progress, file=terminal) as bar:
         def on_compile(label: str) -> None:
             message = f"compiling the {label} program, once per shape (kept in {programs.root})"
             bar.write(message, file=terminal)
@@ -339,8 +341,8 @@ def _train_together(runs: list) -> list:
 
 def _evaluate(algorithm: Algorithm, params, X, T, context: RunContext, label: str, terminal, progress: bool) -> dict:
     """``algorithm.evaluate`` with a progress bar of its own (an evaluation can take as long as training)."""
-    with tqdm(total=len(X), desc=f"evaluating the {label}", unit="sample", leave=False, disable=not progress,
-              dynamic_ncols=True, file=terminal) as bar:
+    with progress_bar(total=len(X), desc=f"evaluating the {label}", unit="sample", leave=False,
+                      disable=not progress, file=terminal) as bar:
         return algorithm.evaluate(params, X, T, dataclasses.replace(context, on_samples=bar.update if progress
                                                                     else None))
 
@@ -384,17 +386,8 @@ def _config_record(config: TrainConfig, data: Data, sizes: Sizes) -> dict:
         "config": config.to_dict(),
         "network": {"n_in": sizes.n_in, "hidden": list(sizes.hidden), "n_out": sizes.n_out, "label": sizes.label},
         "data": {"n_train": len(data.X_train), "n_test": len(data.X_test), "image_shape": data.image_shape,
-                 "digest": data.digest, "directory": _data_directory(config)},
+                 "digest": data.digest, "directory": data.directory},
     }
-
-
-def _data_directory(config: TrainConfig) -> str | None:
-    """The directory the run's IDX files were read from (a parent --data-dir resolves to one of its datasets'
-    subdirectories: say which); None for the embedded digits."""
-    from spikingbp.data import find_data_dir
-
-    directory = find_data_dir(config.dataset, config.data_dir)
-    return None if directory is None else str(Path(directory).resolve())
 
 
 def _check_device(device: str) -> None:

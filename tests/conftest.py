@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from spikingbp.compat import has_backend, missing_backend
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("SPIKINGBP_TEST_DATA", REPO.parent / "shared" / "data"))
 
@@ -17,6 +19,28 @@ def _dataset_dir(name: str) -> Path:
             pytest.fail(f"{reason}; under CI the shared datasets must be present")
         pytest.skip(reason)
     return path
+
+
+#: marker -> the optional back end its tests need (they run in the Python 3.10 part of ``make test``)
+BACKEND_MARKERS = {"lava": "lava", "genn": "genn"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests of Lava or brian2genn (marked, or named after them: a device parametrised as ``genn``, a test of
+    ``export-lava``) run where their back end is installed; elsewhere they skip, saying which environment runs
+    them. Under CI a missing back end is a failure only where the run asks for it (``-m lava or genn``)."""
+    asked = config.getoption("-m") or ""
+    for item in items:
+        words = item.nodeid.lower()
+        for marker, backend in BACKEND_MARKERS.items():
+            if marker in words or item.get_closest_marker(marker):
+                item.add_marker(getattr(pytest.mark, marker))
+                if not has_backend(backend):
+                    if os.environ.get("CI", "").lower() == "true" and marker in asked:
+                        raise pytest.UsageError(f"{missing_backend(backend)}: the tests selected by -m {asked!r} "
+                                                f"need it")
+                    item.add_marker(pytest.mark.skip(reason=f"{missing_backend(backend)}; `make test` runs these "
+                                                            f"tests in its Python 3.10 environment"))
 
 
 @pytest.fixture

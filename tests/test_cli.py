@@ -28,8 +28,14 @@ def test_info_reports_the_stack_and_devices(capsys):
 
     assert main(["info"]) == 0
     out = capsys.readouterr().out
+    from spikingbp.cli import BACKEND_PACKAGES
+    from spikingbp.compat import missing_backend
+
     for package in ("brian2", "lava-nc", "brian2genn", "numpy"):
-        assert f"  {package:<13} {importlib.metadata.version(package)}\n" in out
+        try:
+            assert f"  {package:<13} {importlib.metadata.version(package)}\n" in out
+        except importlib.metadata.PackageNotFoundError:   # a back end of the other stack: which extra and Python
+            assert f"  {package:<13} not installed ({missing_backend(BACKEND_PACKAGES[package])})\n" in out
     for name, (usable, _) in available_devices().items():
         assert f"  {name:<15} {'yes' if usable else 'no ':<4}" in out
     assert "  sbp " in out and "digits         embedded" in out
@@ -71,7 +77,7 @@ def mnist_like(directory: Path) -> Path:
     return directory
 
 
-@pytest.mark.parametrize("args, code, message", [
+BAD_INPUT = [
     (["train", "--dataset", "cifar", "--out", "X"], 2, "unknown --dataset 'cifar'"),
     (["train", "--epochs", "0", "--out", "X"], 2, "--epochs 0 must be at least 1"),
     (["train", "--dataset", "mnist", "--data-dir", "/nonexistent/idx", "--out", "X"], 3, "SPIKINGBP_DATA"),
@@ -82,12 +88,32 @@ def mnist_like(directory: Path) -> Path:
     (["train", "--algorithm", "erbp", "--hidden", "10,-2", "--out", "X"], 2, "must be positive layer sizes"),
     (["train", "--algorithm", "erbp", "--hidden", "10,,2", "--out", "X"], 2, "must be positive layer sizes"),
     (["train", "--option", "threshold=100", "--option", "threshold=120", "--out", "X"], 2, "given twice"),
+    (["train", "--algorithm", "erbp", "--device", "genn", "--out", "X"], 2, "erbp does not run on --device genn"),
     (["train", "--out", "README.md/run"], 2, "README.md is a file"),
     (["train", "--out", "/proc/spikingbp/run"], 2, "cannot be created"),
     (["sgsc", "--out", "README.md/sgsc"], 2, "README.md is a file"),
-    (["export-lava", "/nonexistent/run"], 3, "not a finished training run"),
-    (["verify-lava", "--circuit", "sbp-inference", "--limit", "0"], 2, "--limit 0 must be at least 1"),
-])
+    pytest.param(["export-lava", "/nonexistent/run"], 3, "not a finished training run", marks=pytest.mark.lava),
+    pytest.param(["verify-lava", "--circuit", "sbp-inference", "--limit", "0"], 2, "--limit 0 must be at least 1",
+                 marks=pytest.mark.lava),
+    pytest.param(["verify-lava", "--circuit", "sbp-inference", "--hidden", "0"], 2, "--hidden 0 must be at least 1",
+                 marks=pytest.mark.lava),
+]
+
+
+def test_verify_lava_offers_only_the_circuits_lava_runs(capsys):
+    """Lava translates no SSNN-BP or eRBP learning rule: their training circuits are not among the choices."""
+    with pytest.raises(SystemExit) as stop:
+        main(["verify-lava", "--circuit", "ssnnbp-train"])
+    assert stop.value.code == 2 and "invalid choice: 'ssnnbp-train'" in capsys.readouterr().err
+def test_library_errors_name_the_flags():
+    from spikingbp.cli import in_flags
+
+    assert in_flags("limit_train=0 must be at least 1; give a count of samples or None for all") == \
+        "--limit 0 must be at least 1; give a count of samples or leave the flag out for all"
+    assert in_flags("n_hidden=0 must be at least 1 (a number of units)").startswith("--hidden 0 ")
+
+
+@pytest.mark.parametrize("args, code, message", BAD_INPUT)
 def test_bad_input_gives_a_named_error_exit_code_and_no_files(tmp_path, capsys, monkeypatch, args, code, message):
     (tmp_path / "README.md").write_text("a file")
     monkeypatch.chdir(tmp_path)
@@ -181,6 +207,35 @@ def test_verify_and_export_lava_on_a_trained_run(trained_run, capsys):
     for name in names:
         assert f"] {name} (" in printed
     assert printed.strip().endswith(f"wrote {out / 'lava_export.json'}")
+
+
+def test_a_run_trained_on_the_current_stack_loads_and_exports_to_lava_on_the_backends_stack(tmp_path, capsys):
+    """The run directory is one format on both stacks: a run trained by the core environment (Python 3.11+,
+    Brian2 2.9+, numpy 2; ``make test`` names its Python in SPIKINGBP_NEW_STACK_PYTHON) loads here and exports
+    to Lava, which runs only on the Python 3.10 stack."""
+    python = os.environ.get("SPIKINGBP_NEW_STACK_PYTHON")
+    if not python:
+        reason = "SPIKINGBP_NEW_STACK_PYTHON is not set (make test sets it to the core environment's Python)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    stack = subprocess.run([python, "-c", "import sys, brian2, numpy; print(sys.version_info[:2] >= (3, 11), "
+                            "brian2.__version__, numpy.__version__)"], capture_output=True, text=True, check=True)
+    newer, brian2_version, numpy_version = stack.stdout.split()
+    assert newer == "True" and numpy_version.startswith("2."), stack.stdout
+    out = tmp_path / "run"
+    trained = subprocess.run([python, "-m", "spikingbp.cli", "train", "--dataset", "digits", "--epochs", "1",
+                              "--hidden", "16", "--limit", "60", "--limit-test", "20", "--quiet", "--out", str(out)],
+                             capture_output=True, text=True, timeout=600)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    from spikingbp.rundir import load_run
+
+    run = load_run(out)
+    assert run.final["W0"].shape == (64, 16)
+    assert main(["export-lava", str(out), "--limit", "3"]) == 0
+    exported = json.loads((out / "lava_export.json").read_text())
+    assert exported["circuit"] == "sbp-inference" and exported["samples"] == 3
+    capsys.readouterr()
 
 
 def test_export_lava_with_loihis_12_bit_dv_reports_deployable_units_and_what_it_costs(trained_run, capsys):
@@ -356,7 +411,10 @@ def test_a_cache_that_cannot_be_made_a_duplicate_param_and_bad_environment_paths
     monkeypatch.setenv("SPIKINGBP_DATA", str(tmp_path / "nodata"))
     assert main(["info"]) == 0
     printed = capsys.readouterr().out
-    assert f"GENN_PATH={tmp_path / 'nogenn'} holds no bin/genn-buildmodel.sh" in printed
+    from spikingbp.compat import has_backend, missing_backend
+
+    assert (f"GENN_PATH={tmp_path / 'nogenn'} holds no bin/genn-buildmodel.sh" if has_backend("genn")
+            else missing_backend("genn")) in printed
     assert f"not found under SPIKINGBP_DATA={tmp_path / 'nodata'}" in printed
 
 

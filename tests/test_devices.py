@@ -47,6 +47,7 @@ def test_cuda_without_brian2cuda(monkeypatch):
             pass
 
 
+@pytest.mark.genn   # brian2genn's preference changes are what it restores
 def test_state_is_restored_after_each_device(tmp_path):
     defaultclock.dt = 1 * ms
     target = prefs.codegen.target

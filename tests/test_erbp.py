@@ -31,6 +31,7 @@ def problem(n_samples, seed=0, **options):
 
 @pytest.mark.parametrize("device, noise_order", [("runtime", "after_check"), ("runtime", "before_check"),
                                                  pytest.param("cpp_standalone", "after_check", marks=pytest.mark.slow)])
+@pytest.mark.stacks   # the compiled-rerun path, bit for bit, on both stacks
 def test_circuit_spikes_and_learns_as_the_reference_does(device, noise_order):
     n_samples = 5
     algorithm, _, _, weights, feedback, streams = problem(n_samples, noise_order=noise_order)

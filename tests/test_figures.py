@@ -37,6 +37,15 @@ def test_a_raster_draws_every_unit_and_says_when_it_shows_fewer():
     assert [t.get_text() for t in thinned.get_yticklabels()] == ["big\n16 of 784 units", "small"]
 
 
+def test_unit_index_ticks_of_thin_bands_do_not_meet():
+    """A 10-unit band beside 400-unit bands (sBP's output rows) gets one "0-9" tick instead of two that overlap."""
+    result = random_result({"hidden": 400, "output": 10, "target": 10})
+    axes = Figure(figsize=(6, 3)).add_subplot()
+    draw_raster(axes, result, ["hidden", "output", "target"], band_height=(10, 300), unit_ticks=True)
+    right = [other for other in axes.figure.axes if other is not axes][0]
+    assert [t.get_text() for t in right.get_yticklabels()] == ["0", "399", "0-9", "0-9"]
+
+
 def test_band_heights_stay_within_the_limits_whatever_the_size():
     result = random_result({"one": 1, "many": 784, "fixed": 5})
     bands = draw_raster(Figure().add_subplot(), result, ["one", "many", Row("fixed", height=30)], band_height=(12, 40))
@@ -121,3 +130,17 @@ def test_figures_refuse_runs_of_another_algorithm_before_writing(tmp_path, capsy
         out = tmp_path / f"figures-{algorithm}"
         assert main(["figures", algorithm, "--out", str(out), "--runs", str(run), "--quick"]) == 2
         assert f"holds a run of sbp; give a run of {algorithm}" in capsys.readouterr().err and not out.exists()
+
+
+def test_runs_of_one_architecture_stay_apart_in_a_per_epoch_figure(tmp_path):
+    from spikingbp.analysis.curves import plot_runs_per_epoch
+
+    runs = []
+    for name, accuracy in (("seed0", [0.5, 0.6]), ("seed1", [0.4, 0.7])):
+        (tmp_path / name).mkdir()
+        pd.DataFrame({"epoch": [1, 2], "train_accuracy": accuracy, "test_accuracy": accuracy, "train_exact": accuracy,
+                      "test_exact": accuracy}).to_csv(tmp_path / name / "metrics.csv", index=False)
+        runs.append(tmp_path / name)
+    curves = plot_runs_per_epoch(runs, tmp_path / "curves.png", label=lambda run: "64-100-10",
+                                 value=lambda metrics: metrics["test_accuracy"], ylabel="accuracy", title="t")
+    assert curves == {"64-100-10 (seed0)": [0.5, 0.6], "64-100-10 (seed1)": [0.4, 0.7]}

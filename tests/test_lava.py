@@ -7,14 +7,21 @@ import pytest
 from spikingbp.circuits import sbp
 from spikingbp.circuits.circuit import Circuit
 from spikingbp.data import binarize, load_dataset, one_hot
+from spikingbp.compat import has_backend, missing_backend
 from spikingbp.errors import ConfigError
-from spikingbp.lava import fixed_point as fxp
-from spikingbp.algorithms import Sizes, create
-from spikingbp.lava import translate, verify, verify_algorithm, verify_sgsc
-from spikingbp.models import LIF, LoihiCUBA
-from spikingbp.models.neurons import LoihiCUBAModulated
-from spikingbp.models.plasticity import SBPRewardRule
-from spikingbp.reference import sbp as reference
+
+if not has_backend("lava"):
+    pytest.skip(f"{missing_backend('lava')}; `make test` runs these tests in its Python 3.10 environment",
+                allow_module_level=True)
+pytestmark = pytest.mark.lava
+
+from spikingbp.algorithms import Sizes, create  # noqa: E402
+from spikingbp.lava import fixed_point as fxp  # noqa: E402
+from spikingbp.lava import translate, verify, verify_algorithm, verify_sgsc  # noqa: E402
+from spikingbp.models import LIF, LoihiCUBA  # noqa: E402
+from spikingbp.models.neurons import LoihiCUBAModulated  # noqa: E402
+from spikingbp.models.plasticity import SBPRewardRule  # noqa: E402
+from spikingbp.reference import sbp as reference  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------------------ helpers

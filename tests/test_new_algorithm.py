@@ -33,6 +33,7 @@ def assert_same(params, expected):
         np.testing.assert_array_equal(params[name], value)
 
 
+@pytest.mark.stacks   # the compiled-rerun path, bit for bit, on both stacks
 @pytest.mark.slow
 def test_the_example_algorithm_learns_and_every_device_equals_its_reference(tmp_path, delta, _program_cache):
     reference = train(TrainConfig(out=tmp_path / "reference", device="reference", **BASE))

@@ -20,7 +20,7 @@ def test_quick_report_references_only_what_exists(tmp_path, capsys, monkeypatch)
     assert re.search(r"\d+ rows: <a href='sgsc/sgsc/sgsc_results.csv'>", page)
     assert all(table.count("<tr") <= 41 for table in re.findall(r"<table.*?</table>", page, re.S))
     images = re.findall(r"<img src='([^']+)'", page)
-    links = re.findall(r"<a href='([^']+)'", page)
+    links = re.findall(r"<a href='([^'#][^']*)'", page)   # files (the contents' anchors are checked below)
     assert len(images) >= 12 and len(links) >= 7
     for path in images:
         data = (out / path).read_bytes()
@@ -29,6 +29,8 @@ def test_quick_report_references_only_what_exists(tmp_path, capsys, monkeypatch)
         assert len(pd.read_csv(out / path)) > 0, path
     for key in SECTIONS:
         assert json.loads((out / key / "section.json").read_text())["title"] in page.replace("&#x27;", "'")
+        assert f"<a href='#{key}'>" in page and f"<h2 id='{key}'>" in page   # the contents link every section
+    assert "{" not in page.split("per-operation costs")[1].split("</table>")[0]   # costs in words, not a dict
     # the papers' numbers stand beside ours
     assert "test accuracy, paper" in page and "590" in page and "3.94 %" not in page  # quick: no 784-100-10 row
     assert "about 100,000" in page and "Davies et al. 2018" in page

@@ -30,6 +30,7 @@ def reference_after_each_sample(X, T, W1, W2):
     return weights
 
 
+@pytest.mark.stacks   # the compiled-rerun path, bit for bit, on both stacks
 def test_training_identical_to_reference_after_every_sample():
     X, T, W1, W2 = digits_problem(n_samples=6, hidden=16)
     expected = reference_after_each_sample(X, T, W1, W2)

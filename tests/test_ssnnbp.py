@@ -39,6 +39,7 @@ def run_both(n_samples, Ts, form, device, **options):
     return weights, result, expected, records
 
 
+@pytest.mark.stacks   # the compiled-rerun path, bit for bit, on both stacks
 @pytest.mark.parametrize("form", ["stochastic", "rate"])
 @pytest.mark.parametrize("device", ["runtime", pytest.param("cpp_standalone", marks=pytest.mark.slow)])
 def test_circuit_spikes_and_learns_as_the_reference_does(form, device):

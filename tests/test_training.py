@@ -370,6 +370,7 @@ def test_chunked_equals_unchunked_bit_for_bit(tmp_path):
     assert_same_learning(chunked, reference)
 
 
+@pytest.mark.stacks   # the compiled-rerun path, bit for bit, on both stacks
 @pytest.mark.slow
 def test_compiled_chunks_equal_the_reference_bit_for_bit(tmp_path):
     """On cpp_standalone, 25 samples an epoch as chunks of 10 (the last one padded with empty samples) end with

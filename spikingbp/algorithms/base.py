@@ -134,6 +134,7 @@ class Algorithm(ABC):
     figures: ClassVar[str | None] = None      #: ``spikingbp figures``: (out, run_dir, runs, quick, seed) -> summary
     nir_graph: ClassVar[str | None] = None    #: ``spikingbp export-nir``: (final params, algorithm) -> nirgraph.Export
     paper_results: ClassVar[dict] = {}        #: the paper's test results the report puts beside ours (by dataset / size)
+    lava_phases: ClassVar[tuple] = ("inference",)  #: phases whose circuit Lava runs (learning needs its rule translated)
     paper_energy: ClassVar[tuple] = ()        #: the paper's per-sample energy and time (phase, energy_uJ, time_ms, kind, source)
 
     def __init__(self, **values):

@@ -26,6 +26,7 @@ class SBP(Algorithm):
     nir_graph = "spikingbp.nirgraph:sbp_graph"
     paper_results = {"mnist": "96.3 % (97.5 % by potential), MNIST 400-400-10", "fashion-mnist": "not reported",
                      "digits": "not reported"}
+    lava_phases = ("inference", "train")   # its reward-gated rule is translated (spikingbp.lava.rules.sbp)
     paper_energy = ({"phase": "train", "energy_uJ": 590.0, "time_ms": 1.5, "kind": "measured on Loihi",
                      "source": "Renner et al. 2024 (sBP), 400-400-10 on MNIST"},
                     {"phase": "inference", "energy_uJ": 2.5, "time_ms": 0.17, "kind": "measured on Loihi",

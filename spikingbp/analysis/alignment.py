@@ -130,7 +130,7 @@ def alignment(run_dir, samples: int = 50, device: str | None = None, out=None, p
     ``options`` changes some of the algorithm's options for the measurement (the same weights, another rule:
     what an option would change, without training)."""
     import pandas as pd
-    from tqdm.auto import tqdm
+    from spikingbp.progress import bar as progress_bar
 
     from spikingbp.algorithms import REFERENCE, RunContext, create
     from spikingbp.circuits.program import ProgramCache
@@ -153,7 +153,7 @@ def alignment(run_dir, samples: int = 50, device: str | None = None, out=None, p
     # one sample per compiled run: each sample's change is made from the snapshot's weights
     ctx = RunContext(device, None, run.config.seed, epoch=1, chunk=1,
                      programs=ProgramCache(cache) if device != REFERENCE else None)
-    with tqdm(total=len(found), desc="alignment", unit="snapshot", disable=not progress) as bar:
+    with progress_bar(total=len(found), desc="alignment", unit="snapshot", disable=not progress) as bar:
         for label, epoch, params in found:
             for row in measure(algorithm, params, data.X_train, data.T_train, indices, ctx):
                 rows.append({"snapshot": label, "epoch": epoch, **row})

@@ -104,11 +104,13 @@ def plot_runs_per_epoch(runs, out_png, *, label, value, ylabel: str, title: str,
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     curves = {}
-    for run in runs:
-        run = Path(run)
+    runs = [Path(run) for run in runs]
+    names = [label(run) for run in runs]
+    for run, name in zip(runs, names):
+        if names.count(name) > 1:   # runs of one label (e.g. one architecture) stay apart
+            name = f"{name} ({run.name})"
         metrics = _read_metrics(run / "metrics.csv")
         values = value(metrics)
-        name = label(run)
         axes.plot(metrics["epoch"], values, "o-", label=name)
         curves[name] = [round(float(v), 6) for v in values]
     axes.set_xlabel("epoch")

@@ -18,13 +18,14 @@ SAMPLE_ROWS = [Row("data", "data units", color="tab:blue"), Row("h1", "hidden", 
                Row("e-", "error - (output - label)", color="tab:gray")]
 
 
-def plot_sample_raster(result, out_png, label: int) -> Path:
-    """Raster of one training sample: every unit of every population, in ms."""
+def plot_sample_raster(result, out_png, label: int, network: str) -> Path:
+    """Raster of one training sample: every unit of every population, in ms; ``network`` says whose sample."""
     figure = Figure(figsize=(8, 8), layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     draw_raster(axes, result, SAMPLE_ROWS, dt=1e-4, band_height=(14, 40), unit_ticks=True, marker_size=2)
-    figure.suptitle(f"eRBP: one 250 ms training sample (class {label}); learning from 50 ms", fontsize=11)
+    figure.suptitle(f"eRBP: one 250 ms training sample (class {label}) of {network}; learning from 50 ms",
+                    fontsize=11)
     return save_figure(figure, out_png)
 
 

@@ -22,6 +22,9 @@ from matplotlib.figure import Figure
 from spikingbp.errors import ConfigError
 from spikingbp.io import atomic_open
 
+INDEX_FONT = 5       # points: the unit-index labels
+THIN_BAND_PT = 4 * INDEX_FONT   # a band shorter than this gets one "first-last" index tick, not two that would meet
+
 
 @dataclass(frozen=True)
 class Row:
@@ -130,13 +133,17 @@ def draw_raster(axes, result, rows, *, dt=None, phases=(), max_units: int | None
         bands[row.name] = (low, top)
         labels.append(row.name if len(shown) == len(selected) else f"{row.name}\n{len(shown)} of {len(selected)} units")
         if unit_ticks:
-            index_ticks.append((top - 0.5 * unit_height, str(shown[0])))
-            if len(shown) > 1:
-                index_ticks.append((low + 0.5 * unit_height, str(shown[-1])))
+            index_ticks.append((top, low, unit_height, shown))
         gap = max(1.0, 0.08 * height)                             # a gap between rows
         separators.append(low - gap / 2)
         top = low - gap
     total = -top
+    if unit_ticks:   # first and last index per band; a thin band gets one "first-last" tick, so labels never meet
+        width, height_in = axes.figure.get_size_inches()
+        thin = THIN_BAND_PT / (axes.get_position().height * height_in * 72 / total)   # in band units
+        index_ticks = [tick for high, low, unit_height, shown in index_ticks for tick in (
+            [((high + low) / 2, f"{shown[0]}-{shown[-1]}" if len(shown) > 1 else str(shown[0]))] if high - low < thin
+            else [(high - 0.5 * unit_height, str(shown[0])), (low + 0.5 * unit_height, str(shown[-1]))])]
     size = marker_size if marker_size is not None else max(0.3, min(4.0, 400.0 / total))
     for row, x, y, unit_height in drawn:
         axes.scatter(x, y, s=size, marker="|" if size < 1.5 else ".", color=row.color,
@@ -170,7 +177,7 @@ def draw_raster(axes, result, rows, *, dt=None, phases=(), max_units: int | None
         right = axes.twinx()
         right.set_ylim(axes.get_ylim())
         right.set_yticks([y for y, _ in index_ticks])
-        right.set_yticklabels([label for _, label in index_ticks], fontsize=5, color="0.4")
+        right.set_yticklabels([label for _, label in index_ticks], fontsize=INDEX_FONT, color="0.4")
         right.tick_params(axis="y", length=2, pad=1)
         right.set_ylabel("unit index", fontsize=7, color="0.4")
     return bands

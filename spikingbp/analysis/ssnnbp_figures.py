@@ -57,13 +57,14 @@ SAMPLE_ROWS = [Row("input", "input x0", color="tab:blue"), Row("h1.fx", "hidden 
                Row("o.fp", "output d+ (error)", color="tab:pink"), Row("o.fm", "output d- (error)", color="tab:gray")]
 
 
-def plot_sample_raster(result, out_png, label: int) -> Path:
+def plot_sample_raster(result, out_png, label: int, network: str) -> Path:
     """Raster of one training sample: every unit of every compartment."""
     figure = Figure(figsize=(8, 8), layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     draw_raster(axes, result, SAMPLE_ROWS, band_height=(14, 40), unit_ticks=True, marker_size=4)
-    figure.suptitle(f"SSNN-BP: one training sample (class {label}), forward and gradient units", fontsize=11)
+    figure.suptitle(f"SSNN-BP: one training sample (class {label}) of {network}, forward and gradient units",
+                    fontsize=11)
     return save_figure(figure, out_png)
 
 

@@ -94,9 +94,10 @@ class GradedLayout:
         return self.start_step + stage * self.period + 1, self.start_step + (stage + 1) * self.period
 
     def steps_needed(self) -> int:
-        """Steps to run so that the last stage of every branch has been read and its gate has closed."""
+        """Steps to run so that the last stage of every branch has been read and its gate has closed, and a
+        quarter period beyond, so that a raster shows the last gate closed rather than ending inside it."""
         longest = max(len(names) for names in self.stages.values())
-        return self.start_step + longest * self.period + 2
+        return self.start_step + longest * self.period + 2 + self.period // 4
 
     def amplitudes_of(self, result: CircuitResult, branch: str = "main") -> np.ndarray:
         """Amplitude of each stage of ``branch`` in each copy: array (copies, stages).
@@ -263,6 +264,11 @@ def meanfield_chain(stages: int = 8, S=np.e, amplitudes=(0.3,), *, T=5 * ms, tau
 # ---------------------------------------------------------------------------------------------------
 # Spiking synfire-gated synfire chain.
 
+def _quantity(value):
+    """A Quantity default of a dataclass field (an array, which Python 3.11+ refuses as a plain default)."""
+    return field(default_factory=lambda: value)
+
+
 @dataclass(frozen=True)
 class SpikingConfig:
     """Parameters of the spiking SGSC (Brian2 quantities).
@@ -278,18 +284,18 @@ class SpikingConfig:
 
     n: int = 100                   # units per graded population (per copy of the chain)
     n_gate: int = 100              # units per gating population
-    dt: Quantity = 0.1 * ms        # time step
-    T: Quantity = 20 * ms          # gate length (period of the gating chain)
-    tau: Quantity = 20 * ms        # synaptic time constant of the graded chain
-    tau_m: Quantity = 4 * ms       # membrane time constant of graded units
-    C_m: Quantity = 4 * pF         # membrane capacitance
-    v_th: Quantity = 20 * mV       # threshold (rest and reset at 0 mV)
-    t_ref: Quantity = 0 * ms       # refractory period of graded units
-    sigma: Quantity = 6 * mV       # background noise: std of the free membrane potential
-    I_rest: Quantity = -40 * pA    # current of graded units outside their gate
-    g0: Quantity = 51.4 * pA       # gate amplitude = offset from rest to the threshold-linear onset
-    gate_tau_m: Quantity = 10 * ms  # membrane time constant of gating units
-    gate_t_ref: Quantity = 2 * ms  # refractory period of gating units (shorter than T)
+    dt: Quantity = _quantity(0.1 * ms)        # time step
+    T: Quantity = _quantity(20 * ms)          # gate length (period of the gating chain)
+    tau: Quantity = _quantity(20 * ms)        # synaptic time constant of the graded chain
+    tau_m: Quantity = _quantity(4 * ms)       # membrane time constant of graded units
+    C_m: Quantity = _quantity(4 * pF)         # membrane capacitance
+    v_th: Quantity = _quantity(20 * mV)       # threshold (rest and reset at 0 mV)
+    t_ref: Quantity = _quantity(0 * ms)       # refractory period of graded units
+    sigma: Quantity = _quantity(6 * mV)       # background noise: std of the free membrane potential
+    I_rest: Quantity = _quantity(-40 * pA)    # current of graded units outside their gate
+    g0: Quantity = _quantity(51.4 * pA)       # gate amplitude = offset from rest to the threshold-linear onset
+    gate_tau_m: Quantity = _quantity(10 * ms)  # membrane time constant of gating units
+    gate_t_ref: Quantity = _quantity(2 * ms)  # refractory period of gating units (shorter than T)
     gate_drive: float = 1.5        # a full volley lifts a gating unit by this many thresholds in one step
     warmup: int = 300              # steps before the input starts, for graded units to settle at rest
 

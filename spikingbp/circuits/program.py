@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Callable, Mapping
 import numpy as np
 
 from spikingbp.circuits.spikes import CircuitResult, SpikeSource
+from spikingbp.compat import results_file
 from spikingbp.errors import CircuitError, ConfigError
 from spikingbp.io import atomic_open
 
@@ -393,16 +394,16 @@ def _build(circuit: Circuit, steps: int, capacity: int, directory: Path, key: di
             weights[name] = {"file": static_file(syn.variables["w"]), "start": part.start, "stop": part.stop}
         for name in record_weights:
             syn, part = built.projection_slices[name]
-            results[name] = {"file": device.get_array_filename(syn.variables["w"]), "start": part.start,
+            results[name] = {"file": results_file(device, syn.variables["w"]), "start": part.start,
                              "stop": part.stop}
         spikes = {}
         for name in record_spikes:
             group_of, offset = built.offsets[name]
             monitor = built.spike_monitors[group_of.name]
-            spikes[name] = {"i": device.get_array_filename(monitor.variables["i"]),
-                            "t": device.get_array_filename(monitor.variables["t"]), "offset": int(offset),
+            spikes[name] = {"i": results_file(device, monitor.variables["i"]),
+                            "t": results_file(device, monitor.variables["t"]), "offset": int(offset),
                             "size": template.populations[name].size}
-        states = {name: {variable: {"file": device.get_array_filename(monitor.variables[variable]),
+        states = {name: {variable: {"file": results_file(device, monitor.variables[variable]),
                                     "units": template.populations[name].size} for variable in variables}
                   for name, (monitor, variables) in built.state_monitors.items()}
     return {"signature": key, "sources": sources, "source_sizes": [[s.name, s.size] for s in circuit.sources.values()],

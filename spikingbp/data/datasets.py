@@ -82,6 +82,7 @@ class Dataset:
     y_test: np.ndarray
     image_shape: tuple[int, int]
     n_classes: int
+    directory: Path | None = None   #: where its IDX files were read (None: embedded)
 
     @property
     def n_train(self) -> int:
@@ -136,7 +137,7 @@ def load_dataset(name: str, data_dir=None, split_seed: int = 0, *, limit_train: 
         name=dataset.name,
         x_train=dataset.x_train[:limit_train], y_train=dataset.y_train[:limit_train],
         x_test=dataset.x_test[:limit_test], y_test=dataset.y_test[:limit_test],
-        image_shape=dataset.image_shape, n_classes=dataset.n_classes)
+        image_shape=dataset.image_shape, n_classes=dataset.n_classes, directory=dataset.directory)
 
 
 def _load_digits(split_seed: int) -> Dataset:
@@ -168,7 +169,7 @@ def _load_idx_dataset(name: str, data_dir) -> Dataset:
     mismatch = _identity_mismatch(name, paths, x_train)
     if mismatch:
         warnings.warn(mismatch, DatasetMismatchWarning, stacklevel=3)
-    return Dataset(name, x_train, y_train, x_test, y_test, x_train.shape[1:], N_CLASSES)
+    return Dataset(name, x_train, y_train, x_test, y_test, x_train.shape[1:], N_CLASSES, Path(directory).resolve())
 
 
 def _identity_mismatch(name: str, paths: dict, x_train: np.ndarray) -> str | None:

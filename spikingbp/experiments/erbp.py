@@ -18,7 +18,10 @@ import pandas as pd
 from spikingbp.io import make_dir, write_csv, write_json
 
 
-def sample_result(seed: int = 0, hidden: int = 32):
+SAMPLE_HIDDEN = 32   # hidden units of the network whose training sample the raster shows
+
+
+def sample_result(seed: int = 0, hidden: int = SAMPLE_HIDDEN):
     """One 250 ms training sample of a digits network on the runtime device: (CircuitResult with the spikes of
     data, h1, o, label, e+ and e-, its class)."""
     from spikingbp.algorithms import create
@@ -65,7 +68,8 @@ def run_figures(out, *, run_dir=None, runs=(), quick: bool = False, seed: int = 
     finished_runs([run_dir] if run_dir else [], "erbp")
     make_dir(out)
     result, label = sample_result(seed)
-    figures.plot_sample_raster(result, out / "sample_raster.png", label)
+    # a fresh digits network, whatever the runs given: the raster shows the circuit's mechanism, not a run
+    figures.plot_sample_raster(result, out / "sample_raster.png", label, f"a fresh 64-{SAMPLE_HIDDEN}-10 digits network")
     summary, files = {}, ["sample_raster.png"]
     if run_dir:
         table = error_vs_synops(run_dir, most=50 if quick else None, windows=10 if quick else 20)

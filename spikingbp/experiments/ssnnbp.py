@@ -53,7 +53,10 @@ def product_error_summary(table: pd.DataFrame) -> pd.DataFrame:
     return summary.round({"error_mean": 6, "error_sd": 6, "predicted_sd": 6})
 
 
-def sample_result(seed: int = 0, Ts: int = 50, hidden: int = 32):
+SAMPLE_HIDDEN = 32   # hidden units of the network whose training sample the raster shows
+
+
+def sample_result(seed: int = 0, Ts: int = 50, hidden: int = SAMPLE_HIDDEN):
     """One training sample of a digits network on the runtime device, every compartment's flags recorded:
     (CircuitResult with spikes of input and of each compartment, Ts)."""
     from spikingbp.algorithms import create
@@ -113,7 +116,8 @@ def run_figures(out, *, run_dir=None, runs=(), quick: bool = False, seed: int = 
     write_csv(out / "product_error.csv", product_error_summary(table))
     summary = {"product_error": figures.plot_product_error(table, out / "product_error.png")}
     result, label = sample_result(seed)
-    figures.plot_sample_raster(result, out / "sample_raster.png", label)
+    # a fresh digits network, whatever the runs given: the raster shows the circuit's mechanism, not a run
+    figures.plot_sample_raster(result, out / "sample_raster.png", label, f"a fresh 64-{SAMPLE_HIDDEN}-10 digits network")
     files = ["product_error.png", "product_error.csv", "sample_raster.png"]
     if run_dir:
         counts, labels = _output_counts(Path(run_dir), out / "output_counts.csv", quick)

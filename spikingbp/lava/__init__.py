@@ -7,6 +7,13 @@
 """
 import multiprocessing as _multiprocessing
 
+from spikingbp.compat import has_backend as _has_backend, missing_backend as _missing_backend
+
+if not _has_backend("lava"):   # say which environment has it, not only that the module is missing
+    from spikingbp.errors import DeviceError as _DeviceError
+
+    raise _DeviceError(_missing_backend("lava"))
+
 
 def _import_lava_runtime():
     """lava's runtime calls multiprocessing.set_start_method('fork') when imported, which raises if any
