@@ -38,8 +38,8 @@ def stack(python: str) -> dict:
     return dict(zip(("python", "brian2", "numpy"), versions))
 
 
-def measure(python: str, algorithm: str, scratch: Path) -> dict:
-    out = scratch / f"{Path(python).parent.parent.name}-{algorithm}"
+def measure(python: str, algorithm: str, scratch: Path, repeat: int) -> dict:
+    out = scratch / f"{Path(python).parent.parent.name}-{algorithm}-{repeat}"
     command = [python, "-m", "spikingbp.cli", "train", *CASES[algorithm], "--dataset", "mnist", "--data-dir",
                str(DATA), "--limit-test", "100", "--eval-train", "100", "--epochs", "1", "--seed", "0",
                "--device", "cpp_standalone", "--cache", str(scratch / f"cache-{Path(python).parent.parent.name}"),
@@ -58,19 +58,27 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--python", nargs="+", required=True, help="interpreters of the stacks to compare")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "stacks_2core.json"))
+    parser.add_argument("--repeats", type=int, default=3, help="measurements per stack and algorithm, the stacks "
+                        "taking turns in alternating order (the programs compile once per stack)")
+    parser.add_argument("--conditions", default="", help="what else the machine was doing, recorded with the result")
     args = parser.parse_args(argv)
     rows, finals = [], {}
     with tempfile.TemporaryDirectory(prefix="spikingbp-stacks-") as scratch:
         for algorithm in CASES:
-            for python in args.python:
-                result = measure(python, algorithm, Path(scratch))
-                finals.setdefault(algorithm, []).append(result.pop("weights"))
-                rows.append({"algorithm": algorithm, **stack(python), **result})
-                print(json.dumps(rows[-1]), flush=True)
+            for repeat in range(args.repeats):
+                for python in args.python if repeat % 2 == 0 else args.python[::-1]:
+                    result = measure(python, algorithm, Path(scratch), repeat)
+                    finals.setdefault(algorithm, []).append(result.pop("weights"))
+                    rows.append({"algorithm": algorithm, "repeat": repeat, **stack(python), **result})
+                    print(json.dumps(rows[-1]), flush=True)
+    summary = pd.DataFrame(rows).groupby(["algorithm", "python", "brian2", "numpy"])["samples_per_second"].median()
     same = {algorithm: all(np.array_equal(first[name], other[name]) for other in weights[1:] for name in first)
             for algorithm, weights in finals.items() for first in weights[:1]}
-    record = {"command": "python benchmarks/stacks.py --python " + " ".join(args.python),
-              "machine": f"{platform.machine()}, {os.cpu_count()} cores", "rows": rows,
+    record = {"command": "python benchmarks/stacks.py --python " + " ".join(args.python) +
+                         f" --repeats {args.repeats}" + (f" --conditions '{args.conditions}'" if args.conditions else ""),
+              "machine": f"{platform.machine()}, {os.cpu_count()} cores", "conditions": args.conditions, "rows": rows,
+              "median_samples_per_second": [dict(zip(("algorithm", "python", "brian2", "numpy"), key),
+                                                 samples_per_second=value) for key, value in summary.items()],
               "same_final_weights_on_every_stack": same,
               "cases": {algorithm: " ".join(flags) + " (mnist-10k, 1 epoch, cpp_standalone)"
                         for algorithm, flags in CASES.items()}}
