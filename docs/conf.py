@@ -20,6 +20,8 @@ napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 autodoc_typehints = "none"           # the numpydoc sections say the types
 autodoc_member_order = "bysource"
+# Lava runs only on the Python 3.10 stack; the reference of spikingbp.lava is built from mocks of it elsewhere
+autodoc_mock_imports = ["lava"]
 exclude_patterns = ["_build"]
 html_theme = "alabaster"
 html_theme_options = {"page_width": "1100px", "sidebar_width": "230px"}
