@@ -1,5 +1,6 @@
 """Progress bars that stay readable in a log: on a terminal, tqdm's bar redrawn in place; elsewhere (a file, a
-pipe, ``nohup``) a plain line at most every ``LOG_INTERVAL`` seconds, without carriage returns or cursor codes."""
+pipe, ``nohup``) plain lines without carriage returns or cursor codes: one every ``LOG_INTERVAL`` seconds of
+progress, and one whenever the caller refreshes the bar (the training loop does after each chunk)."""
 from __future__ import annotations
 
 import sys
