@@ -212,15 +212,14 @@ class Runs:
 def default_roots(data_root=None, reuse=None) -> tuple:
     """The report's data root and reuse directory: the arguments, else ``$SPIKINGBP_DATA`` and, in a checkout of
     the package, its ``../shared/data`` and ``reproductions/`` (None where there is none)."""
-
     from spikingbp.data.datasets import ENV_VAR
 
     checkout = Path(__file__).resolve().parents[1]
+    shared, committed = checkout.parent / "shared" / "data", checkout / "reproductions"
     if data_root is None:
-        data_root = os.environ.get(ENV_VAR) or next(
-            (path for path in [checkout.parent / "shared" / "data"] if path.is_dir()), None)
+        data_root = os.environ.get(ENV_VAR) or (shared if shared.is_dir() else None)
     if reuse is None:
-        reuse = next((path for path in [checkout / "reproductions"] if path.is_dir()), None)
+        reuse = committed if committed.is_dir() else None
     for name, path in (("--data-root", data_root), ("--reuse", reuse)):
         if path is not None and not Path(path).is_dir():
             raise ConfigError(f"{name} {path} is not a directory; give an existing one")

@@ -308,7 +308,7 @@ def _metrics_frame(rows: list, columns: tuple) -> pd.DataFrame:
 
 
 def _write_npz(path: Path, **arrays) -> None:
-    # compressed: sBP's integer weights shrink about 8x, float weights a little; loading is unchanged
+    # compressed: sBP's integer weights shrink about 3x, float weights a little; loading is unchanged
     with atomic_open(path, "wb") as stream:
         np.savez_compressed(stream, **arrays)
 

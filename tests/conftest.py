@@ -21,8 +21,13 @@ def _dataset_dir(name: str) -> Path:
     return path
 
 
-#: marker -> the optional back end its tests need (they run in the Python 3.10 part of ``make test``)
-BACKEND_MARKERS = {"lava": "lava", "genn": "genn"}
+#: markers of tests that need an optional back end of the same name (the Python 3.10 part of ``make test``)
+BACKEND_MARKERS = ("lava", "genn")
+
+
+def backend_skip_reason(backend: str) -> str:
+    """Why a test of a back end that is not installed here skips, and where it runs."""
+    return f"{missing_backend(backend)}; `make test` runs these tests in its Python 3.10 environment"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -32,15 +37,14 @@ def pytest_collection_modifyitems(config, items):
     asked = config.getoption("-m") or ""
     for item in items:
         words = item.nodeid.lower()
-        for marker, backend in BACKEND_MARKERS.items():
-            if marker in words or item.get_closest_marker(marker):
-                item.add_marker(getattr(pytest.mark, marker))
+        for backend in BACKEND_MARKERS:
+            if backend in words or item.get_closest_marker(backend):
+                item.add_marker(getattr(pytest.mark, backend))
                 if not has_backend(backend):
-                    if os.environ.get("CI", "").lower() == "true" and marker in asked:
+                    if os.environ.get("CI", "").lower() == "true" and backend in asked:
                         raise pytest.UsageError(f"{missing_backend(backend)}: the tests selected by -m {asked!r} "
                                                 f"need it")
-                    item.add_marker(pytest.mark.skip(reason=f"{missing_backend(backend)}; `make test` runs these "
-                                                            f"tests in its Python 3.10 environment"))
+                    item.add_marker(pytest.mark.skip(reason=backend_skip_reason(backend)))
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ import pytest
 from spikingbp.circuits import sbp
 from spikingbp.circuits.circuit import Circuit
 from spikingbp.data import binarize, load_dataset, one_hot
-from spikingbp.compat import has_backend, missing_backend
+from spikingbp.compat import has_backend
 from spikingbp.errors import ConfigError
+from conftest import backend_skip_reason
 
-if not has_backend("lava"):
-    pytest.skip(f"{missing_backend('lava')}; `make test` runs these tests in its Python 3.10 environment",
-                allow_module_level=True)
+if not has_backend("lava"):   # the module imports Lava: skipped whole, before its imports
+    pytest.skip(backend_skip_reason("lava"), allow_module_level=True)
 pytestmark = pytest.mark.lava
 
 from spikingbp.algorithms import Sizes, create  # noqa: E402

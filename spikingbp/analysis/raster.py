@@ -139,7 +139,7 @@ def draw_raster(axes, result, rows, *, dt=None, phases=(), max_units: int | None
         top = low - gap
     total = -top
     if unit_ticks:   # first and last index per band; a thin band gets one "first-last" tick, so labels never meet
-        width, height_in = axes.figure.get_size_inches()
+        _, height_in = axes.figure.get_size_inches()
         thin = THIN_BAND_PT / (axes.get_position().height * height_in * 72 / total)   # in band units
         index_ticks = [tick for high, low, unit_height, shown in index_ticks for tick in (
             [((high + low) / 2, f"{shown[0]}-{shown[-1]}" if len(shown) > 1 else str(shown[0]))] if high - low < thin

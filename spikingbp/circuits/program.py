@@ -317,12 +317,9 @@ def cache_entries(root=None) -> list:
     if not root.is_dir():
         return []
     shapes: dict = {}
-    for index in (root / SHAPES).glob("*.json") if (root / SHAPES).is_dir() else ():
-        try:
-            entry = json.loads(index.read_text())
+    for _, entry in _shape_index(root):
+        if entry is not None and "shape" in entry:
             shapes.setdefault(entry["program"], []).append(entry["shape"])
-        except (OSError, ValueError, KeyError):
-            continue
     entries = []
     for directory in root.iterdir():
         if not directory.is_dir() or directory.name == SHAPES or directory.name.startswith("."):
@@ -331,6 +328,19 @@ def cache_entries(root=None) -> list:
         entries.append({"directory": directory, "megabytes": size / 1e6, "last_used": directory.stat().st_mtime,
                         "shapes": shapes.get(directory.name, [])})
     return sorted(entries, key=lambda entry: -entry["last_used"])
+
+
+def _shape_index(root: Path) -> list:
+    """The shape index of the cache ``root``: (index file, its entry, or None where it cannot be read or names
+    no program)."""
+    found = []
+    for index in (root / SHAPES).glob("*.json") if (root / SHAPES).is_dir() else ():
+        try:
+            entry = json.loads(index.read_text())
+        except (OSError, ValueError):
+            entry = None
+        found.append((index, entry if isinstance(entry, dict) and "program" in entry else None))
+    return found
 
 
 def prune_cache(root=None, older_than_days: float = 30.0) -> list:
@@ -342,12 +352,9 @@ def prune_cache(root=None, older_than_days: float = 30.0) -> list:
     limit = time.time() - older_than_days * 86400
     removed = [entry["directory"] for entry in cache_entries(root) if entry["last_used"] <= limit]
     names = {directory.name for directory in removed}
-    for index in (root / SHAPES).glob("*.json") if (root / SHAPES).is_dir() else ():
-        try:
-            if json.loads(index.read_text())["program"] in names:
-                index.unlink()
-        except (OSError, ValueError, KeyError):
-            index.unlink(missing_ok=True)   # unreadable: a missed index costs one circuit build
+    for index, entry in _shape_index(root):
+        if entry is None or entry["program"] in names:   # unreadable: a missed index costs one circuit build
+            index.unlink(missing_ok=True)
     for directory in removed:
         shutil.rmtree(directory, ignore_errors=True)
     return removed
