@@ -6,6 +6,9 @@
 VENV ?= .venv
 BACKENDS_VENV ?= .venv-backends
 RUN_DIR ?= runs/digits-sbp
+# pytest-xdist workers; each test file runs on one of them (its module fixtures built once)
+TEST_WORKERS ?= 2
+PYTEST = -m pytest -rs -q -n $(TEST_WORKERS) --dist loadfile
 find_python = $(shell for p in $(1); do $$p -c 'import sys; assert $(2)' 2>/dev/null && { echo $$p; break; }; done)
 PYENV := $(wildcard $(HOME)/.pyenv/versions/*/bin)
 # the newest of Python 3.13, 3.12, 3.11 on PATH or in pyenv
@@ -47,14 +50,14 @@ run: setup
 test: test-core test-backends docs
 
 test-core: setup
-	$(VENV)/bin/python -m pytest -rs -q
+	$(VENV)/bin/python $(PYTEST)
 
 # Without Python 3.10 the back-end tests are skipped, saying why; under CI (CI=true) that is a failure.
 test-backends:
 	@if [ -z "$(BACKENDS_PYTHON)" ] && [ "$$CI" != "true" ]; then \
 		echo "skipped: the Lava and GeNN tests need Python 3.10 ($(or $(PYTHON310),none found) is not one; pass PYTHON310=/path/to/python3.10)"; \
 	else $(MAKE) --no-print-directory setup-backends && \
-		SPIKINGBP_NEW_STACK_PYTHON=$(abspath $(VENV))/bin/python $(BACKENDS_VENV)/bin/python -m pytest -rs -q -m "lava or genn or stacks"; fi
+		SPIKINGBP_NEW_STACK_PYTHON=$(abspath $(VENV))/bin/python $(BACKENDS_VENV)/bin/python $(PYTEST) -m "lava or genn or stacks"; fi
 
 # the documentation site, warnings as errors (a broken reference or a results table whose source is gone fails)
 docs: setup

@@ -240,6 +240,20 @@ def cmd_alignment(args) -> int:
     return 0
 
 
+def cmd_evaluate(args) -> int:
+    from spikingbp.analysis.evaluation import CSV_FILE, evaluate_run
+
+    result = evaluate_run(args.run_dir, params=args.params, options=_options(args.option), device=args.device,
+                          limit_test=args.limit_test, data_dir=args.data_dir, progress=not args.quiet)
+    changed = " ".join(f"{name}={value}" for name, value in result["options"].items()) or "none"
+    measures = ", ".join(f"{name} {value:.4f}" for name, value in result.items()
+                         if name not in ("run", "params", "epochs_done", "device", "n_test", "options"))
+    print(f"{args.run_dir}: {result['params']} params after {result['epochs_done']} epochs, {result['n_test']} test "
+          f"samples on {result['device']}, options changed: {changed}: {measures}")
+    print(f"appended to {Path(args.run_dir) / CSV_FILE}")
+    return 0
+
+
 def cmd_reproduce(args) -> int:
     from spikingbp.reproduce import reproduce
 
@@ -537,6 +551,22 @@ def build_parser() -> argparse.ArgumentParser:
     align.add_argument("--quiet", action="store_true", help="no progress bar")
     align.set_defaults(func=cmd_alignment)
 
+    evaluate = command("evaluate", help="test a trained run again, its final, best or initial params, with test-time "
+                       "options changed (e.g. ssnnbp's test_scale) or on another device; nothing is retrained, and "
+                       "the result is appended to the run's evaluations.csv")
+    evaluate.add_argument("run_dir", help="the --out directory of a 'spikingbp train' (finished, or under way: its "
+                          "checkpoint's params)")
+    evaluate.add_argument("--params", default="final", choices=("final", "best", "initial"),
+                          help="which params: the last epoch's, the best test epoch's or the initial ones")
+    evaluate.add_argument("--option", action="append", metavar="KEY=VALUE", help="test with this option of the "
+                          "algorithm changed (the same weights)")
+    evaluate.add_argument("--device", default=None, help="where the test runs (default: the run's device)")
+    evaluate.add_argument("--limit-test", type=int, default=None, metavar="N", help="test on the first N test samples "
+                          "(default: as many as the run tested)")
+    evaluate.add_argument("--data-dir", default=None, help="directory of IDX files (default: the run's)")
+    evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
+    evaluate.set_defaults(func=cmd_evaluate)
+
     from spikingbp.reproduce import SECTIONS
 
     reproduce = command("reproduce", help="every figure and table of the source papers, regenerated into one HTML "
@@ -605,8 +635,8 @@ def in_flags(message: str) -> str:
 
 
 #: The commands, in the order ``--help`` lists them.
-COMMANDS = ("info", "cache", "train", "sgsc", "sweep", "figures", "energy", "alignment", "reproduce", "export-nir",
-            "export-lava", "verify-lava")
+COMMANDS = ("info", "cache", "train", "sgsc", "sweep", "figures", "energy", "alignment", "evaluate", "reproduce",
+            "export-nir", "export-lava", "verify-lava")
 
 
 def main(argv=None) -> int:

@@ -340,12 +340,21 @@ class FinishedRun:
         its readout decides nothing."""
         from spikingbp.circuits.program import ProgramCache
 
-        chosen = {"final": lambda: self.final, "initial": lambda: self.initial, "best": self._best}.get(params)
-        if chosen is None:
-            raise ConfigError(f"params={params!r}: choose final, best or initial")
         context = RunContext(device or self.config.device, None, self.config.seed, chunk=self.config.chunk,
                              programs=ProgramCache(self.config.cache))
-        return self.algorithm.predict(chosen(), np.asarray(X), context)
+        return self.algorithm.predict(self.params(params), np.asarray(X), context)
+
+    def test_limit(self, most: int | None = None) -> int | None:
+        """How many test samples the run tested (None: all), at most ``most``."""
+        limit = self.config.limit_test
+        return limit if most is None else most if limit is None else min(limit, most)
+
+    def params(self, which: str = "final") -> dict:
+        """The run's ``final``, ``best`` (``weights_best.npz``: the best test epoch's) or ``initial`` params."""
+        chosen = {"final": lambda: self.final, "initial": lambda: self.initial, "best": self._best}.get(which)
+        if chosen is None:
+            raise ConfigError(f"params={which!r}: choose final, best or initial")
+        return chosen()
 
     def _best(self) -> dict:
         path = self.out / WEIGHTS_BEST_FILE
@@ -381,9 +390,7 @@ def load_test_run(run_dir, algorithm: str, most: int | None = None):
     run = load_run(run_dir)
     if run.algorithm.name != algorithm:
         raise ConfigError(f"--run {run_dir} holds a run of {run.algorithm.name}; give a run of {algorithm}")
-    limit = run.config.limit_test
-    if most is not None:
-        limit = most if limit is None else min(limit, most)
+    limit = run.test_limit(most)
     context = RunContext(run.config.device, None, run.config.seed, chunk=run.config.chunk, programs=ProgramCache())
     return run, run.data(limit=limit), context
 

@@ -18,7 +18,8 @@ PUBLIC = ["spikingbp.config:TrainConfig", "spikingbp.training:train", "spikingbp
           "spikingbp.devices:use_device", "spikingbp.lava.translate:translate", "spikingbp.lava.verify:verify",
           "spikingbp.lava.verify:verify_algorithm", "spikingbp.nirgraph:export_run", "spikingbp.nirgraph:write_graph",
           "spikingbp.nirgraph:circuit_from_nir", "spikingbp.sweep:run_sweep", "spikingbp.energy:measure",
-          "spikingbp.energy:estimate", "spikingbp.reproduce:reproduce"]
+          "spikingbp.energy:estimate", "spikingbp.reproduce:reproduce", "spikingbp.analysis.evaluation:evaluate_run",
+          "spikingbp.analysis.alignment:alignment"]
 ALGORITHM_METHODS = ["encode", "init_params", "plan", "evaluate", "circuit", "learned_params"]
 
 

@@ -124,11 +124,35 @@ def measure(algorithm, params, X, T, indices, ctx) -> list:
 
 def alignment(run_dir, samples: int = 50, device: str | None = None, out=None, progress: bool = True,
               cache=None, data_dir=None, options: dict | None = None):
-    """The alignment table of the run in ``run_dir`` on its first ``samples`` training samples, each snapshot's
-    change made on ``device`` (default: reference, which the circuits reproduce bit for bit); writes
-    ``alignment.csv`` and ``alignment.png`` into ``out`` (default: the run directory) and returns the table.
-    ``options`` changes some of the algorithm's options for the measurement (the same weights, another rule:
-    what an option would change, without training)."""
+    """The alignment table of a run: per weight snapshot and learned matrix, the cosines of the circuit's change
+    with the updates it should follow, and the state of the units the matrix feeds.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The ``out`` directory of ``spikingbp train`` (finished or under way).
+    samples : int
+        The first ``samples`` training samples of the run's data, each trained on alone from every snapshot.
+    device : str or None
+        Where the change is made (default: ``reference``, which the circuits reproduce bit for bit).
+    out : str or Path or None
+        Where ``alignment.csv`` and ``alignment.png`` go (default: the run directory).
+    progress : bool
+        Show a progress bar.
+    cache : str or Path or None
+        Compiled-program cache of a Brian2 device (default: the user's).
+    data_dir : str or Path or None
+        Directory of the IDX files (default: the run's).
+    options : dict or None
+        Options of the algorithm changed for the measurement (the same weights, another rule: what an option
+        would change, without training).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A row per snapshot and matrix: ``cos_<reference>``, ``sd_cos_<reference>``, ``cos_<reference>_sum``,
+        ``silent``, ``saturated``, ``error_scale``, ``zero_change`` (the module's docstring says what each is).
+    """
     import pandas as pd
     from spikingbp.progress import bar as progress_bar
 
