@@ -10,7 +10,8 @@
 
 784-1280-10 by default (``--hidden``), ReLU, softmax cross-entropy, dropout 0.2 on the inputs and 0.3 on the hidden layer
 (the paper's SSNN-BP rates), He initialisation, Adam (learning rate 1e-3, minibatches of 100), inputs pixel/255;
-the test accuracy after every epoch. Results go to ``benchmarks/results/ann_baseline_<dataset>.json``.
+the test accuracy after every epoch. Results go to
+``benchmarks/results/ann_baseline_<dataset>_<data dir>_<network>_<feedback>[...].json``.
 """
 import argparse
 import json
@@ -128,10 +129,10 @@ def main():
                "test": data.n_test,
                "seed": args.seed, "test_accuracy_per_epoch": curve, "final_test_accuracy": curve[-1],
                "wall_seconds": round(time.perf_counter() - started, 1)}
-    default = f"ann_baseline_{args.dataset}.json" if (args.hidden, args.dropout, args.feedback, sgd) == \
-        ("1280", "0.2,0.3", "bp", False) \
-        else (f"ann_baseline_{args.dataset}{'' if args.data_dir is None else '_' + Path(args.data_dir).name}_{network}_"
-              f"{args.feedback}{'' if any(dropout) else '_nodropout'}{'_sgd' + str(args.batch) if sgd else ''}.json")
+    # one name per setting: the data, the network, the feedback, and what differs from Adam with dropout
+    default = (f"ann_baseline_{args.dataset}{'' if args.data_dir is None else '_' + Path(args.data_dir).name}_{network}_"
+               f"{args.feedback}{'' if any(dropout) else '_nodropout'}{'_sgd' + str(args.batch) if sgd else ''}"
+               f"{'_decay' + format(args.lr_decay, 'g') if sgd and args.lr_decay != 1.0 else ''}.json")
     out = Path(args.out or REPO / "benchmarks" / "results" / default)
     write_json(out, summary, indent=1)
     print(json.dumps(summary))
