@@ -62,8 +62,18 @@ def train(X, Y, X_test, y_test, hidden, epochs: int, seed: int, batch: int = 100
             for layer in range(len(hidden) - 1, -1, -1):
                 back = deltas[0] @ weights[layer + 1].T if feedback == "bp" else deltas[-1] @ G[layer]
                 deltas.insert(0, back * masks[layer])
-            grads = [a.T @ d for a, d in zip(activity, deltas)] + [d.sum(axis=0) for d in deltas]
             step += 1
+            if optimizer == "sgd" and len(rows) == 1:
+                # per sample, a.T @ d is zero outside the rows of the active inputs: change only those rows (the
+                # same products, the same weights, bit for bit)
+                rate = lr * lr_decay ** (epoch - 1)
+                for W, a, d in zip(weights, activity, deltas):
+                    i = np.flatnonzero(a[0])
+                    W[i] -= rate * np.outer(a[0, i], d[0])
+                for b, d in zip(biases if bias else [], deltas):
+                    b -= rate * d[0]
+                continue
+            grads = [a.T @ d for a, d in zip(activity, deltas)] + [d.sum(axis=0) for d in deltas]
             if optimizer == "sgd":
                 rate = lr * lr_decay ** (epoch - 1)
                 for param, grad in zip(params[:len(weights)] + (params[len(weights):] if bias else []), grads):
