@@ -3,9 +3,12 @@ units' thresholds, or the timing of their spikes?
 
     python benchmarks/ssnnbp_gradient_quantisation.py [--samples 10000] [--test 2000] [--variants ...]
 
-One epoch on the first ``--samples`` Fashion-MNIST training images (784-1280-10, Ts 100, the Fashion-MNIST eta
-0.0007, the paper's dropout; the trains and masks that ``spikingbp train`` draws for seed 0), tested on the first
-``--test`` test images. Every variant runs the same spiking forward pass (the numpy reference, which the circuit
+One epoch on the first ``--samples`` Fashion-MNIST training images (784-1280-10, Ts 100, the paper's dropout; the
+trains and masks that ``spikingbp train`` draws for seed 0, in its presentation order), tested on the first
+``--test`` test images. The rate form's eta multiplies (count x count), so its step is about Ts times the
+stochastic form's at the same eta (the norm of one sample's change, stochastic over rate form, at initialisation:
+0.008 for W0, 0.011 for W1): ``--eta`` defaults to the Fashion-MNIST eta of the stochastic form over Ts,
+0.0007 / 100. Every variant runs the same spiking forward pass (the numpy reference, which the circuit
 reproduces bit for bit) and differs only in the update it then applies, eta/2 x (input counts) x delta:
 
 - ``rate_form``: delta = the gradient units' net spike counts (d+ - d-): the circuit's rate form;
@@ -55,14 +58,14 @@ def deltas(variant, weights, counts, labels, record_counts, settings, rng):
     return [hidden * gate, out]
 
 
-def train_variant(variant, algorithm, W, X, T, samples, seed, progress):
+def train_variant(variant, algorithm, W, X, T, order, seed, progress):
     from spikingbp.reference import ssnnbp as reference
 
     settings = algorithm.settings(epoch=1).replace(form="rate")
     weights = [w.copy() for w in W]
     rng = np.random.default_rng([seed, 7])
     lost = []
-    for index in range(samples):
+    for done, index in enumerate(order, 1):
         inputs, labels, keep = algorithm.trains(X, T, [index], [seed, 1], [weights[0].shape[1]], train=True)
         changes, record = reference.run_sample(weights, inputs[0], labels[0], [keep[0][0]], settings)
         counts = [inputs[0].sum(axis=0).astype(float)] + [layer.x.sum(axis=0).astype(float) for layer in record]
@@ -76,8 +79,8 @@ def train_variant(variant, algorithm, W, X, T, samples, seed, progress):
         for layer in range(2):   # rate_form: the reference's own change, as ``spikingbp train`` applies it
             weights[layer] = weights[layer] + (changes[layer] if variant == "rate_form" else
                                                settings.eta / 2 * np.outer(counts[layer], delta[layer]))
-        if progress and (index + 1) % 1000 == 0:
-            print(f"  {variant}: {index + 1} samples", flush=True)
+        if progress and done % 1000 == 0:
+            print(f"  {variant}: {done} samples", flush=True)
     return weights, float(np.mean(lost))
 
 
@@ -87,30 +90,34 @@ def main():
     parser.add_argument("--test", type=int, default=2000)
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--eta", type=float, default=0.0007 / 100, help="the rate form's learning rate")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "ssnnbp_gradient_quantisation.json"))
     args = parser.parse_args()
 
     from spikingbp.algorithms import RunContext, Sizes, create
-    from spikingbp.training import load_data
+    from spikingbp.config import TrainConfig
+    from spikingbp.training import load_data, presentation_order
 
-    algorithm = create("ssnnbp", {"eta": 0.0007})
+    algorithm = create("ssnnbp", {"eta": args.eta, "form": "rate"})
     data = load_data(algorithm, "fashion-mnist", DATA, limit_train=args.samples, limit_test=args.test)
     W = algorithm.init_params(Sizes(data.n_in, (1280,), data.n_out), args.seed)
     context = RunContext("reference", None, args.seed)
+    order = presentation_order(TrainConfig(out="unused", algorithm="ssnnbp", dataset="fashion-mnist",
+                                           seed=args.seed), 1, np.argmax(data.T_train, axis=1))
     rows = {}
     for variant in args.variants:
         started = time.perf_counter()
-        weights, lost = train_variant(variant, algorithm, [W["W0"], W["W1"]], data.X_train, data.T_train,
-                                      len(data.X_train), args.seed, progress=True)
+        weights, lost = train_variant(variant, algorithm, [W["W0"], W["W1"]], data.X_train, data.T_train, order,
+                                      args.seed, progress=True)
         accuracy = algorithm.evaluate({"W0": weights[0], "W1": weights[1]}, data.X_test, data.T_test, context)
         rows[variant] = {"test_accuracy": accuracy["accuracy"], "hidden_delta_lost": round(lost, 4),
                          "seconds": round(time.perf_counter() - started, 1)}
         print(variant, rows[variant], flush=True)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout
     summary = {"command": f"python benchmarks/ssnnbp_gradient_quantisation.py --samples {args.samples} --test "
-                          f"{args.test} --seed {args.seed}",
+                          f"{args.test} --seed {args.seed} --eta {args.eta:g}",
                "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores", "commit": commit.strip(),
-               "setting": "784-1280-10, Ts 100, eta 0.0007, one epoch, Fashion-MNIST", "train": len(data.X_train),
+               "setting": f"784-1280-10, Ts 100, rate-form eta {args.eta:g}, one epoch, Fashion-MNIST", "train": len(data.X_train),
                "test": len(data.X_test), "variants": rows}
     Path(args.out).write_text(json.dumps(summary, indent=1) + "\n")
     print(json.dumps(summary))
