@@ -115,7 +115,8 @@ def main():
         print(variant, rows[variant], flush=True)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout
     summary = {"command": f"python benchmarks/ssnnbp_gradient_quantisation.py --samples {args.samples} --test "
-                          f"{args.test} --seed {args.seed} --eta {args.eta:g}",
+                          f"{args.test} --seed {args.seed} --eta {args.eta:g}"
+                          + ("" if tuple(args.variants) == VARIANTS else f" --variants {' '.join(args.variants)}"),
                "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores", "commit": commit.strip(),
                "setting": f"784-1280-10, Ts 100, rate-form eta {args.eta:g}, one epoch, Fashion-MNIST", "train": len(data.X_train),
                "test": len(data.X_test), "variants": rows}
