@@ -6,9 +6,8 @@ units' thresholds, or the timing of their spikes?
 One epoch on the first ``--samples`` Fashion-MNIST training images (784-1280-10, Ts 100, the paper's dropout; the
 trains and masks that ``spikingbp train`` draws for seed 0, in its presentation order), tested on the first
 ``--test`` test images. The rate form's eta multiplies (count x count), so its step is about Ts times the
-stochastic form's at the same eta (the norm of one sample's change, stochastic over rate form, at initialisation:
-0.008 for W0, 0.011 for W1): ``--eta`` defaults to the Fashion-MNIST eta of the stochastic form over Ts,
-0.0007 / 100. Every variant runs the same spiking forward pass (the numpy reference, which the circuit
+stochastic form's at the same eta (``scale_rate_form`` of ``spikingbp alignment``, docs/methods/ssnnbp.md):
+``--eta`` defaults to the Fashion-MNIST eta of the stochastic form over Ts, 0.0007 / 100. Every variant runs the same spiking forward pass (the numpy reference, which the circuit
 reproduces bit for bit) and differs only in the update it then applies, eta/2 x (input counts) x delta:
 
 - ``rate_form``: delta = the gradient units' net spike counts (d+ - d-): the circuit's rate form;

@@ -29,6 +29,7 @@ def test_the_sbp_circuits_change_is_its_exact_update(runs, tmp_path):
     assert list(table["matrix"]) == ["W0", "W1"] * 2
     np.testing.assert_allclose(table["cos_exact"], 1.0, atol=1e-12)
     np.testing.assert_allclose(table["cos_exact_sum"], 1.0, atol=1e-12)
+    np.testing.assert_allclose(table["scale_exact"], 1.0, atol=1e-12)     # the same step, not only direction
     assert (table["zero_change"] < 1).all()            # some samples learned: the cosine measured something
     assert ((table["silent"] > 0) & (table["silent"] < 1)).all()
     assert (tmp_path / "alignment.png").stat().st_size > 10_000
@@ -79,6 +80,14 @@ def test_the_rate_form_circuit_makes_exactly_its_rate_form_update(tmp_path):
     train(TrainConfig(out=out, algorithm="ssnnbp", options={"Ts": 30, "form": "rate"}, **TINY))
     table = alignment(out, samples=4, progress=False)
     np.testing.assert_allclose(table["cos_rate_form"], 1.0, atol=1e-12)
+    np.testing.assert_allclose(table["scale_rate_form"], 1.0, atol=1e-12)
+
+
+def test_the_stochastic_forms_steps_are_about_one_ts_th_of_the_rate_forms(runs, tmp_path):
+    """At the same eta the rate form multiplies counts, the stochastic form counts coincidences: about Ts times
+    fewer (Ts = 30 here; front-loaded inputs and late gradient spikes make them rarer still)."""
+    table = alignment(runs["ssnnbp"], samples=6, out=tmp_path, progress=False)
+    assert ((table["scale_rate_form"] > 0.2 / 30) & (table["scale_rate_form"] < 3 / 30)).all(), table["scale_rate_form"]
 
 
 def test_cosine_and_the_command_line(runs, tmp_path, capsys):
@@ -98,5 +107,6 @@ def test_an_option_changed_for_the_measurement_changes_the_rule_measured(runs, t
                  "--option", "form=rate"]) == 0
     table = pd.read_csv(tmp_path / "alignment.csv")
     np.testing.assert_allclose(table["cos_rate_form"], 1.0, atol=1e-12)
+    np.testing.assert_allclose(table["scale_rate_form"], 1.0, atol=1e-12)
     assert set(table["option_form"]) == {"rate"}
     assert main(["alignment", str(runs["ssnnbp"]), "--quiet", "--option", "form=dense"]) == 2

@@ -28,7 +28,8 @@ class SSNNBP(Algorithm):
     devices = devices_for("ieee_float", "pre_reads")  # float composite units that read presynaptic flags
     options = {
         "Ts": Option(100, int, "steps per sample (the paper: 50 to 200)", 1, 10_000),
-        "form": Option("stochastic", str, "weight update: stochastic (spike coincidences) or rate (counts)",
+        "form": Option("stochastic", str, "weight update: stochastic (spike coincidences) or rate (counts; eta "
+                       "multiplies count x count, so for the stochastic form's step give about eta / Ts)",
                        choices=("stochastic", "rate")),
         "eta": Option(ETA, float, "learning rate (chosen on digits: see the README)", 0.0, 10.0),
         "eta_decay": Option(1.0, float, "the learning rate is multiplied by this after every epoch: epoch e trains "

@@ -13,6 +13,9 @@ where the run kept them, the checkpoint of a run under way, the final params), o
   (eRBP's rbp against bp is the classic feedback-alignment angle); ``cos_<ref>`` is their mean over the
   samples whose vectors are not zero (``sd_cos_<ref>`` the spread), ``cos_<ref>_sum`` the cosine of the
   changes summed over the samples with the summed reference (what an epoch of small steps follows);
+  ``scale_<ref>``, the mean over the samples of the change's norm over the reference's (how large the steps are
+  beside the update they follow: 1 for an exact update, about 1 / Ts for SSNN-BP's stochastic form against its
+  rate form at the same eta);
 - the units the matrix feeds: ``silent`` and ``saturated`` fractions and the ``error_scale`` reaching them,
   each a mean over the samples; ``zero_change``, the fraction of samples that left the matrix unchanged.
 
@@ -99,6 +102,8 @@ def measure(algorithm, params, X, T, indices, ctx) -> list:
             row = {}
             for ref, direction in references.items():
                 row[f"cos_{ref}"] = cosine(change, direction)
+                size = np.linalg.norm(np.ravel(direction))
+                row[f"scale_{ref}"] = float(np.linalg.norm(np.ravel(change)) / size) if size > 0 else float("nan")
                 entry["sums"][ref] = entry["sums"].get(ref, 0.0) + direction
                 if ref != first:
                     row[f"cos_{first}_{ref}"] = cosine(references[first], direction)
