@@ -69,6 +69,7 @@ def main():
     parser.add_argument("--baseline", default=None, help="the commit measured as 'before' (none: only this tree)")
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "ssnnbp_speed_2core.json"))
+    parser.add_argument("--conditions", default="", help="what else the machine was doing, recorded with the result")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)   # the tree whose spikingbp to measure
     args = parser.parse_args()
     if args.worker is not None:
@@ -84,8 +85,9 @@ def main():
                                 + [f"--option={o}" for o in args.option], args.baseline)
     summary = {"command": "python benchmarks/ssnnbp_speed.py" + (f" --baseline {args.baseline}" if args.baseline else "")
                           + f" --samples {args.samples} --reference-samples {args.reference_samples}"
-                          + "".join(f" --option {o}" for o in args.option),
-               "machine": f"{platform.machine()}, {os.cpu_count()} cores", "network": f"784-{args.hidden}-10",
+                          + "".join(f" --option {o}" for o in args.option)
+                          + (f" --conditions '{args.conditions}'" if args.conditions else ""),
+               "machine": f"{platform.machine()}, {os.cpu_count()} cores", "conditions": args.conditions, "network": f"784-{args.hidden}-10",
                "Ts": args.Ts, "samples": args.samples, "versions": versions,
                "same_weights_in_every_version": len({v["weights_sha256"] for v in versions.values()}) == 1}
     if len(versions) == 2:
