@@ -151,7 +151,9 @@ def _alive(pid: int) -> bool:
 # --------------------------------------------------------------------------------------------------
 
 def _resume_state(out: Path, config: TrainConfig, record: dict, columns: tuple, labels: np.ndarray) -> dict | None:
-    """The checkpointed state of the run in ``out``, or ``None`` when there is none to resume.
+    """The checkpointed state of the run in ``out``, or ``None`` when there is none to resume. A checkpoint part of
+    the way into the epoch after ``config.epochs`` finishes the run with the params of that last completed epoch
+    (``epochs/weights_epoch_<e>.npz``): a run is ended early by rerunning it with fewer epochs.
 
     Raises ``ConfigError`` when ``out`` holds a run of a different configuration or other data, or one
     that already trained more epochs than ``config.epochs``; ``DataError`` when its files are corrupt."""
@@ -184,6 +186,14 @@ def _resume_state(out: Path, config: TrainConfig, record: dict, columns: tuple, 
         if not 0 <= position <= n_train:  # n_train: the epoch is trained, its evaluation is not done
             raise DataError(f"checkpoint {checkpoint_path} says {position} samples of epoch {epochs_done + 1} are done, "
                             f"outside 0..{n_train}; delete {out} or give a new --out")
+        finished_epoch = out / EPOCH_WEIGHTS_DIR / f"weights_epoch_{epochs_done}.npz"
+        if epochs_done == config.epochs and position and finished_epoch.is_file():
+            # asked to end at the last completed epoch: finish with its params (the partial epoch after it is
+            # dropped; a rerun with more epochs trains it again, to the same weights)
+            with np.load(finished_epoch, allow_pickle=False) as stored:
+                params = {name: stored[name] for name in stored.files}
+            position = 0
+            state["train_seconds"] = state["wall_seconds"] = 0.0
         if epochs_done > config.epochs or (epochs_done == config.epochs and position):
             raise ConfigError(
                 f"{out} already holds {epochs_done} trained epochs, more than --epochs {config.epochs}; ask for "

@@ -151,6 +151,37 @@ def test_resume_after_a_crash_inside_an_epoch(tmp_path, finished_run, monkeypatc
     np.testing.assert_array_equal(resumed.params["W1"], finished_run.params["W1"])
 
 
+def test_a_run_part_of_the_way_into_an_epoch_ends_at_the_last_completed_one(tmp_path, finished_run, monkeypatch):
+    """Rerun with --epochs 1 while its checkpoint is 100 samples into epoch 2: the run finishes with epoch 1's
+    params (those of a 1-epoch run); rerun with --epochs 2 it trains epoch 2 again, to the weights of the
+    uninterrupted 2-epoch run."""
+    out = tmp_path / "stopped"
+    sbp_class = type(create("sbp"))
+    real_train_epoch = sbp_class.train_epoch
+    calls = []
+
+    def crash_in_the_second_chunk_of_epoch_2(self, params, X, T, order, ctx):
+        calls.append(1)
+        if len(calls) == 5:                                     # 3 chunks of 100 an epoch
+            raise KeyboardInterrupt
+        return real_train_epoch(self, params, X, T, order, ctx)
+
+    monkeypatch.setattr(sbp_class, "train_epoch", crash_in_the_second_chunk_of_epoch_2)
+    with pytest.raises(KeyboardInterrupt):
+        train(small_config(out, chunk=100))
+    monkeypatch.setattr(sbp_class, "train_epoch", real_train_epoch)
+    ended = train(small_config(out, chunk=100, epochs=1))
+    one_epoch = train(small_config(tmp_path / "one", epochs=1))
+    assert ended.resumed_from_epoch == 1 and len(ended.metrics) == 1
+    for name in ("W0", "W1"):
+        np.testing.assert_array_equal(ended.params[name], one_epoch.params[name])
+        np.testing.assert_array_equal(load_run(out).final[name], one_epoch.params[name])
+    continued = train(small_config(out, chunk=100))
+    assert (continued.resumed_from_epoch, continued.resumed_from_sample) == (1, 0)
+    for name in ("W0", "W1"):
+        np.testing.assert_array_equal(continued.params[name], finished_run.params[name])
+
+
 def test_a_different_config_is_refused(tmp_path):
     out = tmp_path / "run"
     train(small_config(out, epochs=1))
