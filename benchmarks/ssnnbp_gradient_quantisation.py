@@ -36,6 +36,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "fashion-mnist"
 VARIANTS = ("rate_form", "ideal", "truncated", "stochastic_rounding")
+DEFAULT_OUT = REPO / "benchmarks" / "results" / "ssnnbp_gradient_quantisation.json"
 
 
 def deltas(variant, weights, counts, labels, record_counts, settings, rng):
@@ -90,7 +91,7 @@ def main():
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--eta", type=float, default=0.0007 / 100, help="the rate form's learning rate")
-    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "ssnnbp_gradient_quantisation.json"))
+    parser.add_argument("--out", default=str(DEFAULT_OUT))
     args = parser.parse_args()
 
     from spikingbp.algorithms import RunContext, Sizes, create
@@ -115,7 +116,8 @@ def main():
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout
     summary = {"command": f"python benchmarks/ssnnbp_gradient_quantisation.py --samples {args.samples} --test "
                           f"{args.test} --seed {args.seed} --eta {args.eta:g}"
-                          + ("" if tuple(args.variants) == VARIANTS else f" --variants {' '.join(args.variants)}"),
+                          + ("" if tuple(args.variants) == VARIANTS else f" --variants {' '.join(args.variants)}")
+                          + ("" if Path(args.out) == DEFAULT_OUT else f" --out {args.out}"),
                "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores", "commit": commit.strip(),
                "setting": f"784-1280-10, Ts 100, rate-form eta {args.eta:g}, one epoch, Fashion-MNIST", "train": len(data.X_train),
                "test": len(data.X_test), "variants": rows}
