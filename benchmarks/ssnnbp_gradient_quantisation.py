@@ -7,8 +7,9 @@ One epoch on the first ``--samples`` Fashion-MNIST training images (784-1280-10,
 trains and masks that ``spikingbp train`` draws for seed 0, in its presentation order), tested on the first
 ``--test`` test images. The rate form's eta multiplies (count x count), so its step is about Ts times the
 stochastic form's at the same eta (``scale_rate_form`` of ``spikingbp alignment``, docs/methods/ssnnbp.md):
-``--eta`` defaults to the Fashion-MNIST eta of the stochastic form over Ts, 0.0007 / 100. Every variant runs the same spiking forward pass (the numpy reference, which the circuit
-reproduces bit for bit) and differs only in the update it then applies, eta/2 x (input counts) x delta:
+``--eta`` defaults to the Fashion-MNIST eta of the stochastic form over Ts, 0.0007 / 100. Every variant runs the
+same spiking forward pass (the numpy reference, which the circuit reproduces bit for bit) and differs only in the
+update it then applies, eta/2 x (input counts) x delta:
 
 - ``rate_form``: delta = the gradient units' net spike counts (d+ - d-): the circuit's rate form;
 - ``ideal``: delta unquantised, in the same units: output (label count - output count) / theta_N, hidden
@@ -26,6 +27,7 @@ mean over the epoch of the fraction of gated hidden units whose delta is zero wh
 """
 import argparse
 import json
+import os
 import platform
 import subprocess
 import time
@@ -71,8 +73,10 @@ def train_variant(variant, algorithm, W, X, T, order, seed, progress):
         counts = [inputs[0].sum(axis=0).astype(float)] + [layer.x.sum(axis=0).astype(float) for layer in record]
         spikes = ([layer.d_plus.sum(axis=0).astype(float) for layer in record],
                   [layer.d_minus.sum(axis=0).astype(float) for layer in record])
-        delta = deltas(variant, weights, counts, labels[0].sum(axis=0).astype(float), spikes, settings, rng)
-        ideal_hidden = deltas("ideal", weights, counts, labels[0].sum(axis=0).astype(float), spikes, settings, rng)[0]
+        label_counts = labels[0].sum(axis=0).astype(float)
+        delta = deltas(variant, weights, counts, label_counts, spikes, settings, rng)
+        ideal_hidden = delta[0] if variant == "ideal" else deltas("ideal", weights, counts, label_counts, spikes,
+                                                                   settings, rng)[0]
         gated = counts[1] > 0
         if gated.any():
             lost.append(float(np.mean((delta[0][gated] == 0) & (ideal_hidden[gated] != 0))))
@@ -118,9 +122,9 @@ def main():
                           f"{args.test} --seed {args.seed} --eta {args.eta:g}"
                           + ("" if tuple(args.variants) == VARIANTS else f" --variants {' '.join(args.variants)}")
                           + ("" if Path(args.out) == DEFAULT_OUT else f" --out {args.out}"),
-               "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores", "commit": commit.strip(),
-               "setting": f"784-1280-10, Ts 100, rate-form eta {args.eta:g}, one epoch, Fashion-MNIST", "train": len(data.X_train),
-               "test": len(data.X_test), "variants": rows}
+               "machine": f"{platform.machine()}, {os.cpu_count()} cores", "commit": commit.strip(),
+               "setting": f"784-1280-10, Ts 100, rate-form eta {args.eta:g}, one epoch, Fashion-MNIST",
+               "train": len(data.X_train), "test": len(data.X_test), "variants": rows}
     Path(args.out).write_text(json.dumps(summary, indent=1) + "\n")
     print(json.dumps(summary))
 

@@ -390,10 +390,14 @@ def _config_record(config: TrainConfig, data: Data, sizes: Sizes) -> dict:
     }
 
 
-def _check_device(device: str) -> None:
-    """Refuse a Brian2 device that cannot build and run here, before anything is written."""
+def _check_device(device: str, algorithm: Algorithm | None = None) -> None:
+    """Refuse a device that is not one of ``algorithm``'s (where given) or a Brian2 device that cannot build and
+    run here, before anything is written."""
     from spikingbp.devices import available_devices
 
+    if algorithm is not None and device not in algorithm.devices:
+        raise ConfigError(f"--device {device} is not a device of {algorithm.name}; choose one of "
+                          f"{', '.join(algorithm.devices)}")
     if device == REFERENCE:
         return
     usable, reason = available_devices((device,))[device]

@@ -127,24 +127,32 @@ def test_eval_train_measures_the_first_samples_and_changes_no_weight(tmp_path, f
         small_config(tmp_path / "bad", eval_train=0)
 
 
-def test_resume_after_a_crash_inside_an_epoch(tmp_path, finished_run, monkeypatch):
-    out = tmp_path / "crashed"
+def _crash_at_call(monkeypatch, call: int, spoil: bool = False):
+    """Make sBP's ``train_epoch`` (one chunk) raise KeyboardInterrupt at its ``call``-th call, after zeroing the
+    params it was given with ``spoil``; returns the function that undoes the patch."""
     sbp_class = type(create("sbp"))
     real_train_epoch = sbp_class.train_epoch
     calls = []
 
-    def crash_in_second_epoch(self, params, X, T, order, ctx):
+    def crashing(self, params, X, T, order, ctx):
         calls.append(1)
-        if len(calls) == 2:
-            params["W0"][:] = 0                                  # half-done work that must not survive
+        if len(calls) == call:
+            if spoil:
+                params["W0"][:] = 0                              # half-done work that must not survive
             raise KeyboardInterrupt
         return real_train_epoch(self, params, X, T, order, ctx)
 
-    monkeypatch.setattr(sbp_class, "train_epoch", crash_in_second_epoch)
+    monkeypatch.setattr(sbp_class, "train_epoch", crashing)
+    return lambda: monkeypatch.setattr(sbp_class, "train_epoch", real_train_epoch)
+
+
+def test_resume_after_a_crash_inside_an_epoch(tmp_path, finished_run, monkeypatch):
+    out = tmp_path / "crashed"
+    restore = _crash_at_call(monkeypatch, 2, spoil=True)         # the first chunk of epoch 2
     with pytest.raises(KeyboardInterrupt):
         train(small_config(out))
     assert not (out / "weights_final.npz").exists()
-    monkeypatch.setattr(sbp_class, "train_epoch", real_train_epoch)
+    restore()
     resumed = train(small_config(out))
     assert resumed.resumed_from_epoch == 1
     np.testing.assert_array_equal(resumed.params["W0"], finished_run.params["W0"])
@@ -156,20 +164,10 @@ def test_a_run_part_of_the_way_into_an_epoch_ends_at_the_last_completed_one(tmp_
     params (those of a 1-epoch run); rerun with --epochs 2 it trains epoch 2 again, to the weights of the
     uninterrupted 2-epoch run."""
     out = tmp_path / "stopped"
-    sbp_class = type(create("sbp"))
-    real_train_epoch = sbp_class.train_epoch
-    calls = []
-
-    def crash_in_the_second_chunk_of_epoch_2(self, params, X, T, order, ctx):
-        calls.append(1)
-        if len(calls) == 5:                                     # 3 chunks of 100 an epoch
-            raise KeyboardInterrupt
-        return real_train_epoch(self, params, X, T, order, ctx)
-
-    monkeypatch.setattr(sbp_class, "train_epoch", crash_in_the_second_chunk_of_epoch_2)
+    restore = _crash_at_call(monkeypatch, 5)                     # 3 chunks of 100 an epoch: epoch 2's second
     with pytest.raises(KeyboardInterrupt):
         train(small_config(out, chunk=100))
-    monkeypatch.setattr(sbp_class, "train_epoch", real_train_epoch)
+    restore()
     ended = train(small_config(out, chunk=100, epochs=1))
     one_epoch = train(small_config(tmp_path / "one", epochs=1))
     assert ended.resumed_from_epoch == 1 and len(ended.metrics) == 1

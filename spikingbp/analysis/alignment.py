@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from spikingbp.checks import whole
-from spikingbp.errors import ConfigError, DataError
+from spikingbp.errors import DataError
 from spikingbp.io import atomic_open, make_dir
 
 CSV_FILE = "alignment.csv"
@@ -169,10 +169,7 @@ def alignment(run_dir, samples: int = 50, device: str | None = None, out=None, p
     run = load_run(run_dir, under_way=True)
     algorithm = create(run.algorithm.name, {**run.config.options, **(options or {})})
     device = device or REFERENCE
-    if device not in run.algorithm.devices:
-        raise ConfigError(f"--device {device} is not a device of {run.algorithm.name}; choose one of "
-                          f"{', '.join(run.algorithm.devices)}")
-    _check_device(device)
+    _check_device(device, run.algorithm)
     found = snapshots(run)
     data = run.data(data_dir, limit=samples)
     indices = np.arange(min(samples, len(data.X_train)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-from spikingbp.errors import ConfigError
+from spikingbp.rundir import METRICS_FILE
 
 CSV_FILE = "evaluations.csv"
 
@@ -64,10 +64,7 @@ def evaluate_run(run_dir, params: str = "final", options: dict | None = None, de
     finished = (Path(run_dir) / WEIGHTS_FINAL_FILE).is_file()
     algorithm = create(run.algorithm.name, {**run.config.options, **(options or {})})
     device = device or run.config.device
-    if device not in algorithm.devices:
-        raise ConfigError(f"--device {device} is not a device of {algorithm.name}; choose one of "
-                          f"{', '.join(algorithm.devices)}")
-    _check_device(device)
+    _check_device(device, algorithm)
     chosen = run.params(params)
     data = run.data(data_dir, limit=run.test_limit(limit_test))
     X, T = data.X_test, data.T_test
@@ -89,7 +86,7 @@ def _epochs_done(run_dir) -> int:
     """The epochs the run's metrics.csv records (0 before its first)."""
     import pandas as pd
 
-    path = Path(run_dir) / "metrics.csv"
+    path = Path(run_dir) / METRICS_FILE
     return len(pd.read_csv(path)) if path.is_file() else 0
 
 
