@@ -201,7 +201,8 @@ def _prepare(config: TrainConfig | Mapping, loaded: dict) -> _Run:
 
 def initial_params(config: TrainConfig, algorithm: Algorithm, sizes: Sizes) -> dict:
     """The params a run starts from: drawn from its seed, or with ``init_from`` the final params of that finished
-    run, which must be of the same algorithm and shapes (every name and shape of a fresh draw)."""
+    run, which must be of the same algorithm and shapes (every name and shape of a fresh draw), in the dtypes of a
+    fresh draw."""
     fresh = algorithm.init_params(sizes, config.seed)
     if config.init_from is None:
         return fresh
@@ -214,7 +215,7 @@ def initial_params(config: TrainConfig, algorithm: Algorithm, sizes: Sizes) -> d
     if shapes != wanted:
         raise ConfigError(f"--init-from {config.init_from} has params {shapes}, this run needs {wanted} "
                           f"({sizes.label}); give a run of the same network")
-    return {name: np.array(value) for name, value in source.final.items()}
+    return {name: np.asarray(value).astype(fresh[name].dtype) for name, value in source.final.items()}
 
 
 def _check_ensemble(runs: list) -> None:

@@ -34,7 +34,7 @@ def run_both(n_samples, Ts, form, device, **options):
     expected, records = [np.array(W) for W in weights], []
     for c in range(n_samples):
         changes, record = reference.run_sample(expected, inputs[c], labels[c], [keep[0][c]], settings)
-        expected = [W + dW for W, dW in zip(expected, changes)]
+        expected = [reference.apply(W, dW) for W, dW in zip(expected, changes)]
         records.append(record)
     return weights, result, expected, records
 

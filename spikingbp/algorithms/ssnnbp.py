@@ -1,7 +1,7 @@
 """SSNN-BP (Biswas et al. 2023) on the Algorithm interface: an adapter over ``spikingbp.circuits.ssnnbp`` (the
 composite-neuron circuit) and ``spikingbp.reference.ssnnbp`` (the numpy model, device ``reference``).
 
-Params: ``W0`` (n_in, n_h1), ``W1`` ... (float64, He initialisation). Every sample's random trains (front-loaded
+Params: ``W0`` (n_in, n_h1), ``W1`` ... (float32 as the circuit stores them, He initialisation). Every sample's random trains (front-loaded
 Poisson inputs, the label train, dropout masks) are drawn here from a generator seeded by (run seed, epoch,
 sample index), so that the circuit and the reference, in runs of any size, resumed or not, see the same ones;
 evaluation draws from (run seed, 0, sample index, 1), the same trains every epoch."""
@@ -80,11 +80,13 @@ class SSNNBP(Algorithm):
         return rate_encode(images, 1.0)
 
     def init_params(self, sizes: Sizes, seed: int):
-        """He initialisation in units of the threshold: W_l ~ init_gain N(0, 2 / fan_in)."""
+        """He initialisation in units of the threshold: W_l ~ init_gain N(0, 2 / fan_in), stored as ``WEIGHT_DTYPE``."""
+        from spikingbp.reference.ssnnbp import stored
+
         self.check_sizes(sizes)
         rng = np.random.default_rng(seed)
         layers = [sizes.n_in, *sizes.hidden, sizes.n_out]
-        return {f"W{l}": self.values["init_gain"] * rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, n_out))
+        return {f"W{l}": stored(self.values["init_gain"] * rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, n_out)))
                 for l, (n_in, n_out) in enumerate(zip(layers, layers[1:]))}
 
     def trains(self, X, T, indices, seed_words, hidden, *, train: bool):
@@ -234,4 +236,6 @@ class SSNNBP(Algorithm):
                           readout=None)
 
     def learned_params(self, params, weights):
-        return {name: np.asarray(weights[name], float).reshape(params[name].shape) for name in params}
+        from spikingbp.reference.ssnnbp import stored
+
+        return {name: stored(weights[name]).reshape(params[name].shape) for name in params}

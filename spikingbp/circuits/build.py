@@ -77,7 +77,8 @@ def synapses(pre, post, model: SynapseModel, name: str, *, target: str = "a_in",
     syn = Synapses(pre, post, model=equations,
                    on_pre=model.on_pre.format(target=target),
                    on_post=model.on_post.format(target=target) if model.on_post else None,
-                   delay=uniform_delay, method=model.method, name=name, dt=dt, namespace=constants)
+                   delay=uniform_delay, method=model.method, name=name, dt=dt, namespace=constants,
+                   dtype={variable: np.dtype(kind) for variable, kind in model.dtypes} or None)
     if i is not None or j is not None:
         i, j = np.asarray(i), np.asarray(j)
         if i.shape != j.shape or i.ndim != 1:

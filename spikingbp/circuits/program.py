@@ -160,7 +160,8 @@ class Program:
             if missing:
                 raise ConfigError(f"the program in {self.directory} needs the weights of {missing}")
             for file in {place["file"] for place in manifest["weights"].values()}:
-                values = np.fromfile(self.directory / file, dtype=np.float64)  # the built values: constant parts
+                dtype = next(_dtype(place) for place in manifest["weights"].values() if place["file"] == file)
+                values = np.fromfile(self.directory / file, dtype=dtype)  # the built values: constant parts
                 for name, place in manifest["weights"].items():
                     if place["file"] == file:
                         if np.shape(weights[name]) != (place["stop"] - place["start"],):
@@ -236,12 +237,17 @@ class Program:
         for name, variables in manifest["states"].items():
             states[name] = {variable: np.fromfile(directory / place["file"], dtype=np.float64).reshape(
                 -1, place["units"]) for variable, place in variables.items()}
-        weights = {name: np.fromfile(directory / place["file"], dtype=np.float64)[place["start"]:place["stop"]]
+        weights = {name: np.fromfile(directory / place["file"], dtype=_dtype(place))[place["start"]:place["stop"]]
                    for name, place in manifest["results"].items()}
         return CircuitResult(steps, spikes, states, weights)
 
 
 _CONSTANT_SOURCES: dict = {}   # program directory -> the source arrays its runs leave as built
+
+
+def _dtype(place: dict) -> np.dtype:
+    """The type a weight file holds (programs built before weights had a type of their own: float64)."""
+    return np.dtype(place.get("dtype", "float64"))
 
 
 class ProgramCache:
@@ -389,20 +395,22 @@ def _build(circuit: Circuit, steps: int, capacity: int, directory: Path, key: di
         def static_file(variable):
             return "static_arrays/" + static[device.get_array_name(variable, access_data=False)]
 
+        def static_dtype(variable):
+            return str(device.static_arrays[static[device.get_array_name(variable, access_data=False)]].dtype)
+
         group = built.source_group
-        sources = {name: {"file": static_file(group.variables[name]),
-                          "dtype": str(device.static_arrays[static[device.get_array_name(
-                              group.variables[name], access_data=False)]].dtype)}
+        sources = {name: {"file": static_file(group.variables[name]), "dtype": static_dtype(group.variables[name])}
                    for name in ("neuron_index", "spike_time", "spike_number", "_timebins")
                    if device.get_array_name(group.variables[name], access_data=False) in static}
         weights, results = {}, {}
         for name in variable_weights:
             syn, part = built.projection_slices[name]
-            weights[name] = {"file": static_file(syn.variables["w"]), "start": part.start, "stop": part.stop}
+            weights[name] = {"file": static_file(syn.variables["w"]), "start": part.start, "stop": part.stop,
+                             "dtype": static_dtype(syn.variables["w"])}   # the values' type, not the variable's
         for name in record_weights:
             syn, part = built.projection_slices[name]
             results[name] = {"file": results_file(device, syn.variables["w"]), "start": part.start,
-                             "stop": part.stop}
+                             "stop": part.stop, "dtype": np.dtype(syn.variables["w"].dtype).name}
         spikes = {}
         for name in record_spikes:
             group_of, offset = built.offsets[name]

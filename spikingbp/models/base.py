@@ -174,6 +174,9 @@ class SynapseModel:
         The neuron variables the strings read or write (``{target}``: the postsynaptic input variable).
     sample_update : str or None
         Code run at the start of every sample (``Circuit(sample_steps=...)``).
+    dtypes : tuple of (str, str)
+        Variables stored in another type than float64, as (name, numpy dtype name) pairs; the code still
+        computes in double precision and rounds what it stores.
     doc : str
         What the model is, in a line.
     """
@@ -187,6 +190,7 @@ class SynapseModel:
     post_requires: tuple = ("{target}",)  # post variables needed; {target} = the input variable
     pre_requires: tuple = ()
     sample_update: str | None = None  # code run at the start of every sample (Circuit(sample_steps=...))
+    dtypes: tuple = ()  # (variable, dtype name) pairs stored in another type than float64
     doc: str = ""
 
     def resolve(self, **overrides) -> dict:

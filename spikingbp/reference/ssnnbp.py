@@ -15,7 +15,9 @@ hidden units do not fire forward. Weight change: dW_l = eta/2 sum_t s_x^l(t) (d+
 (stochastic form) or eta/2 (sum_t s_x^l)(sum_t d+ - d-)^T (rate form), applied after the sample.
 
 Sums over spikes are taken in increasing presynaptic index, as the circuit's synapses add them, so that
-circuit and reference agree spike for spike and weight for weight.
+circuit and reference agree spike for spike and weight for weight. The weights are stored as the circuit stores
+them, in ``WEIGHT_DTYPE`` (float32): a sample computes with them in float64, and its change is added in float64
+and rounded once, as the circuit's ``w += dw`` does.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from spikingbp.errors import ConfigError
-from spikingbp.models.ssnn import SSNNSettings
+from spikingbp.models.ssnn import WEIGHT_DTYPE, SSNNSettings
 from spikingbp.reference.sums import ordered_sum
 
 FORMS = ("stochastic", "rate")
@@ -56,7 +58,7 @@ def run_sample(weights, inputs, labels, keep, settings: Settings = Settings()):
     """One sample: ``inputs`` (Ts, n_in) and ``labels`` (Ts, n_out) bool trains, ``keep`` one bool mask per hidden
     layer. Returns (weight changes dW_l, [Layer per hidden layer and the output])."""
     Ts, k = settings.Ts, kernel_step(settings.Ts)
-    weights = [np.asarray(W, float) for W in weights]
+    weights = [stored(W).astype(float) for W in weights]
     sizes = [W.shape[1] for W in weights]
     n_layers = len(sizes)
     zeros = [np.zeros(n) for n in sizes]
@@ -126,15 +128,25 @@ def run_sample(weights, inputs, labels, keep, settings: Settings = Settings()):
     return changes, record
 
 
+def stored(W) -> np.ndarray:
+    """``W`` as the weights are stored (``WEIGHT_DTYPE``, rounded to nearest)."""
+    return np.asarray(W).astype(WEIGHT_DTYPE)
+
+
+def apply(W, dW) -> np.ndarray:
+    """The stored weights after adding the change ``dW``: the sum in float64, rounded once."""
+    return stored(np.asarray(W, float) + dW)
+
+
 def train(weights, inputs, labels, keep, settings: Settings = Settings(), on_sample=None):
     """Train on the samples (trains (N, Ts, n), masks (N, n_hidden) per hidden layer) in order; returns the
     new weights. ``on_sample(c)`` is called after each sample."""
     if settings.form not in FORMS:
         raise ConfigError(f"form={settings.form!r}: choose one of {', '.join(FORMS)}")
-    weights = [np.array(W, float) for W in weights]
+    weights = [stored(W) for W in weights]
     for c in range(len(inputs)):
         changes, _ = run_sample(weights, inputs[c], labels[c], [mask[c] for mask in keep], settings)
-        weights = [W + dW for W, dW in zip(weights, changes)]
+        weights = [apply(W, dW) for W, dW in zip(weights, changes)]
         if on_sample is not None:
             on_sample(c)
     return weights
@@ -149,4 +161,4 @@ def output_counts(weights, inputs, settings: Settings = Settings()) -> np.ndarra
                      for x in inputs], dtype=np.int64)
 
 
-__all__ = ["Settings", "Layer", "FORMS", "run_sample", "train", "output_counts", "kernel_step"]
+__all__ = ["Settings", "Layer", "FORMS", "run_sample", "train", "output_counts", "kernel_step", "stored", "apply"]
