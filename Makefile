@@ -8,7 +8,7 @@ BACKENDS_VENV ?= .venv-backends
 RUN_DIR ?= runs/digits-sbp
 # pytest-xdist workers; each test file runs on one of them (its module fixtures built once)
 TEST_WORKERS ?= 2
-PYTEST = -m pytest -rs -q -n $(TEST_WORKERS) --dist loadfile
+PYTEST = -m pytest -rs -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 find_python = $(shell for p in $(1); do $$p -c 'import sys; assert $(2)' 2>/dev/null && { echo $$p; break; }; done)
 PYENV := $(wildcard $(HOME)/.pyenv/versions/*/bin)
 # the newest of Python 3.13, 3.12, 3.11 on PATH or in pyenv

@@ -422,8 +422,9 @@ def test_a_cache_that_cannot_be_made_a_duplicate_param_and_bad_environment_paths
 
 @pytest.mark.slow
 def test_cache_lists_its_programs_and_prunes_the_unused(tmp_path, capsys):
-    """A run's programs are listed with their size and shape; pruning those unused for 0 days empties the cache,
-    and the next run compiles again and trains to the same weights."""
+    """A run's programs are listed with their size and shape; pruning those unused for 30 days removes the one
+    left unused since 1970, and the next run compiles it again and trains to the same weights; pruning those
+    unused for 0 days empties the cache."""
     import os
 
     cache = tmp_path / "cache"
@@ -441,11 +442,13 @@ def test_cache_lists_its_programs_and_prunes_the_unused(tmp_path, capsys):
     assert main(["cache", "prune", "--older-than", "30", "--cache", str(cache)]) == 0
     assert "removed 1 program of" in capsys.readouterr().out
     assert sorted(p.name for p in cache.iterdir() if p.name != "shapes") == sorted(p.name for p in old[1:])
-    assert main(["cache", "prune", "--older-than", "0", "--cache", str(cache)]) == 0
-    assert [p.name for p in cache.iterdir() if p.name != "shapes"] == [] and not list((cache / "shapes").iterdir())
     assert main(args + ["--out", str(tmp_path / "b")]) == 0
+    assert "compiling" in (tmp_path / "b" / "tools.log").read_text()   # the pruned one, built again
     with np.load(tmp_path / "a" / "weights_final.npz") as a, np.load(tmp_path / "b" / "weights_final.npz") as b:
         np.testing.assert_array_equal(a["W0"], b["W0"])
+    assert len([p for p in cache.iterdir() if p.name != "shapes"]) == 2
+    assert main(["cache", "prune", "--older-than", "0", "--cache", str(cache)]) == 0
+    assert [p.name for p in cache.iterdir() if p.name != "shapes"] == [] and not list((cache / "shapes").iterdir())
 
 
 def test_the_data_directory_a_parent_resolves_to_is_recorded(tmp_path, capsys):
