@@ -114,12 +114,13 @@ FULL = Profile(
 QUICK = Profile(
     "quick",
     sbp=(_spec("sbp-digits", algorithm="sbp", dataset="digits", hidden=(40,), epochs=2, device="reference"),),
+    # the circuits equal their references (tests/test_ssnnbp.py): the quick runs take the faster engine
     ssnn_accuracy=(_spec("ssnn-digits", algorithm="ssnnbp", dataset="digits", hidden=(32,), epochs=1, limit=300,
-                         limit_test=100, options={"Ts": 50}, device="runtime"),),
+                         limit_test=100, options={"Ts": 50}, device="reference"),),
     ssnn_Ts=tuple(_spec(f"ssnn-digits-Ts{Ts}", algorithm="ssnnbp", dataset="digits", hidden=(16,), epochs=2, limit=100,
-                        limit_test=60, options={"Ts": Ts}, device="runtime") for Ts in (25, 50)),
-    erbp=(_spec("erbp-digits", algorithm="erbp", dataset="digits", hidden=(20,), epochs=1, limit=60, limit_test=30,
-                eval_train=30, device="reference"),),
+                        limit_test=60, options={"Ts": Ts}, device="reference") for Ts in (25, 50)),
+    erbp=(_spec("erbp-digits", algorithm="erbp", dataset="digits", hidden=(20,), epochs=1, limit=30, limit_test=20,
+                eval_train=20, options={"train_ms": 100.0, "test_ms": 100.0}, device="reference"),),
     energy_samples=3, quick=True)
 
 PROFILES = {"full": FULL, "quick": QUICK}
