@@ -125,6 +125,7 @@ def test_train_on_cpp_standalone_writes_the_run_directory_and_ends_with_the_refe
         for name in ("W0", "W1"):
             np.testing.assert_array_equal(circuit_final[name], reference_final[name], err_msg=name)
             assert (circuit_final[name] != initial[name]).sum() > 50  # it learned
+            assert circuit_final[name].dtype == reference_final[name].dtype == np.float32   # as the circuit stores them
     np.testing.assert_array_equal(metrics.test_accuracy, pd.read_csv(tmp_path / "reference" / "metrics.csv").test_accuracy)
 
 
