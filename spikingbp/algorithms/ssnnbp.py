@@ -81,7 +81,7 @@ class SSNNBP(Algorithm):
 
     def init_params(self, sizes: Sizes, seed: int):
         """He initialisation in units of the threshold: W_l ~ init_gain N(0, 2 / fan_in), stored as ``WEIGHT_DTYPE``."""
-        from spikingbp.reference.ssnnbp import stored
+        from spikingbp.models.ssnn import stored
 
         self.check_sizes(sizes)
         rng = np.random.default_rng(seed)
@@ -236,6 +236,6 @@ class SSNNBP(Algorithm):
                           readout=None)
 
     def learned_params(self, params, weights):
-        from spikingbp.reference.ssnnbp import stored
+        from spikingbp.models.ssnn import stored
 
         return {name: stored(weights[name]).reshape(params[name].shape) for name in params}

@@ -131,10 +131,9 @@ def output_counts(result, n_samples: int, Ts: int) -> np.ndarray:
 
 def learned(result, shapes) -> list:
     """The weights after a run, as matrices of ``shapes`` (stored as the circuit stores them, ``WEIGHT_DTYPE``)."""
-    from spikingbp.models.ssnn import WEIGHT_DTYPE
+    from spikingbp.models.ssnn import stored
 
-    return [np.asarray(result.weights[f"W{layer}"]).astype(WEIGHT_DTYPE).reshape(shape)
-            for layer, shape in enumerate(shapes)]
+    return [stored(result.weights[f"W{layer}"]).reshape(shape) for layer, shape in enumerate(shapes)]
 
 
 __all__ = ["SSNNSettings", "FORMS", "ssnn_circuit", "run_inputs", "check_trains", "run_steps", "capacity",

@@ -52,6 +52,12 @@ ETA = 0.01         # learning rate (chosen on digits; Fashion-MNIST: see the REA
 WEIGHT_DTYPE = np.float32
 
 
+def stored(W) -> np.ndarray:
+    """``W`` as SSNN-BP's weights are stored (``WEIGHT_DTYPE``, rounded to nearest): what the circuit keeps, the
+    reference computes with and a run's params hold."""
+    return np.asarray(W).astype(WEIGHT_DTYPE)
+
+
 FORMS = ("stochastic", "rate")
 
 
@@ -258,6 +264,6 @@ SSNNLateral = SynapseModel(
     doc="SSNN-BP winner-take-all: a forward spike of an output unit adds w (< 0) to every other output unit.",
 )
 
-__all__ = ["SSNNSettings", "FORMS", "ETA", "WEIGHT_DTYPE", "SSNNHidden", "SSNNOutput", "SSNNStochasticWeights", "SSNNRateWeights", "SSNNStochasticInputWeights",
+__all__ = ["SSNNSettings", "FORMS", "ETA", "WEIGHT_DTYPE", "stored", "SSNNHidden", "SSNNOutput", "SSNNStochasticWeights", "SSNNRateWeights", "SSNNStochasticInputWeights",
            "SSNNRateInputWeights", "SSNN_RULES", "SSNNLateral", "kernel_factor", "THETA", "THETA_HIDDEN",
            "THETA_OUTPUT", "W_INH"]

@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from spikingbp.errors import ConfigError
-from spikingbp.models.ssnn import WEIGHT_DTYPE, SSNNSettings
+from spikingbp.models.ssnn import SSNNSettings, stored
 from spikingbp.reference.sums import ordered_sum
 
 FORMS = ("stochastic", "rate")
@@ -128,11 +128,6 @@ def run_sample(weights, inputs, labels, keep, settings: Settings = Settings()):
     return changes, record
 
 
-def stored(W) -> np.ndarray:
-    """``W`` as the weights are stored (``WEIGHT_DTYPE``, rounded to nearest)."""
-    return np.asarray(W).astype(WEIGHT_DTYPE)
-
-
 def apply(W, dW) -> np.ndarray:
     """The stored weights after adding the change ``dW``: the sum in float64, rounded once."""
     return stored(np.asarray(W, float) + dW)
@@ -161,4 +156,4 @@ def output_counts(weights, inputs, settings: Settings = Settings()) -> np.ndarra
                      for x in inputs], dtype=np.int64)
 
 
-__all__ = ["Settings", "Layer", "FORMS", "run_sample", "train", "output_counts", "kernel_step", "stored", "apply"]
+__all__ = ["Settings", "Layer", "FORMS", "run_sample", "train", "output_counts", "kernel_step", "apply"]
