@@ -248,3 +248,20 @@ def test_the_saturation_gate_holds_back_the_gradient_of_units_at_one_spike_per_s
     emitted = [sum(int((r[0].d_plus | r[0].d_minus).sum()) for r in rs) for rs in (records, ungated_records)]
     assert 0 < emitted[0] < emitted[1], emitted
     assert not np.array_equal(expected[0], ungated[0])
+
+
+def test_a_unit_at_one_spike_per_step_reaches_its_layers_ceiling_and_the_diagnostic_counts_it_saturated():
+    """A spike reaches the next layer one step later, so hidden units fire at most Ts - 1 times in a sample
+    (``spike_ceiling``): strongly driven, every hidden unit fires exactly that often, and the alignment
+    statistics count all of them saturated (against Ts, none would be)."""
+    Ts, n_in, n_h = 20, 6, 4
+    algorithm = create("ssnnbp", {"Ts": Ts, "dropout_input": 0.0, "dropout_hidden": 0.0})
+    params = {"W0": np.full((n_in, n_h), 50.0, np.float32), "W1": np.zeros((n_h, 10), np.float32)}
+    X, T = np.ones((1, n_in)), np.eye(10)[[3]]
+    inputs, labels, keep = algorithm.trains(X, T, [0], [0, 1], [n_h], train=True)
+    _, record = reference.run_sample([params["W0"], params["W1"]], inputs[0], labels[0], [keep[0][0]],
+                                     algorithm.settings(epoch=1))
+    assert reference.spike_ceiling(Ts, 1) == Ts - 1
+    np.testing.assert_array_equal(record[0].x.sum(axis=0), Ts - 1)
+    units = algorithm.ideal_updates(params, X, T, 0, RunContext("reference", seed=0, epoch=1)).units
+    assert units["W0"]["saturated"] == 1.0 and units["W0"]["silent"] == 0.0

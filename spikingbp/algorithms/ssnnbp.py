@@ -167,8 +167,10 @@ class SSNNBP(Algorithm):
         eta/2 (input counts) x (d+ - d- counts), the update the stochastic form approximates; ``ideal`` = the rate
         network's update with unquantised deltas, delta_out = label count - output count, delta_hidden =
         W_{l+1} delta_above gated by [count > 0] (the rule's derivative); ``bp`` = the same gated by
-        [0 < count < Ts], the gradient of the clipped rate network clip(W^T n / theta, 0, Ts), whose units at one
-        spike per step no longer change their output."""
+        [0 < count < ceiling], the gradient of the clipped rate network, whose units at one spike per step no
+        longer change their output. A spike reaches the next layer one step later, so layer l (inputs: 0) fires
+        in at most Ts - l of a sample's Ts steps: that is its ceiling (``spike_ceiling``), and ``saturated`` counts
+        the units at it."""
         from spikingbp.algorithms.base import SampleUpdates
         from spikingbp.reference import ssnnbp as reference
 
@@ -185,14 +187,14 @@ class SSNNBP(Algorithm):
         for l in range(len(weights) - 2, -1, -1):
             h = counts[l + 1]
             delta_ideal[l] = (weights[l + 1] @ delta_ideal[l + 1]) * (h > 0)
-            delta_bp[l] = (weights[l + 1] @ delta_bp[l + 1]) * ((h > 0) & (h < Ts))
+            delta_bp[l] = (weights[l + 1] @ delta_bp[l + 1]) * ((h > 0) & (h < reference.spike_ceiling(Ts, l + 1)))
         directions, stats = {}, {}
         for l in range(len(weights)):
             directions[f"W{l}"] = {"rate_form": rate_form[l], "ideal": np.outer(counts[l], delta_ideal[l]),
                                    "bp": np.outer(counts[l], delta_bp[l])}
             fired = counts[l + 1]
             signal = delta_ideal[-1] if l == len(weights) - 1 else weights[l + 1] @ delta_ideal[l + 1]
-            stats[f"W{l}"] = {"silent": float(np.mean(fired == 0)), "saturated": float(np.mean(fired >= Ts)),
+            stats[f"W{l}"] = {"silent": float(np.mean(fired == 0)), "saturated": float(np.mean(fired >= reference.spike_ceiling(Ts, l + 1))),
                               "error_scale": float(np.sqrt(np.mean(np.square(signal))))}
         return SampleUpdates(directions, stats)
 

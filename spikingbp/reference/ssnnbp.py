@@ -49,6 +49,12 @@ def kernel_step(Ts: int) -> float:
     return float(1.0 - np.exp(-10.0 / Ts))
 
 
+def spike_ceiling(Ts: int, layer: int) -> int:
+    """The most forward spikes a unit of ``layer`` (the inputs: 0) can fire in a sample: a spike reaches the next
+    layer in the step after it, so layer l's units cannot fire in the sample's first l steps."""
+    return int(Ts) - int(layer)
+
+
 def _relax(A1, v, k):
     """The potential after one step towards the drive ``A1``."""
     return v + (A1 - v) * k
