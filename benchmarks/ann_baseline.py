@@ -25,13 +25,16 @@ REPO = Path(__file__).resolve().parents[1]
 
 def train(X, Y, X_test, y_test, hidden, epochs: int, seed: int, batch: int = 100, lr: float = 1e-3,
           dropout=(0.2, 0.3), feedback: str = "bp", optimizer: str = "adam", bias: bool = True,
-          feedback_std: float = 0.2, lr_decay: float = 1.0):
+          feedback_std: float = 0.2, lr_decay: float = 1.0, input_counts=None):
     """Test accuracy per epoch of a ReLU network with hidden layers ``hidden`` (a tuple), softmax
     cross-entropy, input and hidden ``dropout`` rates, Adam (or plain SGD: ``optimizer="sgd"``, with
     ``batch=1`` per-sample updates), with or without ``bias``, the learning rate times ``lr_decay`` after every
     epoch. ``feedback``: ``bp`` (backprop) or ``random`` (random backprop as eRBP's circuit does it: each hidden
     layer gets the output error through a fixed random matrix G_l (n_out, n_hl), uniform
-    +-sqrt(feedback_std / (n_out + n_hl)) with its mean over classes removed)."""
+    +-sqrt(feedback_std / (n_out + n_hl)) with its mean over classes removed). ``input_counts`` = (Ts, mean_rate):
+    each training presentation sees spike counts instead of intensities, Binomial(Ts, mean_rate x pixel) over their
+    mean Ts x mean_rate (SSNN-BP's input noise, the front-loaded trains' counts to within their slightly smaller
+    variance); the test sees the intensities, as the rate readout of the SNN's weights does."""
     rng = np.random.default_rng(seed)
     sizes = [X.shape[1], *hidden, Y.shape[1]]
     weights = [rng.normal(0, np.sqrt(2 / a), (a, b)) for a, b in zip(sizes, sizes[1:])]
@@ -48,7 +51,11 @@ def train(X, Y, X_test, y_test, hidden, epochs: int, seed: int, batch: int = 100
         order = rng.permutation(len(X))
         for start in range(0, len(X), batch):
             rows = order[start:start + batch]
-            x = X[rows] * (rng.random((len(rows), sizes[0])) >= dropout[0]) / (1 - dropout[0])
+            x = X[rows]
+            if input_counts is not None:
+                Ts, mean_rate = input_counts
+                x = rng.binomial(Ts, mean_rate * x) / (Ts * mean_rate)
+            x = x * (rng.random((len(rows), sizes[0])) >= dropout[0]) / (1 - dropout[0])
             activity, masks = [x], []
             for W, b in zip(weights[:-1], biases[:-1]):
                 h = np.maximum(activity[-1] @ W + b, 0)
@@ -109,11 +116,24 @@ def main():
     parser.add_argument("--no-bias", action="store_true", help="no biases (sgd; the circuits have none)")
     parser.add_argument("--feedback-std", type=float, default=0.2, help="random feedback G uniform in "
                         "+-sqrt(std / (n_out + n_h)) (eRBP's authors: 7)")
+    parser.add_argument("--input-counts", default=None, metavar="TS,MEAN_RATE",
+                        help="train on binomial spike counts of the pixels over TS steps at MEAN_RATE x pixel/255, "
+                             "over their mean (SSNN-BP's input noise: 100,0.4); default: the intensities")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     hidden = tuple(int(n) for n in args.hidden.split(","))
     dropout = tuple(float(r) for r in args.dropout.split(","))
+    input_counts = None
+    if args.input_counts is not None:
+        try:
+            steps, mean_rate = args.input_counts.split(",")
+            input_counts = (int(steps), float(mean_rate))
+        except ValueError:
+            parser.error(f"--input-counts {args.input_counts}: give TS,MEAN_RATE, e.g. 100,0.4")
+        if input_counts[0] < 1 or not 0 < input_counts[1] <= 1:
+            parser.error(f"--input-counts {args.input_counts}: TS must be a positive whole number and MEAN_RATE "
+                         f"lie in (0, 1], e.g. 100,0.4")
     from spikingbp.data import load_dataset, one_hot
     from spikingbp.io import write_json
 
@@ -125,7 +145,8 @@ def main():
         parser.error("--no-bias goes with --optimizer sgd")
     curve = train(X, one_hot(data.y_train, data.n_classes), X_test, data.y_test, hidden, args.epochs, args.seed,
                   batch=args.batch, lr=args.lr, dropout=dropout, feedback=args.feedback, optimizer=args.optimizer,
-                  bias=not args.no_bias, feedback_std=args.feedback_std, lr_decay=args.lr_decay)
+                  bias=not args.no_bias, feedback_std=args.feedback_std, lr_decay=args.lr_decay,
+                  input_counts=input_counts)
     sgd = args.optimizer == "sgd"
     network = "-".join(map(str, [X.shape[1], *hidden, data.n_classes]))
     summary = {"command": f"python benchmarks/ann_baseline.py --dataset {args.dataset}"
@@ -133,16 +154,20 @@ def main():
                           + f" --hidden {args.hidden} --dropout {args.dropout} --feedback {args.feedback}"
                           + (f" --optimizer sgd --batch {args.batch} --lr {args.lr} --lr-decay {args.lr_decay}"
                              + (" --no-bias" if args.no_bias else "") if sgd else "")
-                          + (f" --feedback-std {args.feedback_std}" if args.feedback_std != 0.2 else ""),
+                          + (f" --feedback-std {args.feedback_std}" if args.feedback_std != 0.2 else "")
+                          + (f" --input-counts {args.input_counts}" if input_counts else "")
+                          + (f" --out {args.out}" if args.out else ""),
                "optimizer": args.optimizer, "batch": args.batch, "lr": args.lr, "bias": not args.no_bias,
                "network": network, "feedback": args.feedback, "dropout": dropout, "train": data.n_train,
                "test": data.n_test,
+               "input_counts": list(input_counts) if input_counts else None,
                "seed": args.seed, "test_accuracy_per_epoch": curve, "final_test_accuracy": curve[-1],
                "wall_seconds": round(time.perf_counter() - started, 1)}
     # one name per setting: the data, the network, the feedback, and what differs from Adam with dropout
     default = (f"ann_baseline_{args.dataset}{'' if args.data_dir is None else '_' + Path(args.data_dir).name}_{network}_"
                f"{args.feedback}{'' if any(dropout) else '_nodropout'}{'_sgd' + str(args.batch) if sgd else ''}"
-               f"{'_decay' + format(args.lr_decay, 'g') if sgd and args.lr_decay != 1.0 else ''}.json")
+               f"{'_decay' + format(args.lr_decay, 'g') if sgd and args.lr_decay != 1.0 else ''}"
+               f"{'_counts' + str(input_counts[0]) if input_counts else ''}.json")
     out = Path(args.out or REPO / "benchmarks" / "results" / default)
     write_json(out, summary, indent=1)
     print(json.dumps(summary))
