@@ -166,6 +166,7 @@ def main():
     # one name per setting: the data, the network, the feedback, and what differs from Adam with dropout
     default = (f"ann_baseline_{args.dataset}{'' if args.data_dir is None else '_' + Path(args.data_dir).name}_{network}_"
                f"{args.feedback}{'' if any(dropout) else '_nodropout'}{'_sgd' + str(args.batch) if sgd else ''}"
+               f"{'_lr' + format(args.lr, 'g') if sgd and args.lr != 0.01 else ''}"
                f"{'_decay' + format(args.lr_decay, 'g') if sgd and args.lr_decay != 1.0 else ''}"
                f"{'_counts' + str(input_counts[0]) if input_counts else ''}.json")
     out = Path(args.out or REPO / "benchmarks" / "results" / default)
