@@ -49,9 +49,9 @@ def main():
 
     import pandas as pd
 
-    from spikingbp.analysis.alignment import EPOCH_WEIGHTS, _load
+    from spikingbp.analysis.alignment import snapshots
     from spikingbp.rundir import load_run
-    from spikingbp.training import EPOCH_WEIGHTS_DIR, METRICS_FILE
+    from spikingbp.training import METRICS_FILE
 
     run_dir = Path(args.run_dir)
     run = load_run(run_dir, under_way=True)
@@ -60,11 +60,10 @@ def main():
     data = run.data()
     y = np.argmax(data.T_test, axis=1)
     metrics = pd.read_csv(run_dir / METRICS_FILE).set_index("epoch")
-    snapshots = [(0, run.initial)] + sorted(
-        (int(EPOCH_WEIGHTS.search(path.name).group(1)), _load(path))
-        for path in (run_dir / EPOCH_WEIGHTS_DIR).glob("weights_epoch_*.npz"))
     rows = []
-    for epoch, params in snapshots:
+    # whole epochs only: a run under way's checkpoint is part of an epoch that metrics.csv has no test for yet
+    for _, epoch, params in (snapshot for snapshot in snapshots(run) if float(snapshot[1]).is_integer()):
+        epoch = int(epoch)
         predicted = rate_readout(run.algorithm, params, data.X_test)
         rows.append({"epoch": epoch,
                      "rate_test_accuracy": round(float(np.mean(predicted == y)), 4),

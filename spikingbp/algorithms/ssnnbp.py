@@ -181,20 +181,21 @@ class SSNNBP(Algorithm):
         settings = self.settings(epoch=ctx.epoch).replace(form="rate")
         rate_form, record = reference.run_sample(weights, inputs[0], labels[0], [mask[0] for mask in keep], settings)
         counts = [inputs[0].sum(axis=0).astype(float)] + [layer.x.sum(axis=0).astype(float) for layer in record]
+        ceilings = [reference.spike_ceiling(Ts, layer) for layer in range(len(counts))]
         delta_ideal = [None] * len(weights)
         delta_bp = [None] * len(weights)
         delta_ideal[-1] = delta_bp[-1] = labels[0].sum(axis=0) - counts[-1]
         for l in range(len(weights) - 2, -1, -1):
             h = counts[l + 1]
             delta_ideal[l] = (weights[l + 1] @ delta_ideal[l + 1]) * (h > 0)
-            delta_bp[l] = (weights[l + 1] @ delta_bp[l + 1]) * ((h > 0) & (h < reference.spike_ceiling(Ts, l + 1)))
+            delta_bp[l] = (weights[l + 1] @ delta_bp[l + 1]) * ((h > 0) & (h < ceilings[l + 1]))
         directions, stats = {}, {}
         for l in range(len(weights)):
             directions[f"W{l}"] = {"rate_form": rate_form[l], "ideal": np.outer(counts[l], delta_ideal[l]),
                                    "bp": np.outer(counts[l], delta_bp[l])}
             fired = counts[l + 1]
             signal = delta_ideal[-1] if l == len(weights) - 1 else weights[l + 1] @ delta_ideal[l + 1]
-            stats[f"W{l}"] = {"silent": float(np.mean(fired == 0)), "saturated": float(np.mean(fired >= reference.spike_ceiling(Ts, l + 1))),
+            stats[f"W{l}"] = {"silent": float(np.mean(fired == 0)), "saturated": float(np.mean(fired >= ceilings[l + 1])),
                               "error_scale": float(np.sqrt(np.mean(np.square(signal))))}
         return SampleUpdates(directions, stats)
 
