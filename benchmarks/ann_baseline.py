@@ -21,11 +21,30 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+#: SSNN-BP's output ceiling over its label count at Ts 100: Ts - 2 output spikes at most, the label fires 0.5 Ts
+WTA_CEILING = 98 / 50
+
+
+def softmax(logits):
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def winner_take_all(logits):
+    rows = np.arange(len(logits))
+    winner = np.argmax(logits, axis=1)
+    out = np.zeros_like(logits)
+    out[rows, winner] = np.clip(logits[rows, winner], 0.0, WTA_CEILING)
+    return out
+
+
+#: what the output layer compares with the target: its error is (this - target)
+OUTPUTS = {"softmax": softmax, "mse": lambda logits: logits, "wta": winner_take_all}
 
 
 def train(X, Y, X_test, y_test, hidden, epochs: int, seed: int, batch: int = 100, lr: float = 1e-3,
           dropout=(0.2, 0.3), feedback: str = "bp", optimizer: str = "adam", bias: bool = True,
-          feedback_std: float = 0.2, lr_decay: float = 1.0, input_counts=None):
+          feedback_std: float = 0.2, lr_decay: float = 1.0, input_counts=None, output: str = "softmax"):
     """Test accuracy per epoch of a ReLU network with hidden layers ``hidden`` (a tuple), softmax
     cross-entropy, input and hidden ``dropout`` rates, Adam (or plain SGD: ``optimizer="sgd"``, with
     ``batch=1`` per-sample updates), with or without ``bias``, the learning rate times ``lr_decay`` after every
@@ -63,9 +82,7 @@ def train(X, Y, X_test, y_test, hidden, epochs: int, seed: int, batch: int = 100
                 masks.append(mask * (h > 0))
                 activity.append(h * mask)
             logits = activity[-1] @ weights[-1] + biases[-1]
-            p = np.exp(logits - logits.max(axis=1, keepdims=True))
-            p /= p.sum(axis=1, keepdims=True)
-            deltas = [(p - Y[rows]) / len(rows)]
+            deltas = [(OUTPUTS[output](logits) - Y[rows]) / len(rows)]
             for layer in range(len(hidden) - 1, -1, -1):
                 back = deltas[0] @ weights[layer + 1].T if feedback == "bp" else deltas[-1] @ G[layer]
                 deltas.insert(0, back * masks[layer])
@@ -119,6 +136,9 @@ def main():
     parser.add_argument("--input-counts", default=None, metavar="TS,MEAN_RATE",
                         help="train on binomial spike counts of the pixels over TS steps at MEAN_RATE x pixel/255, "
                              "over their mean (SSNN-BP's input noise: 100,0.4); default: the intensities")
+    parser.add_argument("--output", default="softmax", choices=tuple(OUTPUTS),
+                        help="the output error: softmax cross-entropy, mse (linear outputs), or wta (SSNN-BP's count "
+                             "error behind its winner-take-all output)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
@@ -146,7 +166,7 @@ def main():
     curve = train(X, one_hot(data.y_train, data.n_classes), X_test, data.y_test, hidden, args.epochs, args.seed,
                   batch=args.batch, lr=args.lr, dropout=dropout, feedback=args.feedback, optimizer=args.optimizer,
                   bias=not args.no_bias, feedback_std=args.feedback_std, lr_decay=args.lr_decay,
-                  input_counts=input_counts)
+                  input_counts=input_counts, output=args.output)
     sgd = args.optimizer == "sgd"
     network = "-".join(map(str, [X.shape[1], *hidden, data.n_classes]))
     summary = {"command": f"python benchmarks/ann_baseline.py --dataset {args.dataset}"
@@ -156,11 +176,12 @@ def main():
                              + (" --no-bias" if args.no_bias else "") if sgd else "")
                           + (f" --feedback-std {args.feedback_std}" if args.feedback_std != 0.2 else "")
                           + (f" --input-counts {args.input_counts}" if input_counts else "")
+                          + (f" --output {args.output}" if args.output != "softmax" else "")
                           + (f" --out {args.out}" if args.out else ""),
                "optimizer": args.optimizer, "batch": args.batch, "lr": args.lr, "bias": not args.no_bias,
                "network": network, "feedback": args.feedback, "dropout": dropout, "train": data.n_train,
                "test": data.n_test,
-               "input_counts": list(input_counts) if input_counts else None,
+               "input_counts": list(input_counts) if input_counts else None, "output": args.output,
                "seed": args.seed, "test_accuracy_per_epoch": curve, "final_test_accuracy": curve[-1],
                "wall_seconds": round(time.perf_counter() - started, 1)}
     # one name per setting: the data, the network, the feedback, and what differs from Adam with dropout
@@ -168,7 +189,8 @@ def main():
                f"{args.feedback}{'' if any(dropout) else '_nodropout'}{'_sgd' + str(args.batch) if sgd else ''}"
                f"{'_lr' + format(args.lr, 'g') if sgd and args.lr != 0.01 else ''}"
                f"{'_decay' + format(args.lr_decay, 'g') if sgd and args.lr_decay != 1.0 else ''}"
-               f"{'_counts' + str(input_counts[0]) if input_counts else ''}.json")
+               f"{'_counts' + str(input_counts[0]) if input_counts else ''}"
+               f"{'' if args.output == 'softmax' else '_' + args.output}.json")
     out = Path(args.out or REPO / "benchmarks" / "results" / default)
     write_json(out, summary, indent=1)
     print(json.dumps(summary))

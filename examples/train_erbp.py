@@ -20,8 +20,8 @@ config = TrainConfig(
     dataset="digits",
     hidden=(30,),                 # 64-30-10
     epochs=1,
-    limit=200, limit_test=100,
-    eval_train=100,               # train accuracy on 100 samples: the test program's shape, compiled once
+    limit=200, limit_test=60,
+    eval_train=60,                # train accuracy on 60 samples: the test program's shape, compiled once
     chunk=200,
     options={"eta": 6e-4,         # the paper's eRBP with noise
              "sigma": 50e-3},     # noise, nA

@@ -61,9 +61,15 @@ def fashion_dir() -> Path:
 
 @pytest.fixture(scope="session", autouse=True)
 def _program_cache(tmp_path_factory):
-    """Compiled programs of the whole session in one temporary cache (also for the CLI subprocesses)."""
+    """Compiled programs of the whole session in one temporary cache (also for the CLI subprocesses), shared by
+    the pytest-xdist workers: a program one compiles, the others find (a cache is safe for concurrent use)."""
     previous = os.environ.get("SPIKINGBP_CACHE")
-    os.environ["SPIKINGBP_CACHE"] = str(tmp_path_factory.mktemp("program-cache"))
+    session = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):   # each worker's base is popen-gw<n> in the session's base
+        session = session.parent
+    cache = session / "program-cache"
+    cache.mkdir(exist_ok=True)
+    os.environ["SPIKINGBP_CACHE"] = str(cache)
     yield Path(os.environ["SPIKINGBP_CACHE"])
     if previous is None:
         os.environ.pop("SPIKINGBP_CACHE", None)

@@ -278,17 +278,22 @@ def test_export_lava_into_a_closed_pipe_is_quiet(trained_run):
     assert "BrokenPipe" not in done.stderr, done.stderr
 
 
-@pytest.mark.slow
-def test_interrupt_while_compiling_exits_130_and_the_rerun_resumes(tmp_path):
-    """Ctrl-C while make compiles the cpp_standalone program: one line, exit 130, no Brian2 debug files."""
-    out = tmp_path / "run"
-    temp = tmp_path / "temp"
+#: a run whose programs are the session's nowhere else (--chunk 20): its cache holds its two programs alone
+CACHED_RUN = ["train", "--device", "cpp_standalone", "--epochs", "1", "--limit", "40", "--limit-test", "10",
+              "--hidden", "8", "--chunk", "20", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def interrupted_then_rerun(tmp_path_factory):
+    """Ctrl-C to a run while make compiles its first program into an empty cache, then the same command again,
+    into that cache: what each printed and left behind (the interrupt test and the cache test read it)."""
+    root = tmp_path_factory.mktemp("interrupted")
+    out, temp, cache = root / "run", root / "temp", root / "cache"
     temp.mkdir()
-    args = ["train", "--device", "cpp_standalone", "--epochs", "1", "--limit", "20", "--limit-test", "10",
-            "--hidden", "8", "--quiet", "--out", str(out)]
-    cache = {"SPIKINGBP_CACHE": str(tmp_path / "cache")}  # empty: the program must compile
-    process = subprocess.Popen(COMMAND + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "TMPDIR": str(temp), **cache}, start_new_session=True)
+    env = {"SPIKINGBP_CACHE": str(cache)}   # empty: the program must compile
+    process = subprocess.Popen(COMMAND + CACHED_RUN + ["--out", str(out)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(temp), **env},
+                               start_new_session=True)
     deadline = time.monotonic() + 600  # a fresh clone on a loaded 2-core machine, the other test worker compiling too
     compiling = False   # seen once: compilers come and go file by file, so a second look may fall between two
     while not compiling and time.monotonic() < deadline and process.poll() is None:
@@ -300,13 +305,26 @@ def test_interrupt_while_compiling_exits_130_and_the_rerun_resumes(tmp_path):
         pytest.fail(f"the compiler never started (exit {process.returncode}); stderr: {err[-2000:]}")
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole foreground group
     _, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
+    left = sorted(path.name for path in cache.iterdir()) if cache.exists() else []
+    debug_logs = list(temp.glob("brian_debug_*.log"))
+    rerun = run_command(CACHED_RUN + ["--out", str(out)], env=env)
+    return {"returncode": process.returncode, "err": err, "left_in_cache": left, "debug_logs": debug_logs,
+            "rerun": rerun, "out": out, "cache": cache}
+
+
+@pytest.mark.slow
+def test_interrupt_while_compiling_exits_130_and_the_rerun_resumes(interrupted_then_rerun):
+    """Ctrl-C while make compiles the cpp_standalone program: one line, exit 130, no Brian2 debug files, no
+    half-built program in the cache; the same command again finishes the run."""
+    got = interrupted_then_rerun
+    assert got["returncode"] == 130, got["err"]
     # make's own "Interrupt" lines may come first (issue: tool output into a log file); the end is ours
-    assert err.strip().splitlines()[-1] == "spikingbp train: interrupted; run the same command again to resume"
-    assert "Traceback" not in err and "Brian 2 encountered" not in err
-    assert not list(temp.glob("brian_debug_*.log"))
-    done = run_command(args, env=cache)
-    assert done.returncode == 0, done.stderr
+    assert got["err"].strip().splitlines()[-1] == "spikingbp train: interrupted; run the same command again to resume"
+    assert "Traceback" not in got["err"] and "Brian 2 encountered" not in got["err"]
+    assert got["debug_logs"] == []
+    assert got["left_in_cache"] == []
+    assert got["rerun"].returncode == 0, got["rerun"].stderr
+    assert (got["out"] / "weights_final.npz").is_file()
 
 
 def _compiler_running(pid: int) -> bool:
@@ -421,17 +439,15 @@ def test_a_cache_that_cannot_be_made_a_duplicate_param_and_bad_environment_paths
 
 
 @pytest.mark.slow
-def test_cache_lists_its_programs_and_prunes_the_unused(tmp_path, capsys):
-    """A run's programs are listed with their size and shape; pruning those unused for 30 days removes the one
-    left unused since 1970, and the next run compiles it again and trains to the same weights; pruning those
-    unused for 0 days empties the cache."""
+def test_cache_lists_its_programs_and_prunes_the_unused(tmp_path, capsys, interrupted_then_rerun):
+    """A run's programs (those the rerun after the interrupt compiled) are listed with their size and shape;
+    pruning those unused for 30 days removes the one left unused since 1970, and the next run compiles it again
+    and trains to the same weights; pruning those unused for 0 days empties the cache."""
     import os
+    import shutil
 
     cache = tmp_path / "cache"
-    args = ["train", "--dataset", "digits", "--epochs", "1", "--hidden", "8", "--limit", "40", "--limit-test", "10",
-            "--device", "cpp_standalone", "--chunk", "20", "--cache", str(cache), "--quiet"]
-    assert main(args + ["--out", str(tmp_path / "a")]) == 0
-    capsys.readouterr()
+    shutil.copytree(interrupted_then_rerun["cache"], cache, symlinks=True)   # the fixture's stays as it was
     assert main(["cache", "list", "--cache", str(cache)]) == 0
     listed = capsys.readouterr().out
     assert listed.startswith(f"2 compiled programs in {cache}") and "sbp.training 64-8-10" in listed
@@ -442,9 +458,10 @@ def test_cache_lists_its_programs_and_prunes_the_unused(tmp_path, capsys):
     assert main(["cache", "prune", "--older-than", "30", "--cache", str(cache)]) == 0
     assert "removed 1 program of" in capsys.readouterr().out
     assert sorted(p.name for p in cache.iterdir() if p.name != "shapes") == sorted(p.name for p in old[1:])
-    assert main(args + ["--out", str(tmp_path / "b")]) == 0
+    assert main(CACHED_RUN + ["--cache", str(cache), "--out", str(tmp_path / "b")]) == 0
     assert "compiling" in (tmp_path / "b" / "tools.log").read_text()   # the pruned one, built again
-    with np.load(tmp_path / "a" / "weights_final.npz") as a, np.load(tmp_path / "b" / "weights_final.npz") as b:
+    with np.load(interrupted_then_rerun["out"] / "weights_final.npz") as a, \
+            np.load(tmp_path / "b" / "weights_final.npz") as b:
         np.testing.assert_array_equal(a["W0"], b["W0"])
     assert len([p for p in cache.iterdir() if p.name != "shapes"]) == 2
     assert main(["cache", "prune", "--older-than", "0", "--cache", str(cache)]) == 0

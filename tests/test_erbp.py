@@ -58,7 +58,7 @@ def test_circuit_spikes_and_learns_as_the_reference_does(device, noise_order):
         "both signs of the error should fire"
 
 
-@pytest.mark.parametrize("device", ["runtime", pytest.param("cpp_standalone", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("device", ["runtime"])   # compiled: test_train_on_cpp_standalone..., which blanks out
 def test_blank_out_circuit_draws_and_learns_as_the_reference_does(device):
     """Blank-out (p = 0.45): each synapse's generator, restarted per sample from its key and the sample seed,
     draws the same numbers in Brian2 as in numpy; spikes and weights equal bit for bit, and about p of the
@@ -260,14 +260,17 @@ def test_bad_sizes_and_streams_are_refused():
 @pytest.mark.slow
 def test_train_on_cpp_standalone_writes_the_run_directory_and_ends_with_the_references_weights(tmp_path):
     """`spikingbp train --algorithm erbp --device cpp_standalone`: the standard run directory, test_accuracy and
-    SynOps per epoch, and, run by compiled run, the very weights of --device reference."""
+    SynOps per epoch, and, run by compiled run, the very weights of --device reference; with blank-out (p = 0.45),
+    so that the compiled synapses' generators draw as numpy's do (test_blank_out... checks it spike by spike on
+    runtime)."""
     import pandas as pd
 
     from spikingbp.cli import main
 
     common = ["train", "--algorithm", "erbp", "--dataset", "digits", "--epochs", "2", "--limit", "12",
               "--limit-test", "6", "--hidden", "10", "--option", "train_ms=30", "--option", "test_ms=20",
-              "--option", "learn_after_ms=5", "--option", "eta=0.05", "--chunk", "5", "--quiet"]
+              "--option", "learn_after_ms=5", "--option", "eta=0.05", "--option", "p=0.45", "--chunk", "5",
+              "--quiet"]
     assert main(common + ["--device", "cpp_standalone", "--out", str(tmp_path / "circuit")]) == 0
     assert main(common + ["--device", "reference", "--out", str(tmp_path / "reference")]) == 0
     metrics = pd.read_csv(tmp_path / "circuit" / "metrics.csv")
