@@ -645,6 +645,12 @@ def test_the_best_epochs_params_are_kept_beside_the_last(tmp_path, monkeypatch):
         for name in two.params:
             np.testing.assert_array_equal(best[name], two.params[name])
             assert not np.array_equal(best[name], run.params[name])
+    (run.out / "weights_best.npz").unlink()   # lost: the finished run's rerun restores it from epochs/
+    monkeypatch.setattr(training, "_evaluate", evaluate)
+    train(small_config(tmp_path / "run", epochs=3))
+    with np.load(run.out / "weights_best.npz") as best:
+        for name in two.params:
+            np.testing.assert_array_equal(best[name], two.params[name])
 
 
 def test_an_erbp_run_recorded_before_the_fidelity_options_is_read_as_it_was_trained(tmp_path):
