@@ -139,6 +139,8 @@ def main():
     parser.add_argument("--output", default="softmax", choices=tuple(OUTPUTS),
                         help="the output error: softmax cross-entropy, mse (linear outputs), or wta (SSNN-BP's count "
                              "error behind its winner-take-all output)")
+    parser.add_argument("--limit", type=int, default=None, help="train on the first N training images only")
+    parser.add_argument("--limit-test", type=int, default=None, help="test on the first N test images only")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
@@ -157,7 +159,10 @@ def main():
     from spikingbp.data import load_dataset, one_hot
     from spikingbp.io import write_json
 
-    data = load_dataset(args.dataset, args.data_dir)
+    for flag, value in (("--limit", args.limit), ("--limit-test", args.limit_test)):
+        if value is not None and value < 1:
+            parser.error(f"{flag} {value}: give a positive number of images, e.g. 10000")
+    data = load_dataset(args.dataset, args.data_dir, limit_train=args.limit, limit_test=args.limit_test)
     X = data.x_train.reshape(data.n_train, -1) / 255.0
     X_test = data.x_test.reshape(data.n_test, -1) / 255.0
     started = time.perf_counter()
@@ -177,6 +182,8 @@ def main():
                           + (f" --feedback-std {args.feedback_std}" if args.feedback_std != 0.2 else "")
                           + (f" --input-counts {args.input_counts}" if input_counts else "")
                           + (f" --output {args.output}" if args.output != "softmax" else "")
+                          + (f" --limit {args.limit}" if args.limit is not None else "")
+                          + (f" --limit-test {args.limit_test}" if args.limit_test is not None else "")
                           + (f" --out {args.out}" if args.out else ""),
                "optimizer": args.optimizer, "batch": args.batch, "lr": args.lr, "bias": not args.no_bias,
                "network": network, "feedback": args.feedback, "dropout": dropout, "train": data.n_train,
@@ -190,7 +197,9 @@ def main():
                f"{'_lr' + format(args.lr, 'g') if sgd and args.lr != 0.01 else ''}"
                f"{'_decay' + format(args.lr_decay, 'g') if sgd and args.lr_decay != 1.0 else ''}"
                f"{'_counts' + str(input_counts[0]) if input_counts else ''}"
-               f"{'' if args.output == 'softmax' else '_' + args.output}.json")
+               f"{'' if args.output == 'softmax' else '_' + args.output}"
+               f"{'' if args.limit is None else '_first' + str(args.limit)}"
+               f"{'' if args.limit_test is None else '_test' + str(args.limit_test)}.json")
     out = Path(args.out or REPO / "benchmarks" / "results" / default)
     write_json(out, summary, indent=1)
     print(json.dumps(summary))
