@@ -7,6 +7,9 @@
     python benchmarks/ann_baseline.py --dataset mnist --data-dir ../shared/data/mnist --epochs 10 --hidden 100 \
         --dropout 0,0 --feedback random --optimizer sgd --batch 1 --lr 0.01 --no-bias --feedback-std 7
                                                             (eRBP's closest network: per-sample SGD, no biases)
+    python benchmarks/ann_baseline.py --dataset mnist --data-dir ../shared/data/mnist-10k --epochs 10 \
+        --optimizer sgd --batch 1 --lr 0.01 --lr-decay 0.75 --no-bias --output wta
+                                                            (SSNN-BP's output error behind its winner-take-all)
 
 784-1280-10 by default (``--hidden``), ReLU, softmax cross-entropy, dropout 0.2 on the inputs and 0.3 on the hidden layer
 (the paper's SSNN-BP rates), He initialisation, Adam (learning rate 1e-3, minibatches of 100), inputs pixel/255;
