@@ -118,7 +118,9 @@ def cmd_train(args) -> int:
     measures = "".join(f"; {m} {last['test_' + m]:.4f}" for m in others)
     print(f"test accuracy ({algorithm.headline}): {last['test_accuracy']:.4f}{measures}")
     best = int(result.metrics["test_accuracy"].idxmax())
-    kept = ("its params in weights_best.npz" if (result.out / "weights_best.npz").is_file()
+    from spikingbp.rundir import WEIGHTS_BEST_FILE
+
+    kept = (f"its params in {WEIGHTS_BEST_FILE}" if (result.out / WEIGHTS_BEST_FILE).is_file()
             else "its params not kept: no weights_best.npz, nor its epoch's snapshot in epochs/")
     print(f"best epoch: {result.metrics['epoch'].iloc[best]} (test accuracy {result.metrics['test_accuracy'].iloc[best]:.4f}, "
           f"{kept}; the last epoch's in weights_final.npz)")

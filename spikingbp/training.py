@@ -333,7 +333,7 @@ def _train_together(runs: list) -> list:
         if remaining_epochs == 0:  # nothing was trained; make sure the derived files exist all the same
             _write_epoch_files(run.config.out, run.record, run_params, run.config.epochs, np.concatenate(done), rows,
                                run.columns)
-            _restore_best(run.config.out, rows)
+            _restore_best(run.config.out, result_summary(rows, run.record)["best_epoch"])
         results.append(RunResult(out=run.config.out, config=run.config, params=run_params,
                                  metrics=_metrics_frame(rows, run.columns), epochs_done=run.config.epochs,
                                  resumed_from_epoch=resumed_from_epoch, resumed_from_sample=resumed_from_sample,
@@ -341,13 +341,12 @@ def _train_together(runs: list) -> list:
     return results
 
 
-def _restore_best(out: Path, rows) -> None:
-    """A finished run without its ``weights_best.npz`` gets it back from the best epoch's snapshot in ``epochs/``,
-    where that is kept (the first epoch of the highest test accuracy, as training chooses it)."""
+def _restore_best(out: Path, best_epoch: int | None) -> None:
+    """A finished run without its ``weights_best.npz`` gets it back from the snapshot of ``best_epoch`` (config.json's
+    result) in ``epochs/``, where that is kept."""
     best_file = out / WEIGHTS_BEST_FILE
-    if best_file.exists() or not rows:
+    if best_file.exists() or best_epoch is None:
         return
-    best_epoch = int(rows[int(np.argmax([row[2] for row in rows]))][0])
     snapshot = out / EPOCH_WEIGHTS_DIR / f"weights_epoch_{best_epoch}.npz"
     if snapshot.is_file():
         with np.load(snapshot) as stored:
