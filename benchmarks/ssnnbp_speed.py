@@ -1,4 +1,5 @@
-"""SSNN-BP training speed, before and after, in one run: the circuit on cpp_standalone and the numpy reference.
+"""SSNN-BP training and inference speed, before and after, in one run: the circuit on cpp_standalone and the numpy
+reference.
 
     python benchmarks/ssnnbp_speed.py --baseline 06b5c6b --out benchmarks/results/ssnnbp_speed_2core.json
 
@@ -6,8 +7,9 @@
 version (the ``--baseline`` commit and this tree, ``benchmarks/versions.py``) is measured in a process of its
 own: the circuit's first chunk (compiling its program, on other samples), the chunk again with the program
 cached, and the reference on the first ``--reference-samples`` of them; the circuit must end with the
-reference's weights (stochastic form: bit for bit) and every version with the same weights. The ratios after /
-before of the circuit's and of the reference's samples per second are the speed-ups.
+reference's weights (stochastic form: bit for bit) and every version with the same weights. Inference likewise:
+the circuit's output counts on the first ``--samples`` test samples (a first chunk compiles, on other samples),
+which every version must give alike. The ratios after / before of the samples per second are the speed-ups.
 """
 import argparse
 import hashlib
@@ -32,7 +34,8 @@ def measure(args) -> dict:
     from spikingbp.training import load_data
 
     algorithm = create("ssnnbp", {"Ts": args.Ts, **dict(item.split("=", 1) for item in args.option)})
-    data = load_data(algorithm, "fashion-mnist", args.data_dir, limit_train=2 * args.samples, limit_test=1)
+    data = load_data(algorithm, "fashion-mnist", args.data_dir, limit_train=2 * args.samples,
+                     limit_test=2 * args.samples)
     params = algorithm.init_params(data.sizes((args.hidden,)), 0)
     cache = ProgramCache(tempfile.mkdtemp(prefix="spikingbp-ssnn-speed-"))
     circuit = RunContext("cpp_standalone", seed=0, epoch=1, chunk=args.samples, programs=cache)
@@ -51,12 +54,18 @@ def measure(args) -> dict:
     check = algorithm.train_epoch(params, data.X_train, data.T_train, few,
                                   RunContext("cpp_standalone", seed=0, epoch=1, chunk=args.samples, programs=cache))
     digest = hashlib.sha256(b"".join(np.ascontiguousarray(learned[k]).tobytes() for k in sorted(learned)))
+    algorithm.output_counts(learned, data.X_test[args.samples:], circuit)   # compiles the inference program
+    started = time.perf_counter()
+    counts = algorithm.output_counts(learned, data.X_test[:args.samples], circuit)
+    seconds["inference circuit, program cached"] = round(time.perf_counter() - started, 2)
     return {"spikingbp": str(Path(spikingbp.__file__).parent), "options": algorithm.values, "seconds": seconds,
             "circuit_samples_per_second": round(args.samples / seconds["circuit, program cached"], 2),
             "reference_samples_per_second": round(args.reference_samples / seconds["numpy reference"], 3),
             "circuit_equals_reference": bool(all(np.array_equal(check[k], expected[k]) for k in expected)),
             "changed_weights": int(sum((learned[k] != params[k]).sum() for k in params)),
-            "weights_sha256": digest.hexdigest()[:16]}
+            "weights_sha256": digest.hexdigest()[:16],
+            "inference_samples_per_second": round(args.samples / seconds["inference circuit, program cached"], 2),
+            "output_counts_sha256": hashlib.sha256(np.ascontiguousarray(counts, np.int64).tobytes()).hexdigest()[:16]}
 
 
 def main():
@@ -89,10 +98,11 @@ def main():
                           + (f" --conditions '{args.conditions}'" if args.conditions else ""),
                "machine": f"{platform.machine()}, {os.cpu_count()} cores", "conditions": args.conditions, "network": f"784-{args.hidden}-10",
                "Ts": args.Ts, "samples": args.samples, "versions": versions,
-               "same_weights_in_every_version": len({v["weights_sha256"] for v in versions.values()}) == 1}
+               "same_weights_in_every_version": len({v["weights_sha256"] for v in versions.values()}) == 1,
+               "same_output_counts_in_every_version": len({v["output_counts_sha256"] for v in versions.values()}) == 1}
     if len(versions) == 2:
         before, after = versions.values()
-        for kind in ("circuit", "reference"):
+        for kind in ("circuit", "reference", "inference"):
             summary[f"{kind}_speedup"] = round(after[f"{kind}_samples_per_second"]
                                                / before[f"{kind}_samples_per_second"], 2)
     write_json(args.out, summary, indent=1)

@@ -80,9 +80,10 @@ def ssnn_circuit(weights, inputs, labels, keep, settings: SSNNSettings = SSNNSet
                  name: str = "ssnnbp") -> "Circuit":
     """The SSNN-BP circuit of ``weights`` [W0 (n_in, n_h1), ..., (n_hL, n_out)] for the samples whose trains are
     ``inputs``, ``labels`` and dropout masks ``keep`` (see ``check_trains``), in that order. With eta = 0 it
-    is the inference circuit (give empty label trains and keep everything)."""
+    is the inference circuit (give empty label trains and keep everything): its weights are ``SSNN_FORWARD``,
+    the rules' forward half, since nothing learns."""
     from spikingbp.circuits.circuit import Circuit
-    from spikingbp.models.ssnn import SSNN_RULES, SSNNHidden, SSNNLateral, SSNNOutput, kernel_factor
+    from spikingbp.models.ssnn import SSNN_FORWARD, SSNN_RULES, SSNNHidden, SSNNLateral, SSNNOutput, kernel_factor
     from spikingbp.models.synapses import Static
 
     sources, flat = run_inputs(weights, inputs, labels, keep, settings.Ts)
@@ -96,11 +97,13 @@ def ssnn_circuit(weights, inputs, labels, keep, settings: SSNNSettings = SSNNSet
     circuit.add_population("o", sizes[-1], SSNNOutput, theta_g=settings.theta_output, **common)
     for source in sources.values():
         circuit.add_source(source.name, source.size, source.indices, source.steps)
-    input_rule, rule = SSNN_RULES[settings.form]
+    learns = settings.eta > 0
+    input_rule, rule = SSNN_RULES[settings.form] if learns else SSNN_FORWARD
+    learning_rate = {"eta2": settings.eta / 2} if learns else {}
     pres = ["input"] + layers[:-1]
     for layer, (pre, post) in enumerate(zip(pres, layers)):
         circuit.connect(pre, post, flat[f"W{layer}"], pattern="all_to_all", synapse=input_rule if layer == 0 else rule,
-                        name=f"W{layer}", kind="p", eta2=settings.eta / 2)
+                        name=f"W{layer}", kind="p", **learning_rate)
     n_out = sizes[-1]
     rivals = np.array([(i, j) for i in range(n_out) for j in range(n_out) if i != j]).reshape(-1, 2)
     circuit.connect("o", "o", -settings.w_inh, i=rivals[:, 0], j=rivals[:, 1], synapse=SSNNLateral, name="lateral",

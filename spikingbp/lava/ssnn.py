@@ -89,7 +89,7 @@ def _register():
     """SSNN-BP's composite units (their forward compartment) and its weights (frozen at eta = 0) in the
     translation's tables."""
     from spikingbp.lava.translate import NeuronTranslation, StaticTranslation, frozen, register_neuron, register_static
-    from spikingbp.models.ssnn import SSNN_RULES, SSNNHidden, SSNNLateral, SSNNOutput
+    from spikingbp.models.ssnn import SSNN_FORWARD, SSNN_RULES, SSNNHidden, SSNNLateral, SSNNOutput
 
     gradient = "it feeds SSNN-BP's gradient compartments only, which change weights and no spike, and at eta = 0 nothing"
     common = dict(process="SSNNForwardUnits", make=_make_units, shared=("Ts", "k", "theta"), spike_variable="fx",
@@ -103,6 +103,8 @@ def _register():
     for pair in SSNN_RULES.values():
         for model in pair:
             register_static(StaticTranslation(model, refusal=frozen("eta2", "SSNN-BP")))
+    for model in SSNN_FORWARD:
+        register_static(StaticTranslation(model))
 
 
 _register()

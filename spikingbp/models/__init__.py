@@ -15,7 +15,8 @@ _MODULES = {
     "nsat": ("NSAT_NEURONS", "BlankOutSynapse", "NSATDualCompartment", "NSATFirstOrder", "NSATMihalasNiebur",
              "NSATSecondOrder", "NSATStochasticLIF"),
     "plasticity": ("SBPRewardRule", "ThreeFactorSTDP"),
-    "ssnn": ("SSNNHidden", "SSNNLateral", "SSNNOutput", "SSNNRateInputWeights", "SSNNRateWeights",
+    "ssnn": ("SSNNForwardInputWeights", "SSNNForwardWeights", "SSNNHidden", "SSNNLateral", "SSNNOutput",
+             "SSNNRateInputWeights", "SSNNRateWeights",
              "SSNNStochasticInputWeights", "SSNNStochasticWeights"),
     "synapses": ("Static", "StaticCurrent", "StaticVoltage"),
 }

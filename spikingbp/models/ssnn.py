@@ -254,6 +254,28 @@ SSNNRateInputWeights = _rule("SSNNRateInputWeights", "rate", "", backward=False)
 SSNN_RULES = {"stochastic": (SSNNStochasticInputWeights, SSNNStochasticWeights),
               "rate": (SSNNRateInputWeights, SSNNRateWeights)}
 
+
+def _forward_rule(name: str, forward_flag: str) -> SynapseModel:
+    return SynapseModel(
+        name=name,
+        equations="w : 1  # the weight, used forward only",
+        on_pre=f"a_in_post += w{forward_flag}",
+        parameters={},
+        post_requires=("a_in",),
+        pre_requires=("fx",) if forward_flag else (),
+        dtypes=(("w", np.dtype(WEIGHT_DTYPE).name),),
+        doc="SSNN-BP weight of a network that does not learn (eta = 0): a presynaptic forward spike delivers w; "
+            "the gradient path, which would change weights and no forward spike, is left out.",
+    )
+
+
+#: The weights of the inference circuit (eta = 0), input and between composites: the learning rules' forward
+#: half. At eta = 0 the rules change no weight, and the gradient compartments change nothing but weights, so the
+#: forward spikes are those of either rule; an inference skips the gradient spikes' backward events and the
+#: per-event accumulator.
+SSNN_FORWARD = (_forward_rule("SSNNForwardInputWeights", ""), _forward_rule("SSNNForwardWeights", " * fx_pre"))
+SSNNForwardInputWeights, SSNNForwardWeights = SSNN_FORWARD
+
 SSNNLateral = SynapseModel(
     name="SSNNLateral",
     equations="w : 1  # the (negative) inhibition of a rival's forward spike",
@@ -265,5 +287,5 @@ SSNNLateral = SynapseModel(
 )
 
 __all__ = ["SSNNSettings", "FORMS", "ETA", "WEIGHT_DTYPE", "stored", "SSNNHidden", "SSNNOutput", "SSNNStochasticWeights", "SSNNRateWeights", "SSNNStochasticInputWeights",
-           "SSNNRateInputWeights", "SSNN_RULES", "SSNNLateral", "kernel_factor", "THETA", "THETA_HIDDEN",
+           "SSNNRateInputWeights", "SSNN_RULES", "SSNNForwardInputWeights", "SSNNForwardWeights", "SSNN_FORWARD", "SSNNLateral", "kernel_factor", "THETA", "THETA_HIDDEN",
            "THETA_OUTPUT", "W_INH"]
