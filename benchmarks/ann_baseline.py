@@ -41,13 +41,37 @@ def winner_take_all(logits):
     return out
 
 
+#: SSNN-BP's lateral inhibition in spikes: a rival's spike takes w_inh / theta = 2.5 / 5 of a spike's drive away
+INHIBITION = 0.5
+
+
+def mutual_inhibition(logits, inhibition: float = INHIBITION, ceiling: float = WTA_CEILING):
+    """The rates at which units driven by ``logits`` settle when each one's rate lowers every other one's drive
+    by ``inhibition`` (< 1) times itself: c_i = max(0, z_i - a sum_{j != i} c_j), clipped at the ceiling. The
+    solution is unique (the matrix I + a (11^T - I) is positive definite for a < 1) and its active units are the
+    k largest drives for the one k where those stay positive and the next one is held at 0."""
+    out = np.zeros_like(logits)
+    a = inhibition
+    for row, z in enumerate(logits):
+        order = np.argsort(-z, kind="stable")
+        top = z[order]
+        for k in range(1, len(z) + 1):
+            total = top[:k].sum() / (1 - a + a * k)       # sum of the active rates
+            rates = (top[:k] - a * total) / (1 - a)
+            if rates[-1] > 0 and (k == len(z) or top[k] - a * total <= 0):
+                out[row, order[:k]] = rates
+                break
+    return np.clip(out, 0.0, ceiling)
+
+
 #: what the output layer compares with the target: its error is (this - target)
-OUTPUTS = {"softmax": softmax, "mse": lambda logits: logits, "wta": winner_take_all}
+OUTPUTS = {"softmax": softmax, "mse": lambda logits: logits, "wta": winner_take_all, "inhibited": mutual_inhibition}
 
 
 def train(X, Y, X_test, y_test, hidden, epochs: int, seed: int, batch: int = 100, lr: float = 1e-3,
           dropout=(0.2, 0.3), feedback: str = "bp", optimizer: str = "adam", bias: bool = True,
-          feedback_std: float = 0.2, lr_decay: float = 1.0, input_counts=None, output: str = "softmax"):
+          feedback_std: float = 0.2, lr_decay: float = 1.0, input_counts=None, output: str = "softmax",
+          inhibition: float = INHIBITION):
     """Test accuracy per epoch of a ReLU network with hidden layers ``hidden`` (a tuple), softmax
     cross-entropy, input and hidden ``dropout`` rates, Adam (or plain SGD: ``optimizer="sgd"``, with
     ``batch=1`` per-sample updates), with or without ``bias``, the learning rate times ``lr_decay`` after every
@@ -85,7 +109,8 @@ def train(X, Y, X_test, y_test, hidden, epochs: int, seed: int, batch: int = 100
                 masks.append(mask * (h > 0))
                 activity.append(h * mask)
             logits = activity[-1] @ weights[-1] + biases[-1]
-            deltas = [(OUTPUTS[output](logits) - Y[rows]) / len(rows)]
+            settled = mutual_inhibition(logits, inhibition) if output == "inhibited" else OUTPUTS[output](logits)
+            deltas = [(settled - Y[rows]) / len(rows)]
             for layer in range(len(hidden) - 1, -1, -1):
                 back = deltas[0] @ weights[layer + 1].T if feedback == "bp" else deltas[-1] @ G[layer]
                 deltas.insert(0, back * masks[layer])
@@ -140,8 +165,11 @@ def main():
                         help="train on binomial spike counts of the pixels over TS steps at MEAN_RATE x pixel/255, "
                              "over their mean (SSNN-BP's input noise: 100,0.4); default: the intensities")
     parser.add_argument("--output", default="softmax", choices=tuple(OUTPUTS),
-                        help="the output error: softmax cross-entropy, mse (linear outputs), or wta (SSNN-BP's count "
-                             "error behind its winner-take-all output)")
+                        help="the output error: softmax cross-entropy, mse (linear outputs), wta (SSNN-BP's count "
+                             "error behind a hard winner-take-all output), or inhibited (the count error of units "
+                             "that settle under SSNN-BP's mutual inhibition, 0.5 spike per rival spike)")
+    parser.add_argument("--inhibition", type=float, default=INHIBITION,
+                        help="--output inhibited: how much of a spike a rival's spike takes away, in [0, 1)")
     parser.add_argument("--limit", type=int, default=None, help="train on the first N training images only")
     parser.add_argument("--limit-test", type=int, default=None, help="test on the first N test images only")
     parser.add_argument("--seed", type=int, default=0)
@@ -162,6 +190,10 @@ def main():
     from spikingbp.data import load_dataset, one_hot
     from spikingbp.io import write_json
 
+    if not 0 <= args.inhibition < 1:
+        parser.error(f"--inhibition {args.inhibition}: give a value in [0, 1), e.g. {INHIBITION}")
+    if args.inhibition != INHIBITION and args.output != "inhibited":
+        parser.error("--inhibition goes with --output inhibited")
     for flag, value in (("--limit", args.limit), ("--limit-test", args.limit_test)):
         if value is not None and value < 1:
             parser.error(f"{flag} {value}: give a positive number of images, e.g. 10000")
@@ -174,7 +206,7 @@ def main():
     curve = train(X, one_hot(data.y_train, data.n_classes), X_test, data.y_test, hidden, args.epochs, args.seed,
                   batch=args.batch, lr=args.lr, dropout=dropout, feedback=args.feedback, optimizer=args.optimizer,
                   bias=not args.no_bias, feedback_std=args.feedback_std, lr_decay=args.lr_decay,
-                  input_counts=input_counts, output=args.output)
+                  input_counts=input_counts, output=args.output, inhibition=args.inhibition)
     sgd = args.optimizer == "sgd"
     network = "-".join(map(str, [X.shape[1], *hidden, data.n_classes]))
     summary = {"command": f"python benchmarks/ann_baseline.py --dataset {args.dataset}"
@@ -185,6 +217,7 @@ def main():
                           + (f" --feedback-std {args.feedback_std}" if args.feedback_std != 0.2 else "")
                           + (f" --input-counts {args.input_counts}" if input_counts else "")
                           + (f" --output {args.output}" if args.output != "softmax" else "")
+                          + (f" --inhibition {args.inhibition}" if args.inhibition != INHIBITION else "")
                           + (f" --limit {args.limit}" if args.limit is not None else "")
                           + (f" --limit-test {args.limit_test}" if args.limit_test is not None else "")
                           + (f" --out {args.out}" if args.out else ""),
@@ -192,6 +225,7 @@ def main():
                "network": network, "feedback": args.feedback, "dropout": dropout, "train": data.n_train,
                "test": data.n_test,
                "input_counts": list(input_counts) if input_counts else None, "output": args.output,
+               "inhibition": args.inhibition if args.output == "inhibited" else None,
                "seed": args.seed, "test_accuracy_per_epoch": curve, "final_test_accuracy": curve[-1],
                "wall_seconds": round(time.perf_counter() - started, 1)}
     # one name per setting: the data, the network, the feedback, and what differs from Adam with dropout
@@ -201,6 +235,7 @@ def main():
                f"{'_decay' + format(args.lr_decay, 'g') if sgd and args.lr_decay != 1.0 else ''}"
                f"{'_counts' + str(input_counts[0]) if input_counts else ''}"
                f"{'' if args.output == 'softmax' else '_' + args.output}"
+               f"{'' if args.inhibition == INHIBITION else format(args.inhibition, 'g')}"
                f"{'' if args.limit is None else '_first' + str(args.limit)}"
                f"{'' if args.limit_test is None else '_test' + str(args.limit_test)}.json")
     out = Path(args.out or REPO / "benchmarks" / "results" / default)

@@ -3,13 +3,13 @@ units' thresholds, or the timing of their spikes?
 
     python benchmarks/ssnnbp_gradient_quantisation.py [--samples 10000] [--test 2000] [--variants ...]
 
-One epoch on the first ``--samples`` Fashion-MNIST training images (784-1280-10, Ts 100, the paper's dropout; the
-trains and masks that ``spikingbp train`` draws for seed 0, in its presentation order), tested on the first
-``--test`` test images. The rate form's eta multiplies (count x count), so its step is about Ts times the
-stochastic form's at the same eta (``scale_rate_form`` of ``spikingbp alignment``, docs/methods/ssnnbp.md):
-``--eta`` defaults to the Fashion-MNIST eta of the stochastic form over Ts, 0.0007 / 100. Every variant runs the
-same spiking forward pass (the numpy reference, which the circuit reproduces bit for bit) and differs only in the
-update it then applies, eta/2 x (input counts) x delta:
+One epoch on the first ``--samples`` training images of Fashion-MNIST (or ``--dataset``, ``--data-dir``;
+784-1280-10, Ts 100, the paper's dropout; the trains and masks that ``spikingbp train`` draws for seed 0, in its
+presentation order), tested on the first ``--test`` test images. The rate form's eta multiplies (count x count), so
+its step is about Ts times the stochastic form's at the same eta (``scale_rate_form`` of ``spikingbp alignment``,
+docs/methods/ssnnbp.md): ``--eta`` defaults to the Fashion-MNIST eta of the stochastic form over Ts, 0.0007 / 100.
+Every variant runs the same spiking forward pass (the numpy reference, which the circuit reproduces bit for bit) and
+differs only in the update it then applies, eta/2 x (input counts) x delta:
 
 - ``rate_form``: delta = the gradient units' net spike counts (d+ - d-): the circuit's rate form;
 - ``ideal``: delta unquantised, in the same units: output (label count - output count) / theta_N, hidden
@@ -90,6 +90,8 @@ def train_variant(variant, algorithm, W, X, T, order, seed, progress):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="fashion-mnist")
+    parser.add_argument("--data-dir", default=str(DATA), help="the dataset's directory (default: Fashion-MNIST's)")
     parser.add_argument("--samples", type=int, default=10000)
     parser.add_argument("--test", type=int, default=2000)
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
@@ -103,10 +105,10 @@ def main():
     from spikingbp.training import load_data, presentation_order
 
     algorithm = create("ssnnbp", {"eta": args.eta, "form": "rate"})
-    data = load_data(algorithm, "fashion-mnist", DATA, limit_train=args.samples, limit_test=args.test)
+    data = load_data(algorithm, args.dataset, args.data_dir, limit_train=args.samples, limit_test=args.test)
     W = algorithm.init_params(Sizes(data.n_in, (1280,), data.n_out), args.seed)
     context = RunContext("reference", None, args.seed)
-    order = presentation_order(TrainConfig(out="unused", algorithm="ssnnbp", dataset="fashion-mnist",
+    order = presentation_order(TrainConfig(out="unused", algorithm="ssnnbp", dataset=args.dataset,
                                            seed=args.seed), 1, np.argmax(data.T_train, axis=1))
     rows = {}
     for variant in args.variants:
@@ -118,12 +120,15 @@ def main():
                          "seconds": round(time.perf_counter() - started, 1)}
         print(variant, rows[variant], flush=True)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout
-    summary = {"command": f"python benchmarks/ssnnbp_gradient_quantisation.py --samples {args.samples} --test "
+    dataset = "" if args.dataset == "fashion-mnist" and Path(args.data_dir) == DATA else (
+        f" --dataset {args.dataset} --data-dir {args.data_dir}")
+    summary = {"command": f"python benchmarks/ssnnbp_gradient_quantisation.py{dataset} --samples {args.samples} --test "
                           f"{args.test} --seed {args.seed} --eta {args.eta:g}"
                           + ("" if tuple(args.variants) == VARIANTS else f" --variants {' '.join(args.variants)}")
                           + ("" if Path(args.out) == DEFAULT_OUT else f" --out {args.out}"),
                "machine": f"{platform.machine()}, {os.cpu_count()} cores", "commit": commit.strip(),
-               "setting": f"784-1280-10, Ts 100, rate-form eta {args.eta:g}, one epoch, Fashion-MNIST",
+               "setting": f"784-1280-10, Ts 100, rate-form eta {args.eta:g}, one epoch, {args.dataset} "
+                          f"({Path(args.data_dir).name})",
                "train": len(data.X_train), "test": len(data.X_test), "variants": rows}
     Path(args.out).write_text(json.dumps(summary, indent=1) + "\n")
     print(json.dumps(summary))
