@@ -19,7 +19,7 @@ options (``create("ssnnbp", ...)`` defaults, changed by ``--option``) and its in
 The test reads out the class of the largest output drive (``ssnnbp_rate_readout``). No spike is drawn, so the
 network has no sampling noise but the order and the dropout masks (from ``--seed``).
 
-Results: ``benchmarks/results/ssnnbp_rate_network_<data dir>[_<options>].json``.
+Results: ``benchmarks/results/ssnnbp_rate_network_<data dir>[_<options>][_seed<seed>].json``.
 """
 import argparse
 import json
@@ -140,7 +140,7 @@ def main():
                "wall_seconds": round(time.perf_counter() - started, 1)}
     suffix = "".join(f"_{o.replace('=', '')}" for o in args.option) + (
         f"_inhibition{args.inhibition:g}" if args.inhibition is not None else "") + "".join(
-        f"_{key}" for key in SPIKES if key in args.spikes)
+        f"_{key}" for key in SPIKES if key in args.spikes) + (f"_seed{args.seed}" if args.seed else "")
     out = Path(args.out or REPO / "benchmarks" / "results"
                / f"ssnnbp_rate_network_{Path(args.data_dir).name}{suffix}.json")
     write_json(out, summary, indent=1)
