@@ -42,7 +42,21 @@ SPIKES = {
     "label": "the label count drawn, Binomial(Ts, label_rate), not Ts x label_rate",
     "integer": "hidden and output counts rounded down to whole spikes, the errors to whole gradient spikes "
                "(towards zero)",
+    "coincidences": "the stochastic form's update: per synapse, the same-step coincidences of its presynaptic and "
+                    "gradient spikes, each placed at random among the Ts steps (Hypergeometric(Ts, d, n): mean n d / "
+                    "Ts, the rate form's), times +-eta / 2; implies whole counts (input, hidden and gradient counts "
+                    "rounded as by integer)",
 }
+
+
+def coincidences(rng, pre, delta, Ts: int):
+    """Net same-step coincidences (d+ minus d-) of ``pre`` whole spike counts with the whole gradient spike counts
+    ``delta`` (positive: d+, negative: d-), each train placed at random among ``Ts`` steps; (pre units, units with a
+    gradient spike) and the latter's indices."""
+    columns = np.flatnonzero(delta)
+    d = np.minimum(np.abs(delta[columns]), Ts).astype(np.int64)
+    drawn = rng.hypergeometric(d[None, :], Ts - d[None, :], pre.astype(np.int64)[:, None])
+    return drawn * np.sign(delta[columns])[None, :], columns
 
 
 def train(algorithm, data, epochs: int, seed: int, inhibition: float, spikes=(), on_epoch=print) -> list:
@@ -63,19 +77,26 @@ def train(algorithm, data, epochs: int, seed: int, inhibition: float, spikes=(),
             rates = v["mean_rate"] * X[index]
             n = (rng.binomial(Ts, rates) if "input" in spikes else Ts * rates) * (
                 rng.random(X.shape[1]) >= v["dropout_input"])
+            if "coincidences" in spikes:
+                n = np.floor(n)
             active = np.flatnonzero(n)
             h = np.clip(n[active] @ W0[active] / theta, 0.0, Ts - 1) * (rng.random(W0.shape[1]) >= v["dropout_hidden"])
-            whole = np.floor if "integer" in spikes else (lambda counts: counts)
+            whole = np.floor if {"integer", "coincidences"} & set(spikes) else (lambda counts: counts)
             h = whole(h)
             o = whole(mutual_inhibition((h @ W1 / theta)[None], inhibition, Ts - 2)[0])
             target = np.zeros_like(o)
             target[y[index]] = rng.binomial(Ts, v["label_rate"]) if "label" in spikes else label_count
-            gradient = np.trunc if "integer" in spikes else (lambda counts: counts)
+            gradient = np.trunc if {"integer", "coincidences"} & set(spikes) else (lambda counts: counts)
             delta_out = gradient((target - o) / settings.theta_output)
             delta_hidden = gradient((W1 @ delta_out) / settings.theta_hidden) * (h > 0)
             fired = np.flatnonzero(h)
-            W1[fired] += step * np.outer(h[fired], delta_out)
-            W0[active] += step * np.outer(n[active], delta_hidden)
+            if "coincidences" in spikes:   # +-eta / 2 per coincidence: step x Ts
+                for W, rows, pre, delta in ((W1, fired, h[fired], delta_out), (W0, active, n[active], delta_hidden)):
+                    net, columns = coincidences(rng, pre, delta, Ts)
+                    W[np.ix_(rows, columns)] += step * Ts * net
+            else:
+                W1[fired] += step * np.outer(h[fired], delta_out)
+                W0[active] += step * np.outer(n[active], delta_hidden)
         counts = np.clip(Ts * v["mean_rate"] * np.asarray(data.X_test, float) @ W0 / theta, 0.0, Ts - 1)
         curve.append(round(float(np.mean(np.argmax(counts @ W1, axis=1) == np.argmax(data.T_test, axis=1))), 4))
         on_epoch(f"epoch {epoch}: test accuracy {curve[-1]:.4f}")
