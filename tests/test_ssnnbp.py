@@ -76,6 +76,16 @@ def test_predictions_on_200_test_samples_equal_the_reference():
     assert on_circuit.shape == (200, 10) and on_circuit.sum() > 200
 
 
+def test_input_profile_front_loads_the_input_spikes_or_spreads_them_evenly():
+    """front_loaded (the paper's): three quarters of a sample's input spikes in its first half; uniform: half."""
+    halves = {}
+    for profile in ("front_loaded", "uniform"):
+        _, _, inputs, _, _ = problem(100, 50, input_profile=profile)
+        halves[profile] = inputs[:, :25].sum() / inputs.sum()
+    assert abs(halves["front_loaded"] - 0.75) < 0.01 and abs(halves["uniform"] - 0.5) < 0.01
+    assert create("ssnnbp").values["input_profile"] == "front_loaded"
+
+
 @pytest.mark.parametrize("options, message", [
     ({"Ts": 0}, "Ts=0 must be in"),
     ({"dropout_input": 1.0}, "dropout_input=1.0 must be in"),

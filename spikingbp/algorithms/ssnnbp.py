@@ -18,6 +18,22 @@ from spikingbp.models.ssnn import ETA
 EVALUATION = 1  # the last seed word of evaluation trains (training trains have none)
 
 
+def _uniform_trains(intensity, n_steps: int, mean_rate: float, rng) -> np.ndarray:
+    from spikingbp.data import poisson_trains
+
+    return poisson_trains(mean_rate * np.asarray(intensity), n_steps, rng)
+
+
+def _front_loaded_trains(intensity, n_steps: int, mean_rate: float, rng) -> np.ndarray:
+    from spikingbp.data import front_loaded_trains
+
+    return front_loaded_trains(intensity, n_steps, mean_rate, rng)
+
+
+#: input_profile -> the input trains (Ts, n_in) of one sample's intensities
+INPUT_TRAINS = {"front_loaded": _front_loaded_trains, "uniform": _uniform_trains}
+
+
 @register
 class SSNNBP(Algorithm):
     name = "ssnnbp"
@@ -36,6 +52,10 @@ class SSNNBP(Algorithm):
                             "with eta x eta_decay^(e - 1) (1: constant)", 0.0, 1.0),
         "mean_rate": Option(0.4, float, "mean input spike probability per step of a white pixel (paper 0.3-0.5)",
                             1e-6, 0.5),
+        "input_profile": Option("front_loaded", str, "the inputs' spike probability over a sample: front_loaded "
+                                "(falling linearly from twice its mean to 0, the paper's) or uniform (its mean at "
+                                "every step; the stochastic form's coincidences then do not depend on when a "
+                                "gradient spike comes)", choices=("front_loaded", "uniform")),
         "label_rate": Option(0.5, float, "spike probability per step of the correct class's label unit", 0.0, 1.0),
         "dropout_input": Option(0.2, float, "probability that an input pixel is silenced for a sample", 0.0, 0.999),
         "dropout_hidden": Option(0.3, float, "probability that a hidden unit is dropped for a sample", 0.0, 0.999),
@@ -93,16 +113,15 @@ class SSNNBP(Algorithm):
         """The inputs (N, Ts, n_in), labels (N, Ts, n_out) bool trains and keep masks [(N, n_h)] of the samples
         ``indices``, each from ``numpy.random.default_rng([*seed_words, index])`` (evaluation: no dropout and
         no labels)."""
-        from spikingbp.data import front_loaded_trains
-
         v = self.values
+        input_trains = INPUT_TRAINS[v["input_profile"]]
         Ts, n_in, n_out = v["Ts"], X.shape[1], T.shape[1]
         inputs = np.zeros((len(indices), Ts, n_in), bool)
         labels = np.zeros((len(indices), Ts, n_out), bool)
         keep = [np.ones((len(indices), n), bool) for n in hidden]
         for row, index in enumerate(indices):
             rng = np.random.default_rng([*seed_words, int(index)] + ([] if train else [EVALUATION]))
-            inputs[row] = front_loaded_trains(X[index], Ts, v["mean_rate"], rng)
+            inputs[row] = input_trains(X[index], Ts, v["mean_rate"], rng)
             if train:
                 inputs[row] &= rng.random(n_in) >= v["dropout_input"]
                 labels[row, :, int(np.argmax(T[index]))] = rng.random(Ts) < v["label_rate"]
