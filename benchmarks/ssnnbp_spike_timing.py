@@ -29,11 +29,12 @@ PERCENTILES = (10, 50, 90)
 
 def timing(algorithm, params, X, T, samples: int) -> dict:
     """The spike steps and the input-weight update factors of ``params`` on the first ``samples`` of X, T."""
+    from spikingbp.data import front_loaded_rates
     from spikingbp.reference import ssnnbp as reference
 
     weights = [params["W0"], params["W1"]]
     Ts = algorithm.values["Ts"]
-    profile = 2.0 * (1.0 - (np.arange(Ts) + 0.5) / Ts)
+    profile = front_loaded_rates(np.ones(1), Ts, 0.5)[:, 0] / 0.5   # the inputs' rate at each step over its mean
     inputs, labels, keep = algorithm.trains(X, T, np.arange(samples), [0, 1], [weights[0].shape[1]], train=True)
     steps = {"input": [], "hidden forward": [], "output error": [], "hidden gradient": []}
     factors = []
