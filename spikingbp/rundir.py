@@ -12,7 +12,7 @@ The run directory (``config.out``) holds::
                           and epoch_seconds (wall clock, evaluation included)
     learning_curves.png   the measures per epoch
     checkpoint.npz        the state after the last finished chunk: params, epochs done, samples of the
-                          next epoch done (``position``), order, metrics
+                          next epoch done (``position``), a digest of the order, metrics
     build/<device>/       the per-epoch builds of genn and cuda (cpp_standalone programs live in the
                           shared cache of ``spikingbp.circuits.program``)
     run.lock              the process training into the directory, while it does (a second one is refused)
@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from spikingbp.algorithms import Algorithm, RunContext, Sizes
+from spikingbp.circuits.program import array_digest
 from spikingbp.config import RESUMABLE_CHANGES, TrainConfig, upgraded_config
 from spikingbp.errors import ConfigError, DataError
 from spikingbp.io import atomic_open, make_dir, write_json
@@ -175,9 +176,12 @@ def _resume_state(out: Path, config: TrainConfig, record: dict, columns: tuple, 
         n_train = config.resample or record["data"]["n_train"]   # samples an epoch trains
         from spikingbp.training import presentation_order
 
-        expected_order = [presentation_order(config, epoch, labels) for epoch in range(1, epochs_done + 1)]
-        if len(metrics) != epochs_done or not np.array_equal(state["order"], np.concatenate(
-                [np.zeros(0, np.int64)] + expected_order)):
+        order = np.concatenate([np.zeros(0, np.int64)] + [presentation_order(config, epoch, labels)
+                                                          for epoch in range(1, epochs_done + 1)])
+        # older checkpoints stored the order itself ("order"), which grew by an epoch's indices every epoch
+        same_order = (np.array_equal(state["order"], order) if "order" in state
+                      else str(state.get("order_digest")) == array_digest(order))
+        if len(metrics) != epochs_done or not same_order:
             raise DataError(
                 f"checkpoint {checkpoint_path} records a presentation order or metrics that seed={config.seed} and "
                 f"{epochs_done} epochs do not give; the run directory was changed by hand or by another spikingbp "
@@ -198,7 +202,7 @@ def _resume_state(out: Path, config: TrainConfig, record: dict, columns: tuple, 
             raise ConfigError(
                 f"{out} already holds {epochs_done} trained epochs, more than --epochs {config.epochs}; ask for "
                 f"--epochs {epochs_done} or more to continue it, or give a new --out (or delete {out})")
-        return {"params": _upgraded(config, params), "epochs_done": epochs_done, "order": state["order"].astype(np.int64),
+        return {"params": _upgraded(config, params), "epochs_done": epochs_done, "order": order,
                 "metrics": metrics, "position": position, "train_seconds": float(state.get("train_seconds", 0.0)),
                 "wall_seconds": float(state.get("wall_seconds", 0.0))}
     if config_path.is_file():  # a run that stopped before its first checkpoint: start over, if it is ours
@@ -301,10 +305,11 @@ def result_summary(metrics_rows: list, record: dict) -> dict:
 
 def _write_checkpoint(out: Path, record: dict, params: dict, epochs_done: int, order: np.ndarray, metrics_rows: list,
                       columns: tuple, *, position: int = 0, train_seconds: float = 0.0, wall_seconds: float = 0.0):
-    """checkpoint.npz: the params after ``epochs_done`` epochs and ``position`` samples of the next one."""
+    """checkpoint.npz: the params after ``epochs_done`` epochs and ``position`` samples of the next one. The
+    presentation order is redrawn from the seed on resuming; the checkpoint keeps its digest to check it."""
     _write_npz(out / CHECKPOINT_FILE, **{PARAM_PREFIX + name: value for name, value in params.items()},
                epochs_done=np.int64(epochs_done), position=np.int64(position), train_seconds=np.float64(train_seconds),
-               wall_seconds=np.float64(wall_seconds), order=order,
+               wall_seconds=np.float64(wall_seconds), order_digest=np.asarray(array_digest(order)),
                metrics=np.asarray(metrics_rows, dtype=np.float64).reshape(-1, len(columns)),
                metrics_columns=np.asarray(columns), config=np.asarray(json.dumps(record)))
 
