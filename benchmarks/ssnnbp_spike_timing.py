@@ -13,6 +13,16 @@ numpy reference, which the circuit reproduces spike for spike), for the initial 
 output error spikes and hidden gradient spikes, the mean profile at the hidden gradient spikes, and the spread of
 that factor over hidden units.
 
+How faithfully the gradient units' spike counts carry their drive (the rate form's update uses the counts).
+Per sample: the output's error drive, label minus own forward spikes as delivered (the last step's spikes never
+are), against the output's net error counts (d+ - d-); the hidden drive W1 (d+ - d-) of the output's error spikes,
+over the hidden units that fired, against their net gradient counts. ``count_cosine``: the cosine of the two (the
+mean over the samples with both non-zero); ``lag``: the part of the drive that had not reached the potential by
+the sample's end (a drive added at step s has reached it up to 1 - (1 - k)^(Ts - s), ``kernel_step``), its norm
+over the whole drive's (summed over the samples). What the lag does not explain is the hidden gate: a hidden
+gradient unit emits only once its forward unit has fired, and crossings before that reset silently unless
+``--option hold_gradient=true``.
+
 Results: ``benchmarks/results/ssnnbp_spike_timing_<data dir>.json``.
 """
 import argparse
@@ -37,7 +47,7 @@ def timing(algorithm, params, X, T, samples: int) -> dict:
     profile = front_loaded_rates(np.ones(1), Ts, 0.5)[:, 0] / 0.5   # the inputs' rate at each step over its mean
     inputs, labels, keep = algorithm.trains(X, T, np.arange(samples), [0, 1], [weights[0].shape[1]], train=True)
     steps = {"input": [], "hidden forward": [], "output error": [], "hidden gradient": []}
-    factors = []
+    factors, losses = [], []
     for sample in range(samples):
         _, (hidden, output) = reference.run_sample(weights, inputs[sample], labels[sample], [keep[0][sample]],
                                                    algorithm.settings(epoch=1))
@@ -47,9 +57,45 @@ def timing(algorithm, params, X, T, samples: int) -> dict:
         steps["input"] += np.nonzero(inputs[sample])[0].tolist()
         steps["hidden forward"] += np.nonzero(hidden.x)[0].tolist()
         steps["output error"] += np.nonzero(output.d_plus | output.d_minus)[0].tolist()
+        losses.append(drive_losses(weights[1], labels[sample], hidden, output, reference.kernel_step(Ts)))
     return {"step_percentiles": {name: np.percentile(values, PERCENTILES).tolist() for name, values in steps.items()},
             "mean_profile_at_hidden_gradient_spikes": round(float(np.mean(profile[steps["hidden gradient"]])), 3),
-            "factor_per_hidden_unit_percentiles": np.round(np.percentile(factors, PERCENTILES), 3).tolist()}
+            "factor_per_hidden_unit_percentiles": np.round(np.percentile(factors, PERCENTILES), 3).tolist(),
+            "gradient_drive": gradient_drive_summary(losses)}
+
+
+def gradient_drive_summary(losses: list) -> dict:
+    """Over the samples: the lag's norm summed over the whole drive's norm summed; the mean count cosine over the
+    samples where it is defined (a sample without error has no direction)."""
+    summary = {}
+    for layer in ("output", "hidden"):
+        whole = sum(row[f"{layer}_whole"] for row in losses)
+        summary[f"{layer}_lag"] = round(sum(row[f"{layer}_lag"] for row in losses) / whole, 3)
+        cosines = [row[f"{layer}_count_cosine"] for row in losses if row[f"{layer}_count_cosine"] is not None]
+        summary[f"{layer}_count_cosine"] = round(float(np.mean(cosines)), 3)
+    return summary
+
+
+def drive_losses(W1, labels, hidden, output, k) -> dict:
+    """One sample's gradient drive against the gradient units' net counts (module docstring)."""
+    Ts = len(labels)
+    arrived = 1.0 - (1.0 - k) ** (Ts - np.arange(Ts))        # of a drive added at step s, reached by the end
+    # drive added at step s: the spikes of step s - 1 (the sample's last step delivers nothing)
+    error = np.zeros(labels.shape)
+    error[1:] = labels[:-1].astype(float) - output.x[:-1]
+    back = np.zeros((Ts, W1.shape[0]))
+    back[1:] = (output.d_plus[:-1].astype(float) - output.d_minus[:-1]) @ W1.T
+    fired = hidden.x.any(axis=0)
+    row = {}
+    for name, drive, layer in (("output", error, output), ("hidden", back[:, fired], None)):
+        counts = (output.d_plus.sum(axis=0).astype(float) - output.d_minus.sum(axis=0) if layer is not None else
+                  (hidden.d_plus.sum(axis=0).astype(float) - hidden.d_minus.sum(axis=0))[fired])
+        whole = drive.sum(axis=0)
+        row[f"{name}_whole"] = float(np.linalg.norm(whole))
+        row[f"{name}_lag"] = float(np.linalg.norm(((1.0 - arrived)[:, None] * drive).sum(axis=0)))
+        norms = row[f"{name}_whole"] * float(np.linalg.norm(counts))
+        row[f"{name}_count_cosine"] = float(counts @ whole) / norms if norms > 0 else None
+    return row
 
 
 def main():
@@ -58,9 +104,13 @@ def main():
     parser.add_argument("--data-dir", default="../shared/data/mnist-10k", help="relative to the repository root")
     parser.add_argument("--weights", nargs="*", default=[], help="weight files (W0, W1) besides the initial weights")
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="an SSNN-BP option besides eta=0.0007, eta_decay=0.75 (e.g. hold_gradient=true)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     from spikingbp.algorithms import create
+    from spikingbp.cli import _options
+    from spikingbp.errors import ConfigError
     from spikingbp.io import write_json
     from spikingbp.training import load_data
 
@@ -69,7 +119,10 @@ def main():
     for name in args.weights:
         if not (REPO / name).is_file():
             parser.error(f"--weights {name}: no such file (give a run's weights_final.npz or an epochs/ file)")
-    algorithm = create("ssnnbp", {"eta": 0.0007, "eta_decay": 0.75})
+    try:
+        algorithm = create("ssnnbp", {"eta": 0.0007, "eta_decay": 0.75, **_options(args.option)})
+    except ConfigError as error:
+        parser.error(str(error))
     data = load_data(algorithm, args.dataset, REPO / args.data_dir, limit_train=args.samples, limit_test=1)
     rows = {"initial (seed 0)": timing(algorithm, algorithm.init_params(data.sizes((1280,)), 0), data.X_train,
                                        data.T_train, args.samples)}
@@ -79,7 +132,9 @@ def main():
     commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
     summary = {"command": f"python benchmarks/ssnnbp_spike_timing.py --dataset {args.dataset} --data-dir {args.data_dir}"
-                          + "".join(f" --weights {name}" for name in args.weights) + f" --samples {args.samples}",
+                          + (" --weights " + " ".join(args.weights) if args.weights else "") + f" --samples {args.samples}"
+                          + "".join(f" --option {item}" for item in args.option)
+                          + (f" --out {args.out}" if args.out else ""),
                "machine": f"{platform.machine()}, {os.cpu_count()} cores", "commit": commit,
                "samples": args.samples, "weights": rows}
     out = Path(args.out or REPO / "benchmarks" / "results" / f"ssnnbp_spike_timing_{Path(args.data_dir).name}.json")

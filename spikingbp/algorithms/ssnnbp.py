@@ -65,6 +65,14 @@ class SSNNBP(Algorithm):
         "saturation_steps": Option(0, int, "a hidden unit's gradient spikes are held back while its forward unit "
                                    "fired in each of this many steps before, the upper kink of clip(., 0, Ts) that the "
                                    "rule's [count > 0] gate lacks (0: off, the paper's rule)", 0, 10_000),
+        "hold_gradient": Option(False, bool, "a hidden gradient unit whose drive crosses its threshold before its "
+                                "forward unit has fired keeps that drive and emits it once the gate opens (False: the "
+                                "spec's product form [sum_t s_x > 0] f(...), where those crossings reset silently and "
+                                "their drive is lost)"),
+        "mirror_reset": Option(False, bool, "a neuron's d+ and d- units as one signed integrator: a spike of "
+                                  "either takes its threshold off both, so that their net count follows the net drive "
+                                  "(False: the spec's two units f(eps x) and f(-eps x), each with its own reset, whose "
+                                  "net count also counts the drive's excursions)"),
         "test_scale": Option(False, bool, "at test time scale each matrix by its presynaptic layer's keep probability "
                              "(W0 x (1 - dropout_input), W_l x (1 - dropout_hidden)), the usual dropout compensation "
                              "(the paper does not say)"),
@@ -86,7 +94,8 @@ class SSNNBP(Algorithm):
         v = self.values
         return SSNNSettings(Ts=v["Ts"], theta_hidden=v["theta_hidden"], theta_output=v["theta_output"],
                             w_inh=v["w_inh"], eta=epoch_eta(v, epoch) if eta is None else eta, form=v["form"],
-                            saturation_steps=v["saturation_steps"])
+                            saturation_steps=v["saturation_steps"], hold_gradient=v["hold_gradient"],
+                            mirror_reset=v["mirror_reset"])
 
     def check_sizes(self, sizes: Sizes) -> None:
         if not sizes.hidden or any(n < 1 for n in sizes.hidden):

@@ -90,11 +90,13 @@ def ssnn_circuit(weights, inputs, labels, keep, settings: SSNNSettings = SSNNSet
     sizes = [np.shape(weights[0])[0]] + [np.shape(W)[1] for W in weights]
     circuit = Circuit(name, sample_steps=settings.Ts)
     common = dict(Ts=settings.Ts, k=kernel_factor(settings.Ts), theta=settings.theta)
+    gradient = dict(mirror_reset=int(settings.mirror_reset))
     layers = [f"h{layer}" for layer in range(1, len(sizes) - 1)] + ["o"]
     for layer, size in zip(layers[:-1], sizes[1:-1]):
         circuit.add_population(layer, size, SSNNHidden, theta_g=settings.theta_hidden,
-                               saturation_steps=settings.saturation_steps, **common)
-    circuit.add_population("o", sizes[-1], SSNNOutput, theta_g=settings.theta_output, **common)
+                               saturation_steps=settings.saturation_steps, hold_gradient=int(settings.hold_gradient),
+                               **gradient, **common)
+    circuit.add_population("o", sizes[-1], SSNNOutput, theta_g=settings.theta_output, **gradient, **common)
     for source in sources.values():
         circuit.add_source(source.name, source.size, source.indices, source.steps)
     learns = settings.eta > 0

@@ -20,7 +20,7 @@ Each step (``step_code``, run before thresholds): the first step of every sample
                negative, where x is the unit's own forward spike of the step before; each subtracts its
                threshold on crossing, but a hidden unit's gradient spikes are emitted only once its forward
                unit has fired in the sample (``on``; the product form [sum_t s_x > 0] f(...) of the spec:
-               crossings before that reset silently)
+               crossings before that reset silently, or with ``hold_gradient`` keep their drive until the gate opens)
     counts:    nx, n_p, n_m (spikes of the sample, for the rate form)
 
 Synapses (``a_in`` forward, ``b_in`` gradient; one weight ``w`` per pair, used in both directions): a
@@ -75,6 +75,8 @@ class SSNNSettings:
     eta: float = ETA
     form: str = "stochastic"
     saturation_steps: int = 0   # hidden gradient units silent after this many forward spikes in a row (0: off)
+    hold_gradient: bool = False  # a closed gate holds a hidden gradient unit's drive instead of resetting it
+    mirror_reset: bool = False  # d+ and d- as one signed potential: a spike of either resets both
 
     def __post_init__(self):
         if isinstance(self.Ts, bool) or not isinstance(self.Ts, (int, np.integer)) or self.Ts < 1:
@@ -145,10 +147,12 @@ vm1 = rest * vm + (Am1 - rest * vm) * k
 cross_m = int(vm1 > theta_g)
 fp = cross_p{gate}
 fm = cross_m{gate}
-Ap = Ap1 - theta_g * cross_p
-vp = vp1 - theta_g * cross_p
-Am = Am1 - theta_g * cross_m
-vm = vm1 - theta_g * cross_m
+spent_p = {spent_p}
+spent_m = {spent_m}
+Ap = Ap1 - theta_g * (spent_p - mirror_reset * spent_m)
+vp = vp1 - theta_g * (spent_p - mirror_reset * spent_m)
+Am = Am1 - theta_g * (spent_m - mirror_reset * spent_p)
+vm = vm1 - theta_g * (spent_m - mirror_reset * spent_p)
 """
 
 _COUNTS = """nx = rest * nx + fx
@@ -160,17 +164,24 @@ count += 1
 
 # The gradient units emit once the forward unit has fired in the sample (on0) and, with saturation_steps = S > 0,
 # not while it has fired in each of the S steps before (at one spike per step its output can no longer grow).
+# A crossing while the gate is closed resets silently (the spec's product form), or with hold_gradient = 1 keeps
+# its drive, emitted one spike a step once the gate opens. With mirror_reset = 1 (both layers) a spike of either
+# stream takes its threshold off both, so that d+ and d- are one signed integrator: their net count follows the net
+# drive, where two independent units also count its excursions (an early surplus of label spikes fires d+, and
+# the output overtaking later does not take those spikes back).
 SSNN_HIDDEN_STEP = (_START + "dropped = rest * dropped\non0 = rest * on\nstreak0 = rest * streak\n"
                     + "open = 1 - int(saturation_steps > 0.5) * int(streak0 > saturation_steps - 0.5)\n"
                     + _FORWARD.format(extra="", keep=" * (1 - dropped)")
-                    + _GRADIENT.format(drive="b_in", gate=" * on0 * open")
+                    + _GRADIENT.format(drive="b_in", gate=" * on0 * open",
+                                       spent_p="(cross_p - hold_gradient * (cross_p - fp))",
+                                       spent_m="(cross_m - hold_gradient * (cross_m - fm))")
                     + "on = on0 + fx - on0 * fx\nstreak = (streak0 + 1) * fx\nb_in = 0\n" + _COUNTS)
 
 # The error enters as (label spikes delivered now) - (own forward spike of the step before), read before fx
 # is overwritten.
 SSNN_OUTPUT_STEP = (_START + "error = rest * (l_in - fx)\n"
                     + _FORWARD.format(extra=" + i_in", keep="")
-                    + _GRADIENT.format(drive="error", gate="")
+                    + _GRADIENT.format(drive="error", gate="", spent_p="cross_p", spent_m="cross_m")
                     + "i_in = 0\nl_in = 0\n" + _COUNTS)
 
 _PARAMETERS = {
@@ -179,6 +190,9 @@ _PARAMETERS = {
                    0.0, 1.0),
     "theta": Parameter(THETA, "forward threshold", 0.0, None),
 }
+
+_MIRROR_RESET = Parameter(0, "1: a spike of d+ or d- takes its threshold off both (one signed integrator); "
+                                 "0: each resets alone", 0, 1)
 
 SSNNHidden = NeuronModel(
     name="SSNNHidden",
@@ -191,7 +205,10 @@ SSNNHidden = NeuronModel(
     parameters={**_PARAMETERS,
                 "theta_g": Parameter(THETA_HIDDEN, "gradient threshold theta_b (not given by the paper)", 0.0, None),
                 "saturation_steps": Parameter(0, "no gradient spikes while the forward unit fired in each of this many "
-                                              "steps before (0: never gated)", 0, None)},
+                                              "steps before (0: never gated)", 0, None),
+                "hold_gradient": Parameter(0, "1: a closed gate holds the gradient units' drive (no reset) until "
+                                           "it opens; 0: crossings while closed reset silently", 0, 1),
+                "mirror_reset": _MIRROR_RESET},
     doc="SSNN-BP hidden composite neuron: forward IF unit with kernel 1 - exp(-n/tau), gradient units d+ and d- "
         "(input b_in and -b_in) switched on by the forward unit's first spike of the sample, dropout flag.",
 )
@@ -205,7 +222,8 @@ SSNNOutput = NeuronModel(
     input_variable="a_in",
     step_code=SSNN_OUTPUT_STEP,
     parameters={**_PARAMETERS,
-                "theta_g": Parameter(THETA_OUTPUT, "error threshold theta_N (not given by the paper)", 0.0, None)},
+                "theta_g": Parameter(THETA_OUTPUT, "error threshold theta_N (not given by the paper)", 0.0, None),
+                "mirror_reset": _MIRROR_RESET},
     doc="SSNN-BP output composite neuron: forward IF unit with lateral inhibition (i_in), error units d+ = "
         "f(label - x) and d- = f(x - label) from the label spikes (l_in) and its own forward spikes.",
 )

@@ -97,10 +97,15 @@ def run_sample(weights, inputs, labels, keep, settings: Settings = Settings()):
                 gate &= streak[layer] < settings.saturation_steps
             Ap1, Am1 = Ap[layer] + drive, Am[layer] - drive
             vp1, vm1 = _relax(Ap1, vp[layer], k), _relax(Am1, vm[layer], k)
-            cross_p, cross_m = vp1 > threshold, vm1 > threshold   # a gradient unit resets even while off
+            cross_p, cross_m = vp1 > threshold, vm1 > threshold
             fp[layer], fm[layer] = cross_p & gate, cross_m & gate
-            Ap[layer], vp[layer] = Ap1 - threshold * cross_p, vp1 - threshold * cross_p
-            Am[layer], vm[layer] = Am1 - threshold * cross_m, vm1 - threshold * cross_m
+            # a closed gate resets silently, or holds the drive (hold_gradient; the output's gate is always open)
+            spent_p, spent_m = (fp[layer], fm[layer]) if settings.hold_gradient else (cross_p, cross_m)
+            # mirror_reset: a spike of either stream resets both, one signed integrator
+            mirror = float(settings.mirror_reset)
+            reset_p, reset_m = spent_p - mirror * spent_m, spent_m - mirror * spent_p
+            Ap[layer], vp[layer] = Ap1 - threshold * reset_p, vp1 - threshold * reset_p
+            Am[layer], vm[layer] = Am1 - threshold * reset_m, vm1 - threshold * reset_m
             if not output:
                 on[layer] = on[layer] | fx[layer]
                 streak[layer] = (streak[layer] + 1) * fx[layer]
