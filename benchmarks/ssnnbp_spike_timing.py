@@ -86,10 +86,9 @@ def drive_losses(W1, labels, hidden, output, k) -> dict:
     back = np.zeros((Ts, W1.shape[0]))
     back[1:] = (output.d_plus[:-1].astype(float) - output.d_minus[:-1]) @ W1.T
     fired = hidden.x.any(axis=0)
+    net = [layer.d_plus.sum(axis=0).astype(float) - layer.d_minus.sum(axis=0) for layer in (output, hidden)]
     row = {}
-    for name, drive, layer in (("output", error, output), ("hidden", back[:, fired], None)):
-        counts = (output.d_plus.sum(axis=0).astype(float) - output.d_minus.sum(axis=0) if layer is not None else
-                  (hidden.d_plus.sum(axis=0).astype(float) - hidden.d_minus.sum(axis=0))[fired])
+    for name, drive, counts in (("output", error, net[0]), ("hidden", back[:, fired], net[1][fired])):
         whole = drive.sum(axis=0)
         row[f"{name}_whole"] = float(np.linalg.norm(whole))
         row[f"{name}_lag"] = float(np.linalg.norm(((1.0 - arrived)[:, None] * drive).sum(axis=0)))

@@ -77,6 +77,7 @@ def run_sample(weights, inputs, labels, keep, settings: Settings = Settings()):
     dw = [np.zeros_like(W) for W in weights]
     counts_x = [np.zeros(W.shape[0]) for W in weights]                # presynaptic forward spikes per W_l
     counts_p, counts_m = [z.copy() for z in zeros], [z.copy() for z in zeros]
+    mirror = float(settings.mirror_reset)   # a spike of either gradient stream resets both: one signed integrator
     inhibition = np.where(np.eye(sizes[-1], dtype=bool), 0.0, -settings.w_inh)  # row j: what output j's spike adds
     record = [Layer(np.zeros((Ts, n), bool), np.zeros((Ts, n), bool), np.zeros((Ts, n), bool)) for n in sizes]
     for t in range(Ts):
@@ -101,8 +102,6 @@ def run_sample(weights, inputs, labels, keep, settings: Settings = Settings()):
             fp[layer], fm[layer] = cross_p & gate, cross_m & gate
             # a closed gate resets silently, or holds the drive (hold_gradient; the output's gate is always open)
             spent_p, spent_m = (fp[layer], fm[layer]) if settings.hold_gradient else (cross_p, cross_m)
-            # mirror_reset: a spike of either stream resets both, one signed integrator
-            mirror = float(settings.mirror_reset)
             reset_p, reset_m = spent_p - mirror * spent_m, spent_m - mirror * spent_p
             Ap[layer], vp[layer] = Ap1 - threshold * reset_p, vp1 - threshold * reset_p
             Am[layer], vm[layer] = Am1 - threshold * reset_m, vm1 - threshold * reset_m
