@@ -18,7 +18,8 @@ Per sample: the output's error drive, label minus own forward spikes as delivere
 are), against the output's net error counts (d+ - d-); the hidden drive W1 (d+ - d-) of the output's error spikes,
 over the hidden units that fired, against their net gradient counts. ``count_cosine``: the cosine of the two (the
 mean over the samples with both non-zero); ``lag``: the part of the drive that had not reached the potential by
-the sample's end (a drive added at step s has reached it up to 1 - (1 - k)^(Ts - s), ``kernel_step``), its norm
+the sample's end (a drive added at step s has reached it up to 1 - (1 - k)^(Ts - s), ``kernel_step``; with
+``--option gradient_kernel=false`` k = 1 and nothing but the last step's spikes lags), its norm
 over the whole drive's (summed over the samples). What the lag does not explain is the hidden gate: a hidden
 gradient unit emits only once its forward unit has fired, and crossings before that reset silently unless
 ``--option hold_gradient=true``.
@@ -48,16 +49,18 @@ def timing(algorithm, params, X, T, samples: int) -> dict:
     inputs, labels, keep = algorithm.trains(X, T, np.arange(samples), [0, 1], [weights[0].shape[1]], train=True)
     steps = {"input": [], "hidden forward": [], "output error": [], "hidden gradient": []}
     factors, losses = [], []
+    settings = algorithm.settings(epoch=1)
+    k_g = reference.kernel_step(Ts) if settings.gradient_kernel else 1.0   # the gradient compartments' step
     for sample in range(samples):
         _, (hidden, output) = reference.run_sample(weights, inputs[sample], labels[sample], [keep[0][sample]],
-                                                   algorithm.settings(epoch=1))
+                                                   settings)
         step, unit = np.nonzero(hidden.d_plus | hidden.d_minus)
         steps["hidden gradient"] += step.tolist()
         factors += [float(profile[step[unit == j]].mean()) for j in np.unique(unit)]
         steps["input"] += np.nonzero(inputs[sample])[0].tolist()
         steps["hidden forward"] += np.nonzero(hidden.x)[0].tolist()
         steps["output error"] += np.nonzero(output.d_plus | output.d_minus)[0].tolist()
-        losses.append(drive_losses(weights[1], labels[sample], hidden, output, reference.kernel_step(Ts)))
+        losses.append(drive_losses(weights[1], labels[sample], hidden, output, k_g))
     return {"step_percentiles": {name: np.percentile(values, PERCENTILES).tolist() for name, values in steps.items()},
             "mean_profile_at_hidden_gradient_spikes": round(float(np.mean(profile[steps["hidden gradient"]])), 3),
             "factor_per_hidden_unit_percentiles": np.round(np.percentile(factors, PERCENTILES), 3).tolist(),

@@ -73,6 +73,10 @@ class SSNNBP(Algorithm):
                                   "either takes its threshold off both, so that their net count follows the net drive "
                                   "(False: the spec's two units f(eps x) and f(-eps x), each with its own reset, whose "
                                   "net count also counts the drive's excursions)"),
+        "gradient_kernel": Option(True, bool, "the gradient units d+ and d- see their drive through the kernel "
+                                  "1 - exp(-n / tau), as the forward units do (the spec); False: their potential is "
+                                  "their drive, so a drive reaches threshold in the step it arrives and none is left "
+                                  "undelivered at the sample's end"),
         "test_scale": Option(False, bool, "at test time scale each matrix by its presynaptic layer's keep probability "
                              "(W0 x (1 - dropout_input), W_l x (1 - dropout_hidden)), the usual dropout compensation "
                              "(the paper does not say)"),
@@ -95,7 +99,7 @@ class SSNNBP(Algorithm):
         return SSNNSettings(Ts=v["Ts"], theta_hidden=v["theta_hidden"], theta_output=v["theta_output"],
                             w_inh=v["w_inh"], eta=epoch_eta(v, epoch) if eta is None else eta, form=v["form"],
                             saturation_steps=v["saturation_steps"], hold_gradient=v["hold_gradient"],
-                            mirror_reset=v["mirror_reset"])
+                            mirror_reset=v["mirror_reset"], gradient_kernel=v["gradient_kernel"])
 
     def check_sizes(self, sizes: Sizes) -> None:
         if not sizes.hidden or any(n < 1 for n in sizes.hidden):

@@ -17,8 +17,9 @@ Each step (``step_code``, run before thresholds): the first step of every sample
 
     forward:   A += a_in;  v += (A - v) k;  fx = [v > theta] (0 while dropped out);  subtract theta on fx
     gradient:  hidden: d+ integrates b_in, d- integrates -b_in; output: d+ integrates (label - x), d- the
-               negative, where x is the unit's own forward spike of the step before; each subtracts its
-               threshold on crossing, but a hidden unit's gradient spikes are emitted only once its forward
+               negative, where x is the unit's own forward spike of the step before; each potential
+               relaxes towards its drive by ``k_g`` per step (k, the kernel; 1 with ``gradient_kernel`` off:
+               no lag) and subtracts its threshold on crossing, but a hidden unit's gradient spikes are emitted only once its forward
                unit has fired in the sample (``on``; the product form [sum_t s_x > 0] f(...) of the spec:
                crossings before that reset silently, or with ``hold_gradient`` keep their drive until the gate opens)
     counts:    nx, n_p, n_m (spikes of the sample, for the rate form)
@@ -77,6 +78,7 @@ class SSNNSettings:
     saturation_steps: int = 0   # hidden gradient units silent after this many forward spikes in a row (0: off)
     hold_gradient: bool = False  # a closed gate holds a hidden gradient unit's drive instead of resetting it
     mirror_reset: bool = False  # d+ and d- as one signed potential: a spike of either resets both
+    gradient_kernel: bool = True  # the gradient compartments see their drive through the kernel (False: at once)
 
     def __post_init__(self):
         if isinstance(self.Ts, bool) or not isinstance(self.Ts, (int, np.integer)) or self.Ts < 1:
@@ -140,10 +142,10 @@ v = v1 - theta * fx
 """
 
 _GRADIENT = """Ap1 = rest * (Ap + {drive})
-vp1 = rest * vp + (Ap1 - rest * vp) * k
+vp1 = rest * vp + (Ap1 - rest * vp) * k_g
 cross_p = int(vp1 > theta_g)
 Am1 = rest * (Am - {drive})
-vm1 = rest * vm + (Am1 - rest * vm) * k
+vm1 = rest * vm + (Am1 - rest * vm) * k_g
 cross_m = int(vm1 > theta_g)
 fp = cross_p{gate}
 fm = cross_m{gate}
@@ -191,6 +193,10 @@ _PARAMETERS = {
     "theta": Parameter(THETA, "forward threshold", 0.0, None),
 }
 
+_GRADIENT_KERNEL = Parameter(kernel_factor(100), "the gradient compartments' kernel step: k (the spec: their "
+                             "drive seen through the kernel, as the forward unit's) or 1 (no kernel: the potential "
+                             "is the drive)", 0.0, 1.0)
+
 _MIRROR_RESET = Parameter(0, "1: a spike of d+ or d- takes its threshold off both (one signed integrator); "
                                  "0: each resets alone", 0, 1)
 
@@ -208,7 +214,7 @@ SSNNHidden = NeuronModel(
                                               "steps before (0: never gated)", 0, None),
                 "hold_gradient": Parameter(0, "1: a closed gate holds the gradient units' drive (no reset) until "
                                            "it opens; 0: crossings while closed reset silently", 0, 1),
-                "mirror_reset": _MIRROR_RESET},
+                "mirror_reset": _MIRROR_RESET, "k_g": _GRADIENT_KERNEL},
     doc="SSNN-BP hidden composite neuron: forward IF unit with kernel 1 - exp(-n/tau), gradient units d+ and d- "
         "(input b_in and -b_in) switched on by the forward unit's first spike of the sample, dropout flag.",
 )
@@ -223,7 +229,7 @@ SSNNOutput = NeuronModel(
     step_code=SSNN_OUTPUT_STEP,
     parameters={**_PARAMETERS,
                 "theta_g": Parameter(THETA_OUTPUT, "error threshold theta_N (not given by the paper)", 0.0, None),
-                "mirror_reset": _MIRROR_RESET},
+                "mirror_reset": _MIRROR_RESET, "k_g": _GRADIENT_KERNEL},
     doc="SSNN-BP output composite neuron: forward IF unit with lateral inhibition (i_in), error units d+ = "
         "f(label - x) and d- = f(x - label) from the label spikes (l_in) and its own forward spikes.",
 )

@@ -7,6 +7,8 @@ compartments (d+, d-), each an integrate-and-fire unit on the kernel 1 - exp(-n 
     drive A += input;  potential v += (A - v) k, k = 1 - exp(-1 / tau);  spike iff v > threshold, then
     A and v lose the threshold.
 
+(With ``gradient_kernel`` off the gradient compartments step by 1 instead of k: their potential is their drive.)
+
 Forward: layer l + 1 gets W_l^T of layer l's forward spikes of the step before (the input layer: the given
 trains); the output also gets -w_inh per forward spike of every rival. Gradient: the output's d+ integrates
 (label - own forward spike) of the step before and d- the negative; hidden d+ integrates W_l^T (d+ - d-) of
@@ -64,6 +66,7 @@ def run_sample(weights, inputs, labels, keep, settings: Settings = Settings()):
     """One sample: ``inputs`` (Ts, n_in) and ``labels`` (Ts, n_out) bool trains, ``keep`` one bool mask per hidden
     layer. Returns (weight changes dW_l, [Layer per hidden layer and the output])."""
     Ts, k = settings.Ts, kernel_step(settings.Ts)
+    k_g = k if settings.gradient_kernel else 1.0   # the gradient compartments' step (1: no kernel)
     weights = [stored(W).astype(float) for W in weights]
     sizes = [W.shape[1] for W in weights]
     n_layers = len(sizes)
@@ -97,7 +100,7 @@ def run_sample(weights, inputs, labels, keep, settings: Settings = Settings()):
             if not output and settings.saturation_steps > 0:
                 gate &= streak[layer] < settings.saturation_steps
             Ap1, Am1 = Ap[layer] + drive, Am[layer] - drive
-            vp1, vm1 = _relax(Ap1, vp[layer], k), _relax(Am1, vm[layer], k)
+            vp1, vm1 = _relax(Ap1, vp[layer], k_g), _relax(Am1, vm[layer], k_g)
             cross_p, cross_m = vp1 > threshold, vm1 > threshold
             fp[layer], fm[layer] = cross_p & gate, cross_m & gate
             # a closed gate resets silently, or holds the drive (hold_gradient; the output's gate is always open)
