@@ -50,7 +50,7 @@ def timing(algorithm, params, X, T, samples: int) -> dict:
     steps = {"input": [], "hidden forward": [], "output error": [], "hidden gradient": []}
     factors, losses = [], []
     settings = algorithm.settings(epoch=1)
-    k_g = reference.kernel_step(Ts) if settings.gradient_kernel else 1.0   # the gradient compartments' step
+    k_g = reference.gradient_step(settings)
     for sample in range(samples):
         _, (hidden, output) = reference.run_sample(weights, inputs[sample], labels[sample], [keep[0][sample]],
                                                    settings)

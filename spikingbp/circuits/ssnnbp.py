@@ -89,9 +89,9 @@ def ssnn_circuit(weights, inputs, labels, keep, settings: SSNNSettings = SSNNSet
     sources, flat = run_inputs(weights, inputs, labels, keep, settings.Ts)
     sizes = [np.shape(weights[0])[0]] + [np.shape(W)[1] for W in weights]
     circuit = Circuit(name, sample_steps=settings.Ts)
-    common = dict(Ts=settings.Ts, k=kernel_factor(settings.Ts), theta=settings.theta)
-    gradient = dict(mirror_reset=int(settings.mirror_reset),
-                    k_g=kernel_factor(settings.Ts) if settings.gradient_kernel else 1.0)
+    k = kernel_factor(settings.Ts)
+    common = dict(Ts=settings.Ts, k=k, theta=settings.theta)
+    gradient = dict(mirror_reset=int(settings.mirror_reset), k_g=k if settings.gradient_kernel else 1.0)
     layers = [f"h{layer}" for layer in range(1, len(sizes) - 1)] + ["o"]
     for layer, size in zip(layers[:-1], sizes[1:-1]):
         circuit.add_population(layer, size, SSNNHidden, theta_g=settings.theta_hidden,

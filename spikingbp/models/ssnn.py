@@ -19,9 +19,10 @@ Each step (``step_code``, run before thresholds): the first step of every sample
     gradient:  hidden: d+ integrates b_in, d- integrates -b_in; output: d+ integrates (label - x), d- the
                negative, where x is the unit's own forward spike of the step before; each potential
                relaxes towards its drive by ``k_g`` per step (k, the kernel; 1 with ``gradient_kernel`` off:
-               no lag) and subtracts its threshold on crossing, but a hidden unit's gradient spikes are emitted only once its forward
-               unit has fired in the sample (``on``; the product form [sum_t s_x > 0] f(...) of the spec:
-               crossings before that reset silently, or with ``hold_gradient`` keep their drive until the gate opens)
+               no lag) and subtracts its threshold on crossing, but a hidden unit's gradient spikes are
+               emitted only once its forward unit has fired in the sample (``on``; the product form
+               [sum_t s_x > 0] f(...) of the spec: crossings before that reset silently, or with
+               ``hold_gradient`` keep their drive until the gate opens)
     counts:    nx, n_p, n_m (spikes of the sample, for the rate form)
 
 Synapses (``a_in`` forward, ``b_in`` gradient; one weight ``w`` per pair, used in both directions): a

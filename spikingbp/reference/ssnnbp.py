@@ -51,6 +51,11 @@ def kernel_step(Ts: int) -> float:
     return float(1.0 - np.exp(-10.0 / Ts))
 
 
+def gradient_step(settings: Settings) -> float:
+    """The gradient compartments' step towards their drive: the kernel's k, or 1 with ``gradient_kernel`` off."""
+    return kernel_step(settings.Ts) if settings.gradient_kernel else 1.0
+
+
 def spike_ceiling(Ts: int, layer: int) -> int:
     """The most forward spikes a unit of ``layer`` (the inputs: 0) can fire in a sample: a spike reaches the next
     layer in the step after it, so layer l's units cannot fire in the sample's first l steps."""
@@ -66,7 +71,7 @@ def run_sample(weights, inputs, labels, keep, settings: Settings = Settings()):
     """One sample: ``inputs`` (Ts, n_in) and ``labels`` (Ts, n_out) bool trains, ``keep`` one bool mask per hidden
     layer. Returns (weight changes dW_l, [Layer per hidden layer and the output])."""
     Ts, k = settings.Ts, kernel_step(settings.Ts)
-    k_g = k if settings.gradient_kernel else 1.0   # the gradient compartments' step (1: no kernel)
+    k_g = gradient_step(settings)
     weights = [stored(W).astype(float) for W in weights]
     sizes = [W.shape[1] for W in weights]
     n_layers = len(sizes)
@@ -169,4 +174,4 @@ def output_counts(weights, inputs, settings: Settings = Settings()) -> np.ndarra
                      for x in inputs], dtype=np.int64)
 
 
-__all__ = ["Settings", "Layer", "FORMS", "run_sample", "train", "output_counts", "kernel_step", "apply"]
+__all__ = ["Settings", "Layer", "FORMS", "run_sample", "train", "output_counts", "kernel_step", "gradient_step", "apply"]
