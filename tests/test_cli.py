@@ -439,12 +439,15 @@ def test_a_cache_that_cannot_be_made_a_duplicate_param_and_bad_environment_paths
 
 
 @pytest.mark.slow
-def test_cache_lists_its_programs_and_prunes_the_unused(tmp_path, capsys, interrupted_then_rerun):
+def test_cache_lists_its_programs_and_prunes_the_unused(tmp_path, capsys, monkeypatch, interrupted_then_rerun):
     """A run's programs (those the rerun after the interrupt compiled) are listed with their size and shape;
     pruning those unused for 30 days removes the one left unused since 1970, and the next run compiles it again
-    and trains to the same weights; pruning those unused for 0 days empties the cache."""
+    (the compiler's output stands in for it: the interrupt test compiles) and trains to the same weights; pruning
+    those unused for 0 days empties the cache."""
     import os
     import shutil
+
+    from spikingbp.circuits import program
 
     cache = tmp_path / "cache"
     shutil.copytree(interrupted_then_rerun["cache"], cache, symlinks=True)   # the fixture's stays as it was
@@ -455,6 +458,14 @@ def test_cache_lists_its_programs_and_prunes_the_unused(tmp_path, capsys, interr
     old = cache_dirs = [p for p in cache.iterdir() if p.name != "shapes"]
     for directory in cache_dirs[:1]:
         os.utime(directory, (0, 0))   # unused since 1970
+    compiled = shutil.copytree(old[0], tmp_path / "compiled" / old[0].name, symlinks=True)
+
+    def build(circuit, steps, capacity, directory, key, *args):   # the pruned program and no other
+        assert program._key_hash(key) == compiled.name
+        shutil.copytree(compiled, directory, symlinks=True)
+        return json.loads((directory / program.MANIFEST).read_text())
+
+    monkeypatch.setattr(program, "_build", build)
     assert main(["cache", "prune", "--older-than", "30", "--cache", str(cache)]) == 0
     assert "removed 1 program of" in capsys.readouterr().out
     assert sorted(p.name for p in cache.iterdir() if p.name != "shapes") == sorted(p.name for p in old[1:])
