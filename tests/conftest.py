@@ -124,6 +124,26 @@ def assert_genn_matches_circuit(directory, circuit) -> dict:
     return model
 
 
+def build_by_copying(programs, wait: float = 0.0):
+    """A stand-in for the compiler (``spikingbp.circuits.program._build``, for ``monkeypatch.setattr``): after
+    ``wait`` seconds it copies the program of the same key from the cache ``programs``, where a real build left
+    it; a program that is not there fails the test."""
+    import json
+    import shutil
+    import time
+
+    from spikingbp.circuits.program import MANIFEST, ProgramCache
+
+    built = ProgramCache(programs)
+
+    def build(circuit, steps, capacity, directory, key, *args):
+        time.sleep(wait)
+        shutil.copytree(built.directory(key), directory, symlinks=True)
+        return json.loads((Path(directory) / MANIFEST).read_text())
+
+    return build
+
+
 @pytest.fixture
 def sbp_ensemble_base() -> dict:
     """Small digits runs of sBP on cpp_standalone that train as one ensemble; test_ensemble and test_sweep use

@@ -447,6 +447,7 @@ def test_cache_lists_its_programs_and_prunes_the_unused(tmp_path, capsys, monkey
     import os
     import shutil
 
+    from conftest import build_by_copying
     from spikingbp.circuits import program
 
     cache = tmp_path / "cache"
@@ -458,14 +459,8 @@ def test_cache_lists_its_programs_and_prunes_the_unused(tmp_path, capsys, monkey
     old = cache_dirs = [p for p in cache.iterdir() if p.name != "shapes"]
     for directory in cache_dirs[:1]:
         os.utime(directory, (0, 0))   # unused since 1970
-    compiled = shutil.copytree(old[0], tmp_path / "compiled" / old[0].name, symlinks=True)
-
-    def build(circuit, steps, capacity, directory, key, *args):   # the pruned program and no other
-        assert program._key_hash(key) == compiled.name
-        shutil.copytree(compiled, directory, symlinks=True)
-        return json.loads((directory / program.MANIFEST).read_text())
-
-    monkeypatch.setattr(program, "_build", build)
+    shutil.copytree(old[0], tmp_path / "compiled" / old[0].name, symlinks=True)
+    monkeypatch.setattr(program, "_build", build_by_copying(tmp_path / "compiled"))   # the pruned one, no other
     assert main(["cache", "prune", "--older-than", "30", "--cache", str(cache)]) == 0
     assert "removed 1 program of" in capsys.readouterr().out
     assert sorted(p.name for p in cache.iterdir() if p.name != "shapes") == sorted(p.name for p in old[1:])

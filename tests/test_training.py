@@ -773,20 +773,12 @@ def test_samples_per_second_leaves_out_compiling(tmp_path, monkeypatch, _program
     """An epoch whose programs compile first reports the training runs' rate alone: a compile (here 5 s of waiting,
     then the session's copy of the program, so that no compiler's speed decides the outcome) does not show in
     samples_per_second; each compile leaves its line in the run's tools.log."""
-    import shutil
-    import time
-
+    from conftest import build_by_copying
     from spikingbp.circuits import program
 
     settings = dict(TINY, epochs=1, device="cpp_standalone", chunk=10)
     train(TrainConfig(out=tmp_path / "first", **settings))   # the session's cache: its programs, built or found
-
-    def slow_build(circuit, steps, capacity, directory, key, *args):
-        time.sleep(5.0)
-        shutil.copytree(Path(_program_cache) / program._key_hash(key), directory)
-        return json.loads((directory / program.MANIFEST).read_text())
-
-    monkeypatch.setattr(program, "_build", slow_build)
+    monkeypatch.setattr(program, "_build", build_by_copying(_program_cache, wait=5.0))
     result = train(TrainConfig(out=tmp_path / "run", cache=str(tmp_path / "cache"), **settings))
     assert TINY["limit"] / result.metrics["samples_per_second"].iloc[0] < 3.0
     log = (tmp_path / "run" / "tools.log").read_text()
