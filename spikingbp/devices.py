@@ -147,7 +147,7 @@ def _reset_brian():
 @contextmanager
 def use_device(name: str = "runtime", directory: str | None = None, *, target: str = "cython",
                threads: int | None = None, compile: bool = True, run: bool = True, use_GPU: bool = False,
-               debug: bool = False):
+               debug: bool = False, cache=None):
     """Select a Brian2 device for the enclosed code, and reset it afterwards (a context manager).
 
     Parameters
@@ -167,6 +167,9 @@ def use_device(name: str = "runtime", directory: str | None = None, *, target: s
         GeNN on the GPU (else its CPU-only backend).
     debug : bool
         Build the standalone project with debugging on.
+    cache : path or None
+        cpp_standalone: the program cache whose precompiled standard headers its files start from (None:
+        ``default_cache()``; ``spikingbp.circuits.program.precompiled_header``).
 
     Yields
     ------
@@ -226,6 +229,11 @@ def use_device(name: str = "runtime", directory: str | None = None, *, target: s
             set_device("cpp_standalone", directory=directory, build_on_run=True, compile=compile or run, run=run,
                        debug=debug)
             prefs.codegen.cpp.extra_compile_args_gcc = list(EXACT_FLOAT_FLAGS)
+            if compile or run:   # the standard headers, parsed once per compiler and flags: half the compile time
+                from spikingbp.circuits.program import precompiled_header
+
+                prefs.codegen.cpp.extra_compile_args_gcc += precompiled_header(
+                    EXACT_FLOAT_FLAGS + (["-fopenmp"] if threads else []), cache)
         elif name == "genn":
             set_device("genn", directory=directory, build_on_run=True, compile=compile, run=run,
                        use_GPU=use_GPU, debug=debug)

@@ -7,7 +7,8 @@ import pytest
 
 import spikingbp
 from spikingbp.algorithms import REGISTRY, create
-from spikingbp.circuits.program import Program, ProgramCache
+from spikingbp.circuits.program import HEADERS, Program, ProgramCache, precompiled_header
+from spikingbp.devices import EXACT_FLOAT_FLAGS
 from spikingbp.errors import ConfigError
 from spikingbp.execution import (BRIAN_DEVICES, DEVICE_FEATURES, EXECUTORS, REFERENCE, RunContext, devices_for,
                                  each_run, fold)
@@ -51,10 +52,65 @@ def test_a_cache_miss_compiles_without_simulating_and_each_chunk_runs_once(tmp_p
     learned, = fold(plan, [params], [order], [ctx])
     assert cache.compiled == 1 and len(runs) == 3 and len(set(runs)) == 1
     assert not any((runs[0] / "results").iterdir())          # the build ran nothing
+    header, = (tmp_path / "cache" / HEADERS).glob("*/spikingbp_std.h")   # its files start from the headers
+    assert f"-include{header}" in (runs[0] / "makefile").read_text().split()     # precompiled in this cache
     expected, = fold(plan, [params], [order], [RunContext(REFERENCE, chunk=30)])
     for name in params:
         np.testing.assert_array_equal(learned[name], expected[name])
     assert (learned["W0"] != params["W0"]).sum() > 10                                  # it learned
+
+
+def _leftovers(root):
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*")) if root.exists() else []
+
+
+def test_the_precompiled_standard_headers_are_built_once_and_gcc_uses_them(tmp_path, monkeypatch):
+    """GCC builds the standard headers once per compiler and flags into the cache and compiles a file with them
+    (its -H report marks a usable precompiled header with "!"); the second call compiles nothing."""
+    import subprocess
+
+    flag, = precompiled_header(EXACT_FLOAT_FLAGS, tmp_path / "cache")
+    assert flag.startswith(f"-include{tmp_path / 'cache' / HEADERS}")
+    (tmp_path / "use.cpp").write_text("int main() { std::vector<double> v(3); return int(std::sqrt(v.size())); }\n")
+    done = subprocess.run(["g++", "-c", *EXACT_FLOAT_FLAGS, flag, "-H", "use.cpp"], cwd=tmp_path, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    assert f"! {flag[len('-include'):]}.gch" in done.stderr.splitlines()[0]
+
+    def no_compiler(*args, **kwargs):
+        raise AssertionError(f"compiled again: {args}")
+
+    monkeypatch.setattr(subprocess, "run", no_compiler)
+    assert precompiled_header(EXACT_FLOAT_FLAGS, tmp_path / "cache") == [flag]
+
+
+def test_without_gcc_or_when_the_headers_fail_to_build_files_parse_them_and_nothing_is_left(tmp_path, monkeypatch):
+    """A compiler that is not GCC gets no precompiled header; one whose build fails, or is interrupted, leaves
+    nothing behind (and the interrupt goes on up)."""
+    import subprocess
+
+    from spikingbp.circuits import program
+
+    clang = tmp_path / "clang++"
+    clang.write_text("#!/bin/sh\necho '#define __GNUC__ 4'; echo '#define __clang__ 1'\n")
+    clang.chmod(0o755)
+    monkeypatch.setenv("CXX", str(clang))
+    assert precompiled_header(EXACT_FLOAT_FLAGS, tmp_path / "a") == [] and _leftovers(tmp_path / "a") == []
+
+    monkeypatch.setenv("CXX", "g++")
+    assert precompiled_header(["-no-such-flag"], tmp_path / "b") == []
+    assert _leftovers(tmp_path / "b") == [HEADERS]
+    original = subprocess.run
+
+    def interrupted(command, **kwargs):
+        if "c++-header" in command:
+            raise KeyboardInterrupt
+        return original(command, **kwargs)
+
+    monkeypatch.setattr(program.subprocess, "run", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        precompiled_header(["-O1"], tmp_path / "c")
+    assert _leftovers(tmp_path / "c") == [HEADERS]
 
 
 def test_evaluation_runs_come_in_sample_order_and_ensembles_need_equal_lengths():
