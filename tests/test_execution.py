@@ -80,8 +80,12 @@ def test_the_precompiled_standard_headers_are_built_once_and_gcc_uses_them(tmp_p
     def no_compiler(*args, **kwargs):
         raise AssertionError(f"compiled again: {args}")
 
-    monkeypatch.setattr(subprocess, "run", no_compiler)
+    with monkeypatch.context() as patched:
+        patched.setattr(subprocess, "run", no_compiler)
+        assert precompiled_header(EXACT_FLOAT_FLAGS, tmp_path / "cache") == [flag]
+    Path(flag[len("-include"):]).unlink()   # a damaged set is built again
     assert precompiled_header(EXACT_FLOAT_FLAGS, tmp_path / "cache") == [flag]
+    assert Path(flag[len("-include"):]).is_file() and Path(flag[len("-include"):] + ".gch").is_file()
 
 
 def test_without_gcc_or_when_the_headers_fail_to_build_files_parse_them_and_nothing_is_left(tmp_path, monkeypatch):

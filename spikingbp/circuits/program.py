@@ -399,9 +399,13 @@ def precompiled_header(flags, root=None) -> list:
         return []
     arguments = [f"-include{header}"]   # one argument: Brian2 tries each flag on its own and drops those that fail
     compiled = header.with_name(header.name + ".gch")
-    if compiled.is_file():
-        os.utime(directory)   # used: prune_cache keeps it
+    if compiled.is_file() and header.is_file():
+        try:
+            os.utime(directory)   # used: prune_cache keeps it
+        except OSError:           # a cache one may read but not write
+            pass
         return arguments
+    shutil.rmtree(directory, ignore_errors=True)   # a part of a set (sets appear whole, by os.replace): damaged
     building = directory.with_name(f".{directory.name}.{os.getpid()}.building")
     shutil.rmtree(building, ignore_errors=True)
     try:
