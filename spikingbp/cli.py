@@ -171,7 +171,7 @@ def cmd_sweep(args) -> int:
 def cmd_cache(args) -> int:
     import datetime
 
-    from spikingbp.circuits.program import cache_entries, default_cache, prune_cache
+    from spikingbp.circuits.program import cache_entries, default_cache, header_sets, prune_cache
 
     root = args.cache or default_cache()
     if args.action == "prune":
@@ -187,6 +187,10 @@ def cmd_cache(args) -> int:
         shapes = "; ".join(f"{s.get('circuit', '?')} {'-'.join(map(str, s.get('sizes', [])))}".strip()
                            for s in entry["shapes"]) or "(shape not indexed)"
         print(f"  {entry['directory'].name}  {entry['megabytes']:8.1f} MB  last used {used}  {shapes}")
+    headers = header_sets(root)
+    if headers:   # pruned with the programs
+        print(f"and the standard headers precompiled for {len(headers)} compiler and flag set"
+              f"{'s' if len(headers) != 1 else ''}, {sum(h['megabytes'] for h in headers):,.1f} MB")
     return 0
 
 

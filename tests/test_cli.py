@@ -457,6 +457,7 @@ def test_cache_lists_its_programs_and_prunes_the_unused(tmp_path, capsys, monkey
     listed = capsys.readouterr().out
     assert listed.startswith(f"2 compiled programs in {cache}") and "sbp.training 64-8-10" in listed
     assert "sbp.inference 64-8-10" in listed
+    assert "and the standard headers precompiled for 1 compiler and flag set, " in listed
     old = cache_dirs = [p for p in cache.iterdir() if p.name not in ("shapes", HEADERS)]
     for directory in cache_dirs[:1]:
         os.utime(directory, (0, 0))   # unused since 1970

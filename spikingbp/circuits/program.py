@@ -338,6 +338,15 @@ def cache_entries(root=None) -> list:
     return sorted(entries, key=lambda entry: -entry["last_used"])
 
 
+def header_sets(root=None) -> list:
+    """The precompiled standard header sets of the cache ``root`` (``precompiled_header``; default
+    ``default_cache()``): dicts of ``directory``, ``megabytes`` and ``last_used``, one per compiler and flags."""
+    root = Path(root).expanduser() if root is not None else default_cache()
+    found = sorted(path for path in (root / HEADERS).glob("[!.]*") if path.is_dir())
+    return [{"directory": path, "megabytes": sum(f.stat().st_size for f in path.iterdir() if f.is_file()) / 1e6,
+             "last_used": path.stat().st_mtime} for path in found]
+
+
 def _shape_index(root: Path) -> list:
     """The shape index of the cache ``root``: (index file, its entry, or None where it cannot be read or names
     no program)."""
@@ -365,9 +374,9 @@ def prune_cache(root=None, older_than_days: float = 30.0) -> list:
             index.unlink(missing_ok=True)
     for directory in removed:
         shutil.rmtree(directory, ignore_errors=True)
-    for headers in (root / HEADERS).iterdir() if (root / HEADERS).is_dir() else ():
-        if headers.stat().st_mtime <= limit:   # its last use (precompiled_header touches it)
-            shutil.rmtree(headers, ignore_errors=True)
+    for headers in header_sets(root):
+        if headers["last_used"] <= limit:   # precompiled_header stamps each use
+            shutil.rmtree(headers["directory"], ignore_errors=True)
     return removed
 
 
