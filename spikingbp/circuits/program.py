@@ -414,7 +414,8 @@ def precompiled_header(flags, root=None) -> list:
         except OSError:           # a cache one may read but not write
             pass
         return arguments
-    shutil.rmtree(directory, ignore_errors=True)   # a part of a set (sets appear whole, by os.replace): damaged
+    if directory.exists() and not (compiled.is_file() and header.is_file()):   # looked at again: another process
+        shutil.rmtree(directory, ignore_errors=True)   # may have just put a whole set there; a part is damaged
     building = directory.with_name(f".{directory.name}.{os.getpid()}.building")
     shutil.rmtree(building, ignore_errors=True)
     try:
