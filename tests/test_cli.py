@@ -452,30 +452,33 @@ def test_cache_lists_its_programs_and_prunes_the_unused(tmp_path, capsys, monkey
     from spikingbp.circuits import program
 
     cache = tmp_path / "cache"
+
+    def programs():   # the cache's directories less the shape index and the precompiled headers
+        return sorted(p for p in cache.iterdir() if p.name not in ("shapes", HEADERS))
+
     shutil.copytree(interrupted_then_rerun["cache"], cache, symlinks=True)   # the fixture's stays as it was
     assert main(["cache", "list", "--cache", str(cache)]) == 0
     listed = capsys.readouterr().out
     assert listed.startswith(f"2 compiled programs in {cache}") and "sbp.training 64-8-10" in listed
     assert "sbp.inference 64-8-10" in listed
     assert "and the standard headers precompiled for 1 compiler and flag set, " in listed
-    old = cache_dirs = [p for p in cache.iterdir() if p.name not in ("shapes", HEADERS)]
+    old = cache_dirs = programs()
     for directory in cache_dirs[:1]:
         os.utime(directory, (0, 0))   # unused since 1970
     shutil.copytree(old[0], tmp_path / "compiled" / old[0].name, symlinks=True)
     monkeypatch.setattr(program, "_build", build_by_copying(tmp_path / "compiled"))   # the pruned one, no other
     assert main(["cache", "prune", "--older-than", "30", "--cache", str(cache)]) == 0
     assert "removed 1 program of" in capsys.readouterr().out
-    assert sorted(p.name for p in cache.iterdir() if p.name not in ("shapes", HEADERS)) == sorted(
-        p.name for p in old[1:])
+    assert [p.name for p in programs()] == sorted(p.name for p in old[1:])
     assert list((cache / HEADERS).iterdir())   # the precompiled headers, used within 30 days, are kept
     assert main(CACHED_RUN + ["--cache", str(cache), "--out", str(tmp_path / "b")]) == 0
     assert "compiling" in (tmp_path / "b" / "tools.log").read_text()   # the pruned one, built again
     with np.load(interrupted_then_rerun["out"] / "weights_final.npz") as a, \
             np.load(tmp_path / "b" / "weights_final.npz") as b:
         np.testing.assert_array_equal(a["W0"], b["W0"])
-    assert len([p for p in cache.iterdir() if p.name not in ("shapes", HEADERS)]) == 2
+    assert len(programs()) == 2
     assert main(["cache", "prune", "--older-than", "0", "--cache", str(cache)]) == 0
-    assert [p.name for p in cache.iterdir() if p.name not in ("shapes", HEADERS)] == []
+    assert programs() == []
     assert not list((cache / "shapes").iterdir()) and not list((cache / HEADERS).iterdir())
 
 
